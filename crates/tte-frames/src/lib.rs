@@ -1,0 +1,106 @@
+//! Decoded video frames and ultrasound-region metadata: what the media crate hands to preprocessing.
+
+use serde::{Deserialize, Serialize};
+
+/// Pixel layout of a decoded frame, 8 bits per sample, rows packed without padding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PixelFormat {
+    Gray,
+    Rgb,
+    Rgba,
+}
+
+impl PixelFormat {
+    pub fn channels(self) -> usize {
+        match self {
+            PixelFormat::Gray => 1,
+            PixelFormat::Rgb => 3,
+            PixelFormat::Rgba => 4,
+        }
+    }
+}
+
+/// One decoded frame and the time it is shown, in seconds from the start of the clip.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    pub width: usize,
+    pub height: usize,
+    pub format: PixelFormat,
+    pub data: Vec<u8>,
+    pub time_s: f64,
+}
+
+impl Frame {
+    /// Wraps packed pixels; `None` when the buffer does not hold exactly `width * height` pixels.
+    pub fn new(width: usize, height: usize, format: PixelFormat, data: Vec<u8>, time_s: f64) -> Option<Self> {
+        (data.len() == width.checked_mul(height)?.checked_mul(format.channels())?)
+            .then_some(Self { width, height, format, data, time_s })
+    }
+
+    /// The pixel at (x, y) as RGB (grey is replicated, alpha dropped).
+    #[inline]
+    pub fn rgb(&self, x: usize, y: usize) -> [u8; 3] {
+        let c = self.format.channels();
+        let i = (y * self.width + x) * c;
+        match self.format {
+            PixelFormat::Gray => [self.data[i]; 3],
+            _ => [self.data[i], self.data[i + 1], self.data[i + 2]],
+        }
+    }
+}
+
+/// A rectangle in pixel coordinates, `x0..x1` by `y0..y1` (exclusive ends).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rect {
+    pub x0: usize,
+    pub y0: usize,
+    pub x1: usize,
+    pub y1: usize,
+}
+
+impl Rect {
+    pub fn width(&self) -> usize {
+        self.x1.saturating_sub(self.x0)
+    }
+    pub fn height(&self) -> usize {
+        self.y1.saturating_sub(self.y0)
+    }
+    pub fn area(&self) -> usize {
+        self.width() * self.height()
+    }
+    /// Intersection over union with another rectangle (0 when disjoint).
+    pub fn iou(&self, other: &Rect) -> f64 {
+        let inter = Rect { x0: self.x0.max(other.x0), y0: self.y0.max(other.y0), x1: self.x1.min(other.x1), y1: self.y1.min(other.y1) };
+        let i = if inter.x1 > inter.x0 && inter.y1 > inter.y0 { inter.area() } else { 0 };
+        let u = self.area() + other.area() - i;
+        if u == 0 { 0.0 } else { i as f64 / u as f64 }
+    }
+    /// Clamps to an image of the given size.
+    pub fn clamp(&self, width: usize, height: usize) -> Rect {
+        Rect { x0: self.x0.min(width), y0: self.y0.min(height), x1: self.x1.min(width), y1: self.y1.min(height) }
+    }
+}
+
+/// What a DICOM Sequence of Ultrasound Regions says about one region of the screen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UltrasoundRegion {
+    pub rect: Rect,
+    /// Region Spatial Format (0018,6012): 1 = 2-D (B-mode), 2 = M-mode, 3 = spectral, ...
+    pub spatial_format: u16,
+    /// Region Data Type (0018,6014): 1 = tissue, 2 = colour flow, 3 = PW Doppler, ...
+    pub data_type: u16,
+}
+
+impl UltrasoundRegion {
+    /// A 2-D image region (B-mode or colour flow), the one a view classifier should look at.
+    pub fn is_2d_image(&self) -> bool {
+        self.spatial_format == 1
+    }
+}
+
+/// A decoded clip: its frames in display order and whatever the container said about its regions.
+#[derive(Clone, Debug, Default)]
+pub struct Clip {
+    pub frames: Vec<Frame>,
+    pub regions: Vec<UltrasoundRegion>,
+}

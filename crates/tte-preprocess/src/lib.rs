@@ -1,0 +1,166 @@
+//! Turns frames of any size and rate into the fixed clip tensor a model expects (no Burn).
+//!
+//! Steps, in order: choose frames by time ([`sample`]), find the ultrasound image on the screen
+//! ([`sector`], or the DICOM regions when present), resize it into a padded square ([`resize`]),
+//! normalise. The result is laid out `[channels, frames, size, size]`, ready to become a tensor.
+
+pub mod resize;
+pub mod sample;
+pub mod sector;
+
+use serde::{Deserialize, Serialize};
+use tte_frames::{Clip, Frame, Rect};
+
+/// What the model wants to receive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClipSpec {
+    /// Frames in the clip tensor (the model's Fast-pathway length).
+    pub frames: usize,
+    /// Side of the square crop.
+    pub size: usize,
+    /// 3 for RGB, 1 for luminance.
+    pub channels: usize,
+    /// Seconds to spread the frames over (0 or longer than the clip: the whole clip).
+    pub window_s: f64,
+    /// Normalisation: `(x / 255 - mean) / std`.
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+}
+
+impl Default for ClipSpec {
+    fn default() -> Self {
+        Self { frames: 16, size: 112, channels: 3, window_s: 1.0, mean: [0.5; 3], std: [0.25; 3] }
+    }
+}
+
+/// A clip ready for the network, and how it was made.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// `[channels, frames, size, size]`, row-major.
+    pub data: Vec<f32>,
+    pub spec: ClipSpec,
+    /// The part of the screen that was used.
+    pub sector: Rect,
+    /// Which frames of the input were used, in order.
+    pub indices: Vec<usize>,
+    /// Whether the sector came from DICOM metadata rather than image analysis.
+    pub sector_from_metadata: bool,
+}
+
+impl Prepared {
+    /// `[channels, frames, size, size]`.
+    pub fn shape(&self) -> [usize; 4] {
+        [self.spec.channels, self.spec.frames, self.spec.size, self.spec.size]
+    }
+}
+
+/// Why a clip could not be prepared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrepError {
+    NoFrames,
+    MixedSizes { first: (usize, usize), other: (usize, usize) },
+    BadSpec(&'static str),
+}
+
+impl std::fmt::Display for PrepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PrepError::NoFrames => write!(f, "the clip has no frames"),
+            PrepError::MixedSizes { first, other } => {
+                write!(f, "frames change size mid-clip ({}x{} then {}x{})", first.0, first.1, other.0, other.1)
+            }
+            PrepError::BadSpec(why) => write!(f, "invalid clip spec: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for PrepError {}
+
+/// Which frames (by index) a clip with these display times contributes; decoders can use this to
+/// decode only what is needed.
+pub fn plan(times: &[f64], spec: &ClipSpec) -> Vec<usize> {
+    sample::sample_indices(times, spec.frames, spec.window_s, 0.0)
+}
+
+/// Samples, crops, resizes and normalises a decoded clip.
+pub fn prepare(clip: &Clip, spec: &ClipSpec) -> Result<Prepared, PrepError> {
+    let times: Vec<f64> = clip.frames.iter().map(|f| f.time_s).collect();
+    prepare_frames(&clip.frames, &times, &clip.regions, spec, 0.0)
+}
+
+/// As [`prepare`], with the window starting `start_s` seconds into the clip (used by augmentation).
+pub fn prepare_frames(
+    frames: &[Frame],
+    times: &[f64],
+    regions: &[tte_frames::UltrasoundRegion],
+    spec: &ClipSpec,
+    start_s: f64,
+) -> Result<Prepared, PrepError> {
+    if spec.frames == 0 || spec.size == 0 || !(spec.channels == 1 || spec.channels == 3) {
+        return Err(PrepError::BadSpec("frames and size must be positive and channels 1 or 3"));
+    }
+    let first = frames.first().ok_or(PrepError::NoFrames)?;
+    if let Some(other) = frames.iter().find(|f| (f.width, f.height) != (first.width, first.height)) {
+        return Err(PrepError::MixedSizes { first: (first.width, first.height), other: (other.width, other.height) });
+    }
+    let indices = sample::sample_indices(times, spec.frames, spec.window_s, start_s);
+    let (sector, from_metadata) = match sector::region_from_dicom(regions, first.width, first.height) {
+        Some(r) => (r, true),
+        None => (find_sector_in(frames, &indices), false),
+    };
+    let plane = spec.size * spec.size;
+    let mut data = vec![0f32; spec.channels * spec.frames * plane];
+    for (t, &i) in indices.iter().enumerate() {
+        let planes = resize::resize_region(&frames[i], sector, spec.size, spec.channels);
+        for (c, p) in planes.iter().enumerate() {
+            let (m, s) = (spec.mean[c], spec.std[c]);
+            let out = &mut data[(c * spec.frames + t) * plane..][..plane];
+            for (o, v) in out.iter_mut().zip(p) {
+                *o = (v / 255.0 - m) / s;
+            }
+        }
+    }
+    Ok(Prepared { data, spec: spec.clone(), sector, indices, sector_from_metadata: from_metadata })
+}
+
+/// Sector search over up to eight of the chosen frames, spread over the clip.
+fn find_sector_in(frames: &[Frame], indices: &[usize]) -> Rect {
+    let mut picks: Vec<usize> = indices.to_vec();
+    picks.dedup();
+    let step = picks.len().div_ceil(8).max(1);
+    let chosen: Vec<&Frame> = picks.iter().step_by(step).map(|&i| &frames[i]).collect();
+    sector::find_sector(&chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_screen_capture_becomes_a_normalised_tensor_of_the_fan() {
+        let (frames, truth) = sector::tests::screen(400, 300, (200.0, 20.0), 240.0, 40.0, 0.0, 45, 3);
+        let clip = Clip { frames, regions: vec![] };
+        let spec = ClipSpec::default();
+        let p = prepare(&clip, &spec).unwrap();
+        assert_eq!(p.shape(), [3, 16, 112, 112]);
+        assert_eq!(p.data.len(), 3 * 16 * 112 * 112);
+        assert!(p.sector.iou(&truth) > 0.8, "{:?} vs {truth:?}", p.sector);
+        assert!(!p.sector_from_metadata);
+        // Padding maps to (0 - mean) / std; pixels stay inside the normalised 0-255 range.
+        let lo = (0.0 - 0.5) / 0.25;
+        let hi = (1.0 - 0.5) / 0.25;
+        assert!(p.data.iter().all(|&v| v >= lo - 1e-4 && v <= hi + 1e-4));
+        // 45 frames at 30 fps is 1.5 s: a one-second window uses about 30 of them.
+        assert!(*p.indices.last().unwrap() >= 27 && *p.indices.last().unwrap() <= 30, "{:?}", p.indices);
+    }
+
+    #[test]
+    fn empty_and_mixed_clips_are_refused_clearly() {
+        let spec = ClipSpec::default();
+        assert_eq!(prepare(&Clip::default(), &spec).unwrap_err(), PrepError::NoFrames);
+        let a = Frame::new(4, 4, tte_frames::PixelFormat::Gray, vec![0; 16], 0.0).unwrap();
+        let b = Frame::new(5, 4, tte_frames::PixelFormat::Gray, vec![0; 20], 0.1).unwrap();
+        let err = prepare(&Clip { frames: vec![a, b], regions: vec![] }, &spec).unwrap_err();
+        assert!(err.to_string().contains("4x4 then 5x4"));
+    }
+}

@@ -1,0 +1,276 @@
+//! Finding the ultrasound image (the fan) on a screen full of text, ECG traces, colour bars and UI.
+//!
+//! Speckle moves from frame to frame while overlays stand still, so in a moving clip the fan is the
+//! largest connected region of *changing* pixels. A still image has no motion; there the fan is the
+//! largest connected region of textured, non-black grey pixels.
+
+use tte_frames::{Frame, Rect, UltrasoundRegion};
+
+/// The grid the search runs on has at most this many cells along its longer side.
+const GRID: usize = 128;
+
+/// The 2-D image region a DICOM Sequence of Ultrasound Regions declares (the largest, if several).
+pub fn region_from_dicom(regions: &[UltrasoundRegion], width: usize, height: usize) -> Option<Rect> {
+    regions
+        .iter()
+        .filter(|r| r.is_2d_image())
+        .map(|r| r.rect.clamp(width, height))
+        .filter(|r| r.width() >= 8 && r.height() >= 8)
+        .max_by_key(|r| r.area())
+}
+
+/// Bounding box of the fan in pixel coordinates, or the whole frame when nothing stands out.
+/// `frames` should be a handful of frames spread over the clip, all of one size.
+pub fn find_sector(frames: &[&Frame]) -> Rect {
+    let Some(first) = frames.first() else { return Rect { x0: 0, y0: 0, x1: 0, y1: 0 } };
+    let (w, h) = (first.width, first.height);
+    let whole = Rect { x0: 0, y0: 0, x1: w, y1: h };
+    let cell = w.max(h).div_ceil(GRID).max(1);
+    let (gw, gh) = (w.div_ceil(cell), h.div_ceil(cell));
+
+    let lumas: Vec<Vec<f32>> = frames.iter().filter(|f| f.width == w && f.height == h).map(|f| cell_luma(f, cell, gw, gh)).collect();
+    let motion = cell_motion(&lumas);
+    let moving = motion.iter().filter(|&&m| m > 1.5).count();
+    let mask: Vec<bool> = if moving * 50 >= gw * gh {
+        motion.iter().map(|&m| m > 1.5).collect()
+    } else {
+        textured_grey(first, cell, gw, gh)
+    };
+    // Dilation bridges the dark chambers and drop-outs inside the fan; the box is then taken over the
+    // undilated cells of the winning component so the margin does not leak into it.
+    let grown = dilate(&mask, gw, gh, 2);
+    let component = largest_component(&grown, gw);
+    let mut b = Rect { x0: usize::MAX, y0: usize::MAX, x1: 0, y1: 0 };
+    let mut cells = 0;
+    for &i in component.iter().filter(|&&i| mask[i]) {
+        let (x, y) = (i % gw, i / gw);
+        b = Rect { x0: b.x0.min(x), y0: b.y0.min(y), x1: b.x1.max(x + 1), y1: b.y1.max(y + 1) };
+        cells += 1;
+    }
+    if cells == 0 || b.area() * 20 < gw * gh {
+        return whole;
+    }
+    Rect { x0: b.x0 * cell, y0: b.y0 * cell, x1: b.x1 * cell, y1: b.y1 * cell }.clamp(w, h)
+}
+
+/// Mean luminance of each grid cell.
+fn cell_luma(f: &Frame, cell: usize, gw: usize, gh: usize) -> Vec<f32> {
+    let mut sum = vec![0f32; gw * gh];
+    let mut n = vec![0u32; gw * gh];
+    for y in 0..f.height {
+        let gy = (y / cell) * gw;
+        for x in 0..f.width {
+            let [r, g, b] = f.rgb(x, y);
+            let i = gy + x / cell;
+            sum[i] += 0.299 * r as f32 + 0.587 * g as f32 + 0.114 * b as f32;
+            n[i] += 1;
+        }
+    }
+    sum.iter().zip(&n).map(|(s, &k)| s / k.max(1) as f32).collect()
+}
+
+/// Mean absolute change of each cell between consecutive frames.
+fn cell_motion(lumas: &[Vec<f32>]) -> Vec<f32> {
+    let n = lumas.first().map_or(0, Vec::len);
+    let mut motion = vec![0f32; n];
+    for pair in lumas.windows(2) {
+        for (m, (a, b)) in motion.iter_mut().zip(pair[0].iter().zip(&pair[1])) {
+            *m += (a - b).abs();
+        }
+    }
+    let pairs = lumas.len().saturating_sub(1).max(1) as f32;
+    motion.iter_mut().for_each(|m| *m /= pairs);
+    motion
+}
+
+/// Cells of a still image that look like B-mode tissue: grey, not black, and speckled.
+fn textured_grey(f: &Frame, cell: usize, gw: usize, gh: usize) -> Vec<bool> {
+    let mut stats = vec![(0f32, 0f32, 0u32, 0u32); gw * gh];
+    for y in 0..f.height {
+        for x in 0..f.width {
+            let [r, g, b] = f.rgb(x, y);
+            let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
+            let s = &mut stats[(y / cell) * gw + x / cell];
+            let v = mx as f32;
+            s.0 += v;
+            s.1 += v * v;
+            s.2 += 1;
+            s.3 += u32::from(mx - mn > 40);
+        }
+    }
+    stats
+        .iter()
+        .map(|&(s, s2, n, colourful)| {
+            let n = n.max(1) as f32;
+            let mean = s / n;
+            let var = (s2 / n - mean * mean).max(0.0);
+            mean > 12.0 && var.sqrt() > 6.0 && (colourful as f32) < 0.5 * n
+        })
+        .collect()
+}
+
+fn dilate(mask: &[bool], gw: usize, gh: usize, r: usize) -> Vec<bool> {
+    let mut out = vec![false; mask.len()];
+    for y in 0..gh {
+        for x in 0..gw {
+            if mask[y * gw + x] {
+                for yy in y.saturating_sub(r)..(y + r + 1).min(gh) {
+                    for xx in x.saturating_sub(r)..(x + r + 1).min(gw) {
+                        out[yy * gw + xx] = true;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Cells of the largest 4-connected component.
+fn largest_component(mask: &[bool], gw: usize) -> Vec<usize> {
+    let gh = mask.len() / gw.max(1);
+    let mut seen = vec![false; mask.len()];
+    let mut best: Vec<usize> = Vec::new();
+    for start in 0..mask.len() {
+        if !mask[start] || seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        let mut component = vec![start];
+        let mut k = 0;
+        while k < component.len() {
+            let i = component[k];
+            k += 1;
+            let (x, y) = (i % gw, i / gw);
+            let neighbours = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < gw).then(|| i + 1),
+                (y > 0).then(|| i - gw),
+                (y + 1 < gh).then(|| i + gw),
+            ];
+            for j in neighbours.into_iter().flatten() {
+                if mask[j] && !seen[j] {
+                    seen[j] = true;
+                    component.push(j);
+                }
+            }
+        }
+        if component.len() > best.len() {
+            best = component;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use tte_frames::PixelFormat;
+
+    /// A tiny deterministic generator so tests need no RNG crate.
+    pub struct Lcg(pub u64);
+    impl Lcg {
+        pub fn next(&mut self) -> u32 {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (self.0 >> 33) as u32
+        }
+    }
+
+    /// A screen with a speckled fan (apex at `apex`, radius `depth`, half-angle `half_deg`, turned by
+    /// `tilt_deg`), static text blocks, a colour bar and an ECG line; returns frames and the fan's box.
+    pub fn screen(w: usize, h: usize, apex: (f64, f64), depth: f64, half_deg: f64, tilt_deg: f64, frames: usize, seed: u64)
+        -> (Vec<Frame>, Rect) {
+        let mut rng = Lcg(seed);
+        let (half, tilt) = (half_deg.to_radians(), tilt_deg.to_radians());
+        let inside = |x: f64, y: f64| {
+            let (dx, dy) = (x - apex.0, y - apex.1);
+            let r = (dx * dx + dy * dy).sqrt();
+            let a = dx.atan2(dy) - tilt;
+            r <= depth && a.abs() <= half
+        };
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        for y in 0..h {
+            for x in 0..w {
+                if inside(x as f64 + 0.5, y as f64 + 0.5) {
+                    x0 = x0.min(x); y0 = y0.min(y); x1 = x1.max(x + 1); y1 = y1.max(y + 1);
+                }
+            }
+        }
+        let truth = Rect { x0, y0, x1, y1 };
+        let mut static_layer = vec![0u8; w * h * 3];
+        // Text-like blocks in the top corners and a colour bar at the right edge, outside the fan.
+        for (bx, by) in [(2usize, 2usize), (w.saturating_sub(40), 2)] {
+            for y in by..(by + 10).min(h) {
+                for x in bx..(bx + 36).min(w) {
+                    if !inside(x as f64, y as f64) && (x + y) % 3 != 0 {
+                        static_layer[(y * w + x) * 3..][..3].copy_from_slice(&[220, 220, 220]);
+                    }
+                }
+            }
+        }
+        for y in h / 4..h / 2 {
+            for x in w.saturating_sub(6)..w {
+                if !inside(x as f64, y as f64) {
+                    let v = (255 * (y - h / 4) / (h / 4).max(1)) as u8;
+                    static_layer[(y * w + x) * 3..][..3].copy_from_slice(&[v, v, v]);
+                }
+            }
+        }
+        let out = (0..frames)
+            .map(|k| {
+                let mut data = static_layer.clone();
+                for y in 0..h {
+                    for x in 0..w {
+                        if inside(x as f64 + 0.5, y as f64 + 0.5) {
+                            // Tissue speckle with a dark "chamber" in the middle of the fan.
+                            let chamber = ((x as f64 - apex.0).powi(2) + (y as f64 - apex.1 - depth * 0.5).powi(2)).sqrt() < depth * 0.18;
+                            let v = if chamber { rng.next() % 12 } else { 30 + rng.next() % 180 };
+                            data[(y * w + x) * 3..][..3].copy_from_slice(&[v as u8; 3]);
+                        }
+                    }
+                }
+                // An ECG trace sweeping along the bottom, green, outside the fan.
+                let ey = h - 4;
+                let ex = (k * 7) % w;
+                if !inside(ex as f64, ey as f64) {
+                    data[(ey * w + ex) * 3..][..3].copy_from_slice(&[0, 200, 0]);
+                }
+                Frame::new(w, h, PixelFormat::Rgb, data, k as f64 / 30.0).unwrap()
+            })
+            .collect();
+        (out, truth)
+    }
+
+    #[test]
+    fn dicom_regions_win_and_the_largest_2d_region_is_chosen() {
+        let regions = vec![
+            UltrasoundRegion { rect: Rect { x0: 0, y0: 400, x1: 640, y1: 480 }, spatial_format: 3, data_type: 3 },
+            UltrasoundRegion { rect: Rect { x0: 100, y0: 40, x1: 540, y1: 380 }, spatial_format: 1, data_type: 1 },
+            UltrasoundRegion { rect: Rect { x0: 10, y0: 10, x1: 60, y1: 60 }, spatial_format: 1, data_type: 1 },
+        ];
+        assert_eq!(region_from_dicom(&regions, 640, 480), Some(Rect { x0: 100, y0: 40, x1: 540, y1: 380 }));
+        assert_eq!(region_from_dicom(&regions[..1], 640, 480), None);
+    }
+
+    #[test]
+    fn a_still_frame_fan_is_found_by_texture() {
+        let (frames, truth) = screen(320, 240, (160.0, 20.0), 200.0, 40.0, 0.0, 1, 7);
+        let found = find_sector(&[&frames[0]]);
+        assert!(found.iou(&truth) > 0.8, "found {found:?}, truth {truth:?}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn moving_fans_of_any_shape_and_place_are_found(
+            w in 160usize..400, aspect in 0.6f64..1.0, cx in 0.35f64..0.65, top in 0.02f64..0.15,
+            depth in 0.55f64..0.8, half in 25.0f64..48.0, tilt in -8.0f64..8.0, seed in 0u64..1000,
+        ) {
+            let h = (w as f64 * aspect) as usize;
+            let (frames, truth) = screen(w, h, (cx * w as f64, top * h as f64), depth * h as f64, half, tilt, 4, seed);
+            let refs: Vec<&Frame> = frames.iter().collect();
+            let found = find_sector(&refs);
+            prop_assert!(found.iou(&truth) > 0.8, "found {:?}, truth {:?}", found, truth);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! One file per trained model: its config, its ordered labels, its input normalisation and its
+//! weights together, so a model can never be paired with the wrong label list.
+//!
+//! Layout: `TTEVMODL` magic, u32 LE format version, u64 LE length of a JSON header, the header
+//! ([`ModelMeta`]), then Burn's burnpack bytes of the weights.
+
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device};
+use serde::{Deserialize, Serialize};
+
+use crate::config::SlowFastConfig;
+use crate::model::SlowFast;
+
+const MAGIC: &[u8; 8] = b"TTEVMODL";
+const FORMAT_VERSION: u32 = 1;
+/// Headers are small JSON; anything bigger is a corrupt or hostile file.
+const MAX_HEADER: u64 = 1 << 20;
+
+/// What a model expects and answers, stored in front of its weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelMeta {
+    /// Preset the config started from (`lite`, `r50`) or `custom`.
+    pub preset: String,
+    pub config: SlowFastConfig,
+    /// Class codes in the order of the network's outputs.
+    pub labels: Vec<String>,
+    /// Input pixels are mapped to `(x / 255 - mean) / std` per channel.
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+    /// Seconds of clip the Fast frames are spread over (0 = the whole clip).
+    pub window_s: f32,
+    /// Free text: what it was trained on, by which command.
+    pub notes: String,
+}
+
+impl ModelMeta {
+    /// Metadata for a freshly initialised network with the project's default normalisation.
+    pub fn new(preset: &str, config: SlowFastConfig, labels: Vec<String>) -> Self {
+        Self {
+            preset: preset.to_string(),
+            config,
+            labels,
+            mean: [0.5; 3],
+            std: [0.25; 3],
+            window_s: 1.0,
+            notes: String::new(),
+        }
+    }
+
+    fn check(&self) -> Result<(), ModelFileError> {
+        if self.labels.len() != self.config.num_classes {
+            return Err(ModelFileError::LabelMismatch { labels: self.labels.len(), classes: self.config.num_classes });
+        }
+        Ok(())
+    }
+}
+
+/// Why a model file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    #[error("not a TTEView model file (missing TTEVMODL magic)")]
+    NotAModel,
+    #[error("model file format {0} is newer than this build understands ({FORMAT_VERSION}); update tteview")]
+    TooNew(u32),
+    #[error("model file is truncated or its header is corrupt")]
+    Truncated,
+    #[error("model header is not valid JSON: {0}")]
+    Header(#[from] serde_json::Error),
+    #[error("model lists {labels} labels but its network has {classes} outputs")]
+    LabelMismatch { labels: usize, classes: usize },
+    #[error("model weights do not fit its config: {0}")]
+    Weights(String),
+    #[error("cannot read or write the model file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A network with the metadata that gives its outputs meaning.
+#[derive(Debug)]
+pub struct TrainedModel {
+    pub meta: ModelMeta,
+    pub net: SlowFast,
+}
+
+impl TrainedModel {
+    /// Serialises metadata and weights into one buffer.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelFileError> {
+        self.meta.check()?;
+        let header = serde_json::to_vec(&self.meta)?;
+        let weights = self
+            .net
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| ModelFileError::Weights(format!("{e:?}")))?;
+        let mut out = Vec::with_capacity(20 + header.len() + weights.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&weights);
+        Ok(out)
+    }
+
+    /// Reads only the header (cheap: no tensors are built).
+    pub fn read_meta(bytes: &[u8]) -> Result<(ModelMeta, usize), ModelFileError> {
+        if bytes.len() < 20 || &bytes[..8] != MAGIC {
+            return Err(if bytes.len() >= 8 && &bytes[..8] != MAGIC { ModelFileError::NotAModel } else { ModelFileError::Truncated });
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+        if version > FORMAT_VERSION {
+            return Err(ModelFileError::TooNew(version));
+        }
+        let len = u64::from_le_bytes(bytes[12..20].try_into().unwrap());
+        if len > MAX_HEADER || 20 + len as usize > bytes.len() {
+            return Err(ModelFileError::Truncated);
+        }
+        let end = 20 + len as usize;
+        let meta: ModelMeta = serde_json::from_slice(&bytes[20..end])?;
+        meta.check()?;
+        Ok((meta, end))
+    }
+
+    /// Builds the network its header describes on `device` and loads its weights.
+    pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<Self, ModelFileError> {
+        let (meta, offset) = Self::read_meta(bytes)?;
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes[offset..].to_vec()))
+            .map_err(|e| ModelFileError::Weights(format!("{e:?}")))?;
+        let net = meta
+            .config
+            .init(device)
+            .try_load_record(record)
+            .map_err(|e| ModelFileError::Weights(format!("{e:?}")))?;
+        Ok(Self { meta, net })
+    }
+
+    pub fn save(&self, path: &std::path::Path) -> Result<(), ModelFileError> {
+        Ok(std::fs::write(path, self.to_bytes()?)?)
+    }
+
+    pub fn load(path: &std::path::Path, device: &Device) -> Result<Self, ModelFileError> {
+        Self::from_bytes(&std::fs::read(path)?, device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Distribution, Tensor};
+
+    fn tiny() -> SlowFastConfig {
+        let mut cfg = SlowFastConfig::lite(3);
+        cfg.crop_size = 32;
+        cfg.frames = 8;
+        cfg
+    }
+
+    fn model() -> TrainedModel {
+        let cfg = tiny();
+        let labels = vec!["A4C".into(), "PLAX".into(), "OTHER".into()];
+        TrainedModel { meta: ModelMeta::new("custom", cfg.clone(), labels), net: cfg.init(&Device::flex()) }
+    }
+
+    #[test]
+    fn round_trip_keeps_weights_labels_and_outputs() {
+        let device = Device::flex();
+        let m = model();
+        let clip: Tensor<5> = Tensor::random([1, 3, 8, 32, 32], Distribution::Normal(0.0, 1.0), &device);
+        let before = m.net.forward(clip.clone()).into_data();
+        let back = TrainedModel::from_bytes(&m.to_bytes().unwrap(), &device).unwrap();
+        assert_eq!(back.meta, m.meta);
+        back.net.forward(clip).into_data().assert_approx_eq::<f32>(&before, burn::tensor::Tolerance::absolute(1e-6));
+    }
+
+    #[test]
+    fn a_label_list_that_does_not_fit_the_network_is_refused() {
+        let mut m = model();
+        m.meta.labels.pop();
+        assert!(matches!(m.to_bytes(), Err(ModelFileError::LabelMismatch { labels: 2, classes: 3 })));
+    }
+
+    #[test]
+    fn broken_files_give_specific_errors() {
+        let device = Device::flex();
+        let bytes = model().to_bytes().unwrap();
+        assert!(matches!(TrainedModel::from_bytes(b"GIF89a not a model at all", &device), Err(ModelFileError::NotAModel)));
+        assert!(matches!(TrainedModel::from_bytes(&bytes[..15], &device), Err(ModelFileError::Truncated)));
+        assert!(matches!(TrainedModel::from_bytes(&bytes[..100], &device), Err(ModelFileError::Truncated)));
+        let cut = bytes.len() - 1000;
+        assert!(matches!(TrainedModel::from_bytes(&bytes[..cut], &device), Err(ModelFileError::Weights(_))));
+    }
+}
