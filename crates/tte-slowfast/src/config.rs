@@ -218,6 +218,15 @@ mod tests {
     }
 
     #[test]
+    fn r50_macs_match_pytorchvideo_model_zoo_65_71_gflops_at_256() {
+        // The model zoo quotes 65.71 G "FLOPs" (multiply-accumulates) for SLOWFAST_8x8_R50 at 256x256.
+        let mut cfg = SlowFastConfig::r50(400);
+        cfg.crop_size = 256;
+        let macs = cfg.cost().macs as f64;
+        assert!((macs - 65.71e9).abs() / 65.71e9 < 0.001, "{macs}");
+    }
+
+    #[test]
     fn lite_fits_the_browser_budget() {
         let cost = SlowFastConfig::lite(13).cost();
         assert!(cost.params <= 4_000_000, "lite params {}", cost.params);

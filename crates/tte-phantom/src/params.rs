@@ -1,0 +1,273 @@
+//! Every parameter of a phantom clip, drawn from a seed. `Style::Default` draws the ranges training
+//! uses; `Style::Shifted` draws nuisance settings from outside them, for testing robustness.
+
+use crate::anatomy::{OtherCut, Patient};
+use crate::imaging::Scanner;
+use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Style {
+    Default,
+    Shifted,
+}
+
+impl std::str::FromStr for Style {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "default" => Ok(Style::Default),
+            "shifted" => Ok(Style::Shifted),
+            other => Err(format!("unknown style `{other}`; use `default` or `shifted`")),
+        }
+    }
+}
+
+/// What an OTHER clip shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OtherKind {
+    SpectralDoppler,
+    MMode,
+    Cut(#[serde(with = "cut_serde")] OtherCut),
+}
+
+mod cut_serde {
+    use crate::anatomy::OtherCut;
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(c: &OtherCut, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match c { OtherCut::Liver => "liver", OtherCut::Kidney => "kidney", OtherCut::OffAxis => "off-axis" })
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OtherCut, D::Error> {
+        Ok(match String::deserialize(d)?.as_str() { "liver" => OtherCut::Liver, "kidney" => OtherCut::Kidney, _ => OtherCut::OffAxis })
+    }
+}
+
+/// Things burnt into the screen around the image.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Overlays {
+    pub text: bool,
+    pub depth_scale: bool,
+    pub ecg: bool,
+    pub colour_bar: bool,
+    pub logo: bool,
+    /// Colour Doppler box in sector coordinates: [angle0, angle1] radians, [depth0, depth1] cm.
+    pub doppler_box: Option<[f32; 4]>,
+    /// Text colour and ECG colour.
+    pub text_rgb: [u8; 3],
+    pub ecg_rgb: [u8; 3],
+    /// Black bars: left, top, right, bottom, in pixels.
+    pub letterbox: [usize; 4],
+    pub patient_id: String,
+}
+
+/// All that determines a clip; written to the manifest so any clip can be regenerated.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClipParams {
+    pub view: String,
+    pub seed: u64,
+    pub style: Style,
+    pub width: usize,
+    pub height: usize,
+    pub fps: f32,
+    pub duration_s: f32,
+    pub heart_rate_bpm: f32,
+    pub breaths_per_min: f32,
+    pub cardiac_phase0: f32,
+    pub patient: Patient,
+    /// Pose of the anatomy in the cut: rotation (rad), scale, shift (cm).
+    pub pose: [f32; 4],
+    pub scanner: Scanner,
+    /// Screen placement: apex x (fraction of width), apex y (fraction of height), rotation (rad), zoom.
+    pub placement: [f32; 4],
+    /// Left-right mirrored display (some labs show apical views with the LV on the left).
+    pub mirrored: bool,
+    /// Grey-map tint multiplier per channel.
+    pub tint: [f32; 3],
+    pub overlays: Overlays,
+    pub other: Option<OtherKind>,
+    /// Extra shapes for OTHER cuts: (x, y, size, angle).
+    pub other_shapes: Vec<(f32, f32, f32, f32)>,
+    /// For spectral Doppler and M-mode: the standard view shown in the small reference image.
+    pub reference_view: Option<String>,
+}
+
+fn typical_depth(view: &str) -> (f32, f32) {
+    match view {
+        "A4C" | "A5C" | "A3C" | "A2C" => (14.0, 19.0),
+        "SC4C" | "SC-IVC" => (16.0, 22.0),
+        "SSN" => (12.0, 16.0),
+        "OTHER" => (12.0, 20.0),
+        _ => (12.0, 16.0),
+    }
+}
+
+const SIZES: [(usize, usize); 10] = [
+    (112, 112), (128, 128), (160, 120), (224, 224), (320, 240), (400, 300), (480, 360), (640, 480), (800, 600), (1024, 768),
+];
+const SHIFTED_SIZES: [(usize, usize); 4] = [(96, 96), (200, 100), (720, 720), (1280, 720)];
+
+impl ClipParams {
+    /// Draws every parameter of one clip of `view` from `seed`.
+    pub fn draw(view: &str, seed: u64, style: Style) -> Self {
+        let mut rng = Rng::new(seed ^ fxhash(view));
+        let shifted = style == Style::Shifted;
+        let mut r = rng.fork(1);
+        let (width, height) = if shifted {
+            *r.pick(&SHIFTED_SIZES)
+        } else {
+            // Favour the small sizes most exports are downsampled to, keep the big ones present.
+            SIZES[(r.unit().powf(1.6) * SIZES.len() as f32) as usize % SIZES.len()]
+        };
+        let fps = r.range(20.0, 90.0);
+        let duration_s = r.range(1.0, 5.0);
+        let heart_rate_bpm = r.range(45.0, 140.0);
+        let breaths_per_min = r.range(10.0, 22.0);
+        let cardiac_phase0 = r.unit();
+
+        let mut r = rng.fork(2);
+        let patient = Patient {
+            scale: r.range(0.85, 1.15),
+            wall: r.range(0.8, 1.4),
+            lv_dilation: if r.chance(0.15) { r.range(1.15, 1.4) } else { r.range(0.92, 1.08) },
+            effusion: if r.chance(0.1) { r.range(0.3, 1.3) } else { 0.0 },
+        };
+        let pose = [r.range(-0.16, 0.16), patient.scale, r.range(-0.7, 0.7), r.range(-0.7, 0.7)];
+
+        let mut r = rng.fork(3);
+        let (dlo, dhi) = typical_depth(view);
+        let depth_cm = if shifted { r.range(dhi, dhi + 4.0) } else { r.range(dlo, dhi) };
+        let half_angle = if shifted {
+            if r.chance(0.5) { r.range(18.0, 27.0) } else { r.range(47.0, 56.0) }
+        } else {
+            r.range(30.0, 45.0)
+        }
+        .to_radians();
+        let ribs = if r.chance(0.25) {
+            (0..r.int(1, 2)).map(|_| [r.range(-half_angle, half_angle), r.range(0.05, 0.14)]).collect()
+        } else {
+            vec![]
+        };
+        let scanner = Scanner {
+            depth_cm,
+            half_angle,
+            freq_mhz: r.range(1.7, 3.6),
+            gain_db: if shifted { *r.pick(&[-1.0f32, 1.0]) * r.range(8.0, 12.0) } else { r.range(-6.0, 6.0) },
+            dynamic_range_db: if shifted { if r.chance(0.5) { r.range(30.0, 38.0) } else { r.range(72.0, 85.0) } } else { r.range(45.0, 66.0) },
+            tgc_residual_db_cm: r.range(-0.45, 0.45),
+            noise_db: r.range(-78.0, -58.0),
+            clutter: if r.chance(0.6) { r.range(0.05, 0.5) } else { 0.0 },
+            ribs,
+            rib_depth_cm: r.range(1.2, 2.8),
+            window_loss_db: if r.chance(0.15) { r.range(4.0, 14.0) } else { 0.0 },
+            gamma: r.range(0.8, 1.25),
+        };
+
+        let mut r = rng.fork(4);
+        let apical = matches!(view, "A4C" | "A5C" | "A3C" | "A2C");
+        let placement = [
+            r.range(0.4, 0.6),
+            r.range(0.03, 0.12),
+            if shifted { *r.pick(&[-1.0f32, 1.0]) * r.range(10.0, 20.0) } else { r.range(-6.0, 6.0) }.to_radians(),
+            if shifted { r.range(1.2, 1.5) } else { r.range(0.88, 1.15) },
+        ];
+        let mirrored = r.chance(if apical { 0.15 } else { 0.05 });
+        let tint = if shifted {
+            *r.pick(&[[1.0, 0.85, 0.6], [0.7, 0.9, 1.0], [1.0, 1.0, 0.75]])
+        } else if r.chance(0.3) {
+            [r.range(0.93, 1.0), r.range(0.93, 1.0), r.range(0.9, 1.0)]
+        } else {
+            [1.0; 3]
+        };
+
+        let mut r = rng.fork(5);
+        let doppler_box = r.chance(if shifted { 0.4 } else { 0.15 }).then(|| {
+            let a0 = r.range(-half_angle * 0.8, 0.0);
+            let d0 = r.range(0.2, 0.5) * depth_cm;
+            [a0, a0 + r.range(0.3, 0.9) * half_angle, d0, d0 + r.range(0.2, 0.4) * depth_cm]
+        });
+        let letterbox = if r.chance(0.2) {
+            let side = r.int(0, width / 8);
+            let top = r.int(0, height / 10);
+            [side, top, side, top]
+        } else {
+            [0; 4]
+        };
+        let overlays = Overlays {
+            text: r.chance(0.8),
+            depth_scale: r.chance(0.7),
+            ecg: r.chance(0.7),
+            colour_bar: r.chance(0.6),
+            logo: r.chance(0.4),
+            doppler_box,
+            text_rgb: if shifted { *r.pick(&[[0u8, 230, 230], [255, 160, 40], [255, 80, 200]]) } else { *r.pick(&[[230u8, 230, 230], [200, 200, 200], [240, 240, 120]]) },
+            ecg_rgb: if shifted { *r.pick(&[[255u8, 140, 0], [0, 200, 255]]) } else { *r.pick(&[[0u8, 220, 0], [60, 255, 60], [240, 240, 0]]) },
+            letterbox,
+            patient_id: format!("{:08}", r.next_u64() % 100_000_000),
+        };
+
+        let mut r = rng.fork(6);
+        let (other, reference_view) = if view == "OTHER" {
+            let roll = r.unit();
+            let kind = if roll < 0.25 {
+                OtherKind::SpectralDoppler
+            } else if roll < 0.45 {
+                OtherKind::MMode
+            } else if roll < 0.6 {
+                OtherKind::Cut(OtherCut::Liver)
+            } else if roll < 0.7 {
+                OtherKind::Cut(OtherCut::Kidney)
+            } else {
+                OtherKind::Cut(OtherCut::OffAxis)
+            };
+            let reference = match kind {
+                OtherKind::SpectralDoppler | OtherKind::MMode => Some(r.pick(&["A4C", "A5C", "PLAX", "PSAX-MV"]).to_string()),
+                _ => None,
+            };
+            (Some(kind), reference)
+        } else {
+            (None, None)
+        };
+        let other_shapes = (0..r.int(1, 3))
+            .map(|_| (r.range(-4.0, 4.0), r.range(4.0, 12.0), r.unit(), r.range(0.0, std::f32::consts::PI)))
+            .collect();
+
+        ClipParams {
+            view: view.to_string(),
+            seed,
+            style,
+            width,
+            height,
+            fps,
+            duration_s,
+            heart_rate_bpm,
+            breaths_per_min,
+            cardiac_phase0,
+            patient,
+            pose,
+            scanner,
+            placement,
+            mirrored,
+            tint,
+            overlays,
+            other,
+            other_shapes,
+            reference_view,
+        }
+    }
+
+    /// Number of frames in the clip.
+    pub fn frame_count(&self) -> usize {
+        ((self.duration_s * self.fps).round() as usize).max(1)
+    }
+
+    /// Display time of every frame.
+    pub fn frame_times(&self) -> Vec<f64> {
+        (0..self.frame_count()).map(|i| i as f64 / self.fps as f64).collect()
+    }
+}
+
+/// A stable string hash (FNV-1a), so view names perturb seeds the same way everywhere.
+fn fxhash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+}

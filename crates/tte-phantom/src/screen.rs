@@ -1,0 +1,408 @@
+//! The screen around the image, as machines export it: the sector scan-converted onto a canvas,
+//! colour Doppler, text, depth marks, ECG, colour bar, logo, letterboxing; and the spectral
+//! Doppler and M-mode displays among OTHER.
+
+use crate::anatomy::{self, Motion, Scene, Tissue};
+use crate::font::{draw_text, text_width};
+use crate::imaging::{form_image, sample_polar, Deformation, PolarGrid, Scatterers, Scanner};
+use crate::params::{ClipParams, OtherKind};
+use crate::rng::Rng;
+
+/// Where the sector sits on the canvas.
+#[derive(Clone, Copy, Debug)]
+pub struct Placement {
+    pub apex: [f32; 2],
+    pub px_per_cm: f32,
+    pub rotation: f32,
+    pub mirrored: bool,
+}
+
+impl Placement {
+    /// Canvas pixel centre to (depth cm, angle rad) in the scanner's frame, and the point in cm.
+    #[inline]
+    pub fn to_sector(&self, x: f32, y: f32) -> (f32, f32, [f32; 2]) {
+        let (dx, dy) = ((x - self.apex[0]) / self.px_per_cm, (y - self.apex[1]) / self.px_per_cm);
+        let (s, c) = (-self.rotation).sin_cos();
+        let (mut u, v) = (dx * c - dy * s, dx * s + dy * c);
+        if self.mirrored {
+            u = -u;
+        }
+        ((u * u + v * v).sqrt(), u.atan2(v), [u, v])
+    }
+
+    /// (depth cm, angle rad) to canvas pixels.
+    pub fn to_canvas(&self, r: f32, th: f32) -> [f32; 2] {
+        let (mut u, v) = (r * th.sin(), r * th.cos());
+        if self.mirrored {
+            u = -u;
+        }
+        let (s, c) = self.rotation.sin_cos();
+        [self.apex[0] + (u * c - v * s) * self.px_per_cm, self.apex[1] + (u * s + v * c) * self.px_per_cm]
+    }
+}
+
+/// Everything fixed for a clip, so each frame only forms its echo and draws.
+pub struct Renderer {
+    pub params: ClipParams,
+    scatterers: Scatterers,
+    grid: PolarGrid,
+    placement: Placement,
+    /// The area left for the image after letterboxing: x, y, w, h.
+    content: [usize; 4],
+    /// For spectral Doppler and M-mode: the trace area x, y, w, h.
+    trace: Option<[usize; 4]>,
+    tissue_jitter: [f32; 4],
+}
+
+impl Renderer {
+    pub fn new(params: ClipParams) -> Self {
+        let (w, h) = (params.width, params.height);
+        let lb = params.overlays.letterbox;
+        let content = [lb[0], lb[1], w.saturating_sub(lb[0] + lb[2]).max(16), h.saturating_sub(lb[1] + lb[3]).max(16)];
+        let sc = &params.scanner;
+        let (image_h, trace) = match params.other {
+            Some(OtherKind::SpectralDoppler | OtherKind::MMode) => {
+                let top = (content[3] as f32 * 0.4) as usize;
+                (top, Some([content[0] + content[2] / 20, content[1] + top + content[3] / 20, content[2] * 9 / 10, content[3] - top - content[3] / 10]))
+            }
+            _ => (content[3], None),
+        };
+        let [fx, fy, rot, zoom] = params.placement;
+        let apex = [content[0] as f32 + fx * content[2] as f32, content[1] as f32 + fy * image_h as f32];
+        let fit_depth = image_h as f32 * (1.0 - fy) * 0.93 / sc.depth_cm;
+        let fit_width = 0.49 * content[2] as f32 / (sc.depth_cm * sc.half_angle.sin());
+        let px_per_cm = fit_depth.min(fit_width) * zoom;
+        let placement = Placement { apex, px_per_cm, rotation: rot, mirrored: params.mirrored };
+        let grid = PolarGrid::for_display(px_per_cm * sc.depth_cm, sc.half_angle);
+        let mut rng = Rng::new(params.seed.wrapping_mul(31).wrapping_add(7));
+        let scatterers = Scatterers::seed(&mut rng, sc, grid);
+        let tissue_jitter = [rng.range(0.8, 1.2), rng.range(0.8, 1.25), rng.range(0.7, 1.3), rng.range(0.85, 1.15)];
+        Self { params, scatterers, grid, placement, content, trace, tissue_jitter }
+    }
+
+    pub fn placement(&self) -> Placement {
+        self.placement
+    }
+
+    /// Cardiac and breathing state at time `t`.
+    pub fn motion_at(&self, t: f64) -> (f32, Motion) {
+        let p = &self.params;
+        let phase = p.cardiac_phase0 + (t as f32) * p.heart_rate_bpm / 60.0;
+        (phase, Motion::at(phase, (t as f32) * p.breaths_per_min / 60.0))
+    }
+
+    /// The anatomy the sector shows at time `t`, posed as in the clip.
+    pub fn scene_at(&self, t: f64) -> Scene {
+        let p = &self.params;
+        let (_, m) = self.motion_at(t);
+        let view = p.reference_view.as_deref().unwrap_or(&p.view);
+        let scene = match (anatomy::standard_view(view, &p.patient, &m), p.other) {
+            (_, Some(OtherKind::Cut(cut))) => anatomy::other_anatomy(cut, &p.other_shapes, &p.patient, &m),
+            (Some(s), _) => s,
+            (None, _) => anatomy::other_anatomy(anatomy::OtherCut::OffAxis, &p.other_shapes, &p.patient, &m),
+        };
+        let [angle, scale, sx, sy] = p.pose;
+        scene.posed(angle, scale, [sx, sy])
+    }
+
+    /// Renders the frame shown at time `t` seconds as packed RGB.
+    pub fn frame_rgb(&self, t: f64) -> Vec<u8> {
+        let p = &self.params;
+        let (w, h) = (p.width, p.height);
+        let mut img = vec![0u8; w * h * 3];
+        let scene = self.scene_at(t);
+        let (phase, m) = self.motion_at(t);
+        let polar = self.form(&scene, phase, m, t);
+        self.scan_convert(&polar, &scene, &m, t, &mut img);
+        if let Some(area) = self.trace {
+            match p.other {
+                Some(OtherKind::SpectralDoppler) => self.draw_spectral(&mut img, area, t),
+                Some(OtherKind::MMode) => self.draw_mmode(&mut img, area, t),
+                _ => {}
+            }
+            self.draw_cursor_line(&mut img);
+        }
+        self.draw_overlays(&mut img, t);
+        img
+    }
+
+    fn form(&self, scene: &Scene, phase: f32, m: Motion, t: f64) -> Vec<f32> {
+        let j = self.tissue_jitter;
+        let gain = move |tissue: Tissue| {
+            let e = tissue.echo();
+            match tissue {
+                Tissue::Myocardium | Tissue::Papillary => e * j[0],
+                Tissue::Pericardium | Tissue::Valve => e * j[1],
+                Tissue::Liver | Tissue::Kidney => e * j[2],
+                Tissue::Background => e * j[3],
+                _ => e,
+            }
+        };
+        let ang = std::f32::consts::TAU * phase;
+        let deform = Deformation {
+            centre: scene.centre,
+            radius: scene.radius,
+            squeeze: 0.07 * m.contraction,
+            shift: [0.22 * ang.sin(), 0.12 * ang.cos() + 0.1 * m.breath],
+        };
+        let mut noise = Rng::new(self.params.seed ^ ((t * 1000.0).round() as u64).wrapping_mul(0x9E37_79B9));
+        form_image(scene, &gain, &self.scatterers, deform, &self.params.scanner, self.grid, &mut noise)
+    }
+
+    fn scan_convert(&self, polar: &[f32], scene: &Scene, m: &Motion, t: f64, img: &mut [u8]) {
+        let p = &self.params;
+        let sc: &Scanner = &p.scanner;
+        let [cx, cy, cw, ch] = self.content;
+        let image_bottom = match self.trace { Some(a) => a[1].saturating_sub(2), None => cy + ch };
+        let tint = p.tint;
+        let mut colour_rng = Rng::new(p.seed ^ 0xC0FFEE ^ ((t * 1000.0) as u64));
+        for y in cy..image_bottom.min(p.height) {
+            for x in cx..(cx + cw).min(p.width) {
+                let (r, th, pt) = self.placement.to_sector(x as f32 + 0.5, y as f32 + 0.5);
+                let Some(v) = sample_polar(polar, self.grid, sc, r, th) else { continue };
+                let px = &mut img[(y * p.width + x) * 3..][..3];
+                let g = v * 255.0;
+                px[0] = (g * tint[0]) as u8;
+                px[1] = (g * tint[1]) as u8;
+                px[2] = (g * tint[2]) as u8;
+                if let Some([a0, a1, d0, d1]) = p.overlays.doppler_box {
+                    if th >= a0 && th <= a1 && r >= d0 && r <= d1 {
+                        if let Some(rgb) = doppler_colour(scene.tissue_at(pt), m, &mut colour_rng) {
+                            px.copy_from_slice(&rgb);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some([a0, a1, d0, d1]) = p.overlays.doppler_box {
+            self.draw_box_outline(img, a0, a1, d0, d1);
+        }
+    }
+
+    fn draw_box_outline(&self, img: &mut [u8], a0: f32, a1: f32, d0: f32, d1: f32) {
+        let steps = 200;
+        for i in 0..=steps {
+            let f = i as f32 / steps as f32;
+            let pts = [
+                (d0, a0 + (a1 - a0) * f),
+                (d1, a0 + (a1 - a0) * f),
+                (d0 + (d1 - d0) * f, a0),
+                (d0 + (d1 - d0) * f, a1),
+            ];
+            for (r, th) in pts {
+                let [x, y] = self.placement.to_canvas(r, th);
+                put(img, self.params.width, self.params.height, x as isize, y as isize, [170, 170, 170]);
+            }
+        }
+    }
+
+    /// The cursor line of spectral Doppler and M-mode through the small image.
+    fn draw_cursor_line(&self, img: &mut [u8]) {
+        let sc = &self.params.scanner;
+        for i in 0..200 {
+            let r = sc.depth_cm * i as f32 / 200.0;
+            let [x, y] = self.placement.to_canvas(r, 0.08);
+            if i % 6 < 4 {
+                put(img, self.params.width, self.params.height, x as isize, y as isize, [230, 230, 230]);
+            }
+        }
+    }
+
+    /// A sweeping spectral Doppler trace: velocity envelopes filled with speckled grey.
+    fn draw_spectral(&self, img: &mut [u8], [ax, ay, aw, ah]: [usize; 4], t: f64) {
+        let p = &self.params;
+        let sweep = 3.0f64;
+        let baseline = ay + ah / 3;
+        let cursor = ((t % sweep) / sweep * aw as f64) as usize;
+        let mut rng = Rng::new(p.seed ^ 0x5EC7);
+        let tex: Vec<f32> = (0..512).map(|_| rng.unit()).collect();
+        for col in 0..aw {
+            if col.abs_diff(cursor) < 3 {
+                continue;
+            }
+            // The time this column was written: columns behind the cursor are older.
+            let back = (cursor + aw - col) % aw;
+            let tc = t - back as f64 / aw as f64 * sweep;
+            let (phase, m) = self.motion_at(tc.max(0.0));
+            let _ = phase;
+            // Mitral inflow (E and A) above the baseline, LV outflow below.
+            let up = m.av_open * 0.55;
+            let down = m.sl_open * 0.9;
+            for row in 0..ah {
+                let y = ay + row;
+                let (v, dir) = if y < baseline { ((baseline - y) as f32 / (baseline - ay) as f32, up) } else { ((y - baseline) as f32 / (ay + ah - baseline) as f32, down) };
+                if v <= dir {
+                    let speck = tex[(col * 7 + row * 13) % 512];
+                    let bright = (0.35 + 0.65 * (v / dir.max(1e-3))) * (0.5 + 0.5 * speck);
+                    let g = (bright * 235.0) as u8;
+                    put(img, p.width, p.height, (ax + col) as isize, y as isize, [g, g, g]);
+                }
+            }
+        }
+        for col in 0..aw {
+            put(img, p.width, p.height, (ax + col) as isize, baseline as isize, [150, 150, 150]);
+        }
+        for k in 0..5 {
+            let y = ay + k * ah / 4;
+            for dx in 0..4 {
+                put(img, p.width, p.height, (ax + aw + dx) as isize, y as isize, [200, 200, 200]);
+            }
+        }
+    }
+
+    /// M-mode: one scan line of the anatomy swept over time.
+    fn draw_mmode(&self, img: &mut [u8], [ax, ay, aw, ah]: [usize; 4], t: f64) {
+        let p = &self.params;
+        let sweep = 3.0f64;
+        let cursor = ((t % sweep) / sweep * aw as f64) as usize;
+        let mut rng = Rng::new(p.seed ^ 0x3303);
+        let tex: Vec<f32> = (0..ah).map(|_| 0.35 + 0.65 * rng.unit()).collect();
+        let depth = p.scanner.depth_cm;
+        // Sample the anatomy a few times per second of sweep and hold between samples, for speed.
+        let step = (aw / 120).max(1);
+        for col0 in (0..aw).step_by(step) {
+            let back = (cursor + aw - col0) % aw;
+            let tc = (t - back as f64 / aw as f64 * sweep).max(0.0);
+            let scene = self.scene_at(tc);
+            for row in 0..ah {
+                let r = depth * row as f32 / ah as f32;
+                let pt = [r * 0.08f32.sin(), r * 0.08f32.cos()];
+                let e = scene.tissue_at(pt).echo();
+                let g = ((e.min(1.2) / 1.2).powf(0.6) * tex[row] * 255.0) as u8;
+                for col in col0..(col0 + step).min(aw) {
+                    if col.abs_diff(cursor) >= 2 {
+                        put(img, p.width, p.height, (ax + col) as isize, (ay + row) as isize, [g, g, g]);
+                    }
+                }
+            }
+        }
+    }
+
+    fn draw_overlays(&self, img: &mut [u8], t: f64) {
+        let p = &self.params;
+        let o = &p.overlays;
+        let (w, h) = (p.width, p.height);
+        let [cx, cy, cw, ch] = self.content;
+        let scale = if w >= 600 { 2 } else { 1 };
+        if o.text && w >= 96 {
+            let lines = [
+                format!("ID {}", o.patient_id),
+                "TTE PHANTOM".to_string(),
+                format!("{:.1}MHZ", p.scanner.freq_mhz),
+            ];
+            for (i, line) in lines.iter().enumerate() {
+                draw_text(img, w, h, cx + 3, cy + 3 + i * 9 * scale, line, scale, o.text_rgb);
+            }
+            let right = [format!("HR {:.0}", p.heart_rate_bpm), format!("DR {:.0}", p.scanner.dynamic_range_db), format!("{:.0}CM", p.scanner.depth_cm)];
+            for (i, line) in right.iter().enumerate() {
+                let tw = text_width(line, scale);
+                if cw > tw + 6 {
+                    draw_text(img, w, h, cx + cw - tw - 3, cy + 3 + i * 9 * scale, line, scale, o.text_rgb);
+                }
+            }
+        }
+        if o.depth_scale {
+            let sc = &p.scanner;
+            let mut cm = 0.0;
+            while cm <= sc.depth_cm {
+                let [x, y] = self.placement.to_canvas(cm, sc.half_angle + 0.05);
+                let major = (cm as usize) % 5 == 0;
+                for d in 0..(if major { 4 } else { 2 }) {
+                    put(img, w, h, x as isize + d, y as isize, [210, 210, 210]);
+                }
+                cm += 1.0;
+            }
+        }
+        if o.colour_bar && cw > 60 {
+            let (bx, by, bh) = (cx + cw - 10 - 2 * scale, cy + ch / 4, ch / 4);
+            for dy in 0..bh {
+                let f = 1.0 - dy as f32 / bh.max(1) as f32;
+                let rgb = if o.doppler_box.is_some() {
+                    if f > 0.5 { [(255.0 * (f - 0.5) * 2.0) as u8, 0, 0] } else { [0, 0, (255.0 * (0.5 - f) * 2.0) as u8] }
+                } else {
+                    let g = (f * 255.0) as u8;
+                    [g, g, g]
+                };
+                for dx in 0..5 {
+                    put(img, w, h, (bx + dx) as isize, (by + dy) as isize, rgb);
+                }
+            }
+        }
+        if o.logo && cw > 80 {
+            let (lx, ly) = (cx + 3, cy + ch.saturating_sub(14 * scale));
+            for dy in 0..(11 * scale) {
+                for dx in 0..(22 * scale) {
+                    put(img, w, h, (lx + dx) as isize, (ly + dy) as isize, [40, 60, 110]);
+                }
+            }
+            draw_text(img, w, h, lx + 2 * scale, ly + 2 * scale, "PH", scale, [230, 230, 230]);
+        }
+        if o.ecg && self.trace.is_none() {
+            self.draw_ecg(img, t);
+        }
+    }
+
+    /// A sweeping ECG along the bottom of the content area.
+    fn draw_ecg(&self, img: &mut [u8], t: f64) {
+        let p = &self.params;
+        let [cx, cy, cw, ch] = self.content;
+        let base = cy + ch - (ch / 14).max(4);
+        let amp = (ch / 18).max(2) as f32;
+        let sweep = 4.0f64;
+        let cursor = ((t % sweep) / sweep * cw as f64) as usize;
+        let mut prev: Option<isize> = None;
+        for col in 0..cw {
+            if col.abs_diff(cursor) < 4 {
+                prev = None;
+                continue;
+            }
+            let back = (cursor + cw - col) % cw;
+            let tc = t - back as f64 / cw as f64 * sweep;
+            let phase = (p.cardiac_phase0 as f64 + tc * p.heart_rate_bpm as f64 / 60.0).rem_euclid(1.0) as f32;
+            let y = base as isize - (ecg_wave(phase) * amp) as isize;
+            let from = prev.unwrap_or(y);
+            for yy in from.min(y)..=from.max(y) {
+                put(img, p.width, p.height, (cx + col) as isize, yy, p.overlays.ecg_rgb);
+            }
+            prev = Some(y);
+        }
+    }
+}
+
+/// An ECG beat as a function of phase from the R wave: R, S, T, then P before the next R.
+pub fn ecg_wave(phase: f32) -> f32 {
+    let g = |c: f32, w: f32, a: f32| a * (-((phase - c) / w).powi(2)).exp() + a * (-((phase - 1.0 - c) / w).powi(2)).exp();
+    g(0.0, 0.012, 1.0) + g(0.025, 0.012, -0.25) + g(0.3, 0.05, 0.3) + g(0.88, 0.03, 0.15) + g(-0.02, 0.01, -0.1)
+}
+
+fn doppler_colour(tissue: Tissue, m: &Motion, rng: &mut Rng) -> Option<[u8; 3]> {
+    if !tissue.is_blood() || tissue == Tissue::Effusion {
+        return None;
+    }
+    use Tissue::*;
+    let v = match tissue {
+        Lv | Rv | La | Ra => 0.9 * m.av_open - 0.7 * m.sl_open,
+        Lvot | Aorta | PulmonaryArtery | DescendingAorta => -1.1 * m.sl_open,
+        Ivc | HepaticVein => 0.35,
+        _ => 0.4 * m.av_open,
+    } + 0.12 * rng.normal();
+    if v.abs() < 0.18 {
+        return None;
+    }
+    let a = v.abs().min(1.2);
+    Some(if a > 0.95 {
+        // Aliasing mosaic.
+        if rng.chance(0.5) { [255, 230, 80] } else { [80, 230, 255] }
+    } else if v > 0.0 {
+        [(120.0 + 135.0 * a) as u8, (40.0 * a) as u8, 0]
+    } else {
+        [0, (60.0 * a) as u8, (120.0 + 135.0 * a) as u8]
+    })
+}
+
+#[inline]
+fn put(img: &mut [u8], w: usize, h: usize, x: isize, y: isize, rgb: [u8; 3]) {
+    if x >= 0 && y >= 0 && (x as usize) < w && (y as usize) < h {
+        img[(y as usize * w + x as usize) * 3..][..3].copy_from_slice(&rgb);
+    }
+}
