@@ -9,7 +9,7 @@
 //! ```
 
 pub mod anatomy;
-mod font;
+pub mod font;
 pub mod imaging;
 pub mod params;
 mod rng;
@@ -32,6 +32,22 @@ impl Renderer {
             .iter()
             .map(|&t| Frame::new(self.params.width, self.params.height, PixelFormat::Rgb, self.frame_rgb(t), t).expect("renderer sizes its own frames"))
             .collect()
+    }
+
+    /// The sector's bounding box on the canvas (what DICOM's ultrasound region declares).
+    pub fn sector_rect(&self) -> tte_frames::Rect {
+        let pl = self.placement();
+        let sc = &self.params.scanner;
+        let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+        for i in 0..=64 {
+            let th = -sc.half_angle + 2.0 * sc.half_angle * i as f32 / 64.0;
+            for r in [0.0, sc.depth_cm] {
+                let [x, y] = pl.to_canvas(r, th);
+                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            }
+        }
+        let (w, h) = (self.params.width as f32, self.params.height as f32);
+        tte_frames::Rect { x0: x0.clamp(0.0, w) as usize, y0: y0.clamp(0.0, h) as usize, x1: x1.ceil().clamp(0.0, w) as usize, y1: y1.ceil().clamp(0.0, h) as usize }
     }
 
     /// Every frame of the clip.

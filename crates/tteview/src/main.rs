@@ -1,6 +1,7 @@
 //! The command-line face of TTEView: model info, phantom data, probing, training, evaluation, classification.
 
 mod info;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -15,12 +16,15 @@ struct Cli {
 enum Command {
     /// Print a network preset's size: trainable parameters, MACs per clip, and its config.
     Info(info::Args),
+    /// Train a model from a JSON config (resumes when its run directory has a checkpoint).
+    Train(train::Args),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => info::run(args),
+        Command::Train(args) => train::run(args),
     };
     if let Err(e) = result {
         eprintln!("tteview: {e:#}");

@@ -1,0 +1,113 @@
+//! From a clip's bytes to view probabilities: decode, preprocess, infer, with timings.
+//!
+//! The backend is the caller's: pass a model built on whatever device the edge chose.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::Serialize;
+use std::time::Instant;
+use tte_media::{Limits, Source};
+use tte_preprocess::{ClipSpec, Prepared};
+use tte_slowfast::{ModelMeta, TrainedModel};
+
+/// Why a clip got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("{0}")]
+    Media(#[from] tte_media::MediaError),
+    #[error("cannot prepare the clip: {0}")]
+    Prep(#[from] tte_preprocess::PrepError),
+    #[error("inference failed: {0}")]
+    Inference(String),
+}
+
+/// One answer: the top view, every probability, and where the time went.
+#[derive(Clone, Debug, Serialize)]
+pub struct Prediction {
+    pub view: String,
+    pub confidence: f32,
+    /// (class code, probability) in the model's label order.
+    pub probabilities: Vec<(String, f32)>,
+    pub timings: Timings,
+    pub frames_used: Vec<usize>,
+    pub sector: [usize; 4],
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Timings {
+    pub decode_ms: f64,
+    pub preprocess_ms: f64,
+    pub inference_ms: f64,
+}
+
+impl Timings {
+    pub fn end_to_end_ms(&self) -> f64 {
+        self.decode_ms + self.preprocess_ms + self.inference_ms
+    }
+}
+
+/// The clip shape a model's metadata asks for.
+pub fn spec_for(meta: &ModelMeta) -> ClipSpec {
+    ClipSpec {
+        frames: meta.config.frames,
+        size: meta.config.crop_size,
+        channels: meta.config.input_channels,
+        window_s: meta.window_s as f64,
+        mean: meta.mean,
+        std: meta.std,
+    }
+}
+
+/// Decodes only the frames the model will see (memory stays bounded on long clips) and prepares them.
+pub fn decode_and_prepare(bytes: Vec<u8>, spec: &ClipSpec, limits: &Limits) -> Result<(Prepared, Vec<String>, Timings), PipelineError> {
+    let t0 = Instant::now();
+    let mut src = Source::open(bytes, limits)?;
+    let indices = tte_preprocess::plan(src.times(), spec);
+    let frames = src.frames(&indices, limits)?;
+    let regions = src.regions().to_vec();
+    let warnings = src.warnings().to_vec();
+    let decode_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let t1 = Instant::now();
+    // The frames are already the sampled ones, in order: sample them again 1:1 by index.
+    let times: Vec<f64> = (0..frames.len()).map(|i| i as f64).collect();
+    let mut spec1 = spec.clone();
+    spec1.window_s = 0.0;
+    let mut prepared = tte_preprocess::prepare_frames(&frames, &times, &regions, &spec1, 0.0)?;
+    prepared.indices = indices;
+    prepared.spec = spec.clone();
+    let preprocess_ms = t1.elapsed().as_secs_f64() * 1e3;
+    Ok((prepared, warnings, Timings { decode_ms, preprocess_ms, inference_ms: 0.0 }))
+}
+
+/// Runs the network on a batch of prepared clips; returns one probability row per clip.
+pub fn infer(model: &TrainedModel, clips: &[&Prepared], device: &Device) -> Result<Vec<Vec<f32>>, PipelineError> {
+    let Some(first) = clips.first() else { return Ok(vec![]) };
+    let [c, t, h, w] = first.shape();
+    let mut data = Vec::with_capacity(clips.len() * c * t * h * w);
+    for p in clips {
+        data.extend_from_slice(&p.data);
+    }
+    let x = Tensor::<5>::from_data(TensorData::new(data, [clips.len(), c, t, h, w]), device);
+    let probs = model.net.probabilities(x).into_data();
+    let flat = probs.try_to_vec::<f32>().map_err(|e| PipelineError::Inference(format!("{e:?}")))?;
+    Ok(flat.chunks(model.meta.labels.len()).map(<[f32]>::to_vec).collect())
+}
+
+/// Turns a probability row into a labelled prediction.
+pub fn label(model: &TrainedModel, probs: Vec<f32>) -> (String, f32, Vec<(String, f32)>) {
+    let (best, conf) = probs.iter().enumerate().fold((0, f32::MIN), |a, (i, &p)| if p > a.1 { (i, p) } else { a });
+    let named = model.meta.labels.iter().cloned().zip(probs).collect();
+    (model.meta.labels[best].clone(), conf, named)
+}
+
+/// The whole path for one file.
+pub fn classify_bytes(model: &TrainedModel, bytes: Vec<u8>, device: &Device, limits: &Limits) -> Result<Prediction, PipelineError> {
+    let spec = spec_for(&model.meta);
+    let (prepared, warnings, mut timings) = decode_and_prepare(bytes, &spec, limits)?;
+    let t = Instant::now();
+    let probs = infer(model, &[&prepared], device)?.remove(0);
+    timings.inference_ms = t.elapsed().as_secs_f64() * 1e3;
+    let (view, confidence, probabilities) = label(model, probs);
+    let s = prepared.sector;
+    Ok(Prediction { view, confidence, probabilities, timings, frames_used: prepared.indices, sector: [s.x0, s.y0, s.x1, s.y1], warnings })
+}

@@ -1,0 +1,281 @@
+//! Augmentation made for echo, applied to a clip: geometry of the sector, the machine's grey map,
+//! speckle and noise, blur, overlays and compression, and the timing of the sampled frames.
+//! Every augmentation keeps the view label (a reversed heartbeat is still the same view).
+
+use serde::{Deserialize, Serialize};
+use tte_frames::Frame;
+
+/// Each field is a probability or a range; `enabled: false` turns everything off (the ablation).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AugmentConfig {
+    pub enabled: bool,
+    /// Rotation of the whole image, ± degrees.
+    pub rotate_deg: f32,
+    /// Shift, ± fraction of the crop.
+    pub shift: f32,
+    /// Zoom range (1 = none; above 1 crops into the sector edges, which jitters them).
+    pub zoom: [f32; 2],
+    /// Brightness offset, ± (0-1 scale).
+    pub gain: f32,
+    pub contrast: [f32; 2],
+    pub gamma: [f32; 2],
+    /// Probability and strength of multiplicative speckle.
+    pub speckle_p: f32,
+    pub speckle: f32,
+    /// Additive Gaussian noise, standard deviation (0-1 scale).
+    pub noise: f32,
+    pub blur_p: f32,
+    /// Frame-rate jitter: the sampling window is scaled by a factor in this range.
+    pub window_scale: [f32; 2],
+    /// Start anywhere in the clip rather than at its beginning.
+    pub random_start: bool,
+    pub reverse_p: f32,
+    /// Extra text blocks and an ECG-like trace drawn onto the frames.
+    pub overlay_p: f32,
+    /// 8x8 block averaging, like heavy JPEG compression.
+    pub compress_p: f32,
+}
+
+impl Default for AugmentConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            rotate_deg: 10.0,
+            shift: 0.06,
+            zoom: [0.9, 1.15],
+            gain: 0.12,
+            contrast: [0.75, 1.3],
+            gamma: [0.75, 1.35],
+            speckle_p: 0.3,
+            speckle: 0.15,
+            noise: 0.03,
+            blur_p: 0.2,
+            window_scale: [0.75, 1.35],
+            random_start: true,
+            reverse_p: 0.5,
+            overlay_p: 0.3,
+            compress_p: 0.2,
+        }
+    }
+}
+
+/// A small generator for augmentation draws (deterministic from the example's seed).
+pub struct Draw(u64);
+
+impl Draw {
+    pub fn new(seed: u64) -> Self {
+        Draw(seed ^ 0xA076_1D64_78BD_642F)
+    }
+    pub fn unit(&mut self) -> f32 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
+    }
+    pub fn range(&mut self, r: [f32; 2]) -> f32 {
+        r[0] + (r[1] - r[0]) * self.unit()
+    }
+    pub fn sym(&mut self, a: f32) -> f32 {
+        (self.unit() * 2.0 - 1.0) * a
+    }
+    pub fn chance(&mut self, p: f32) -> bool {
+        self.unit() < p
+    }
+    pub fn normal(&mut self) -> f32 {
+        let (u, v) = (self.unit().max(1e-7), self.unit());
+        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+    }
+}
+
+/// Draws on the decoded frames (before preprocessing): overlays and compression.
+pub fn on_frames(frames: &mut [Frame], cfg: &AugmentConfig, d: &mut Draw) {
+    if !cfg.enabled {
+        return;
+    }
+    if d.chance(cfg.overlay_p) {
+        let (bx, by, bw, bh) = (d.unit(), d.unit() * 0.3, 0.1 + 0.2 * d.unit(), 0.02 + 0.04 * d.unit());
+        let ecg_y = 0.85 + 0.12 * d.unit();
+        let shade = 150 + (d.unit() * 105.0) as u8;
+        for f in frames.iter_mut() {
+            let (w, h) = (f.width, f.height);
+            let x0 = (bx * w as f32) as usize;
+            let y0 = (by * h as f32) as usize;
+            for y in y0..(y0 + (bh * h as f32) as usize + 1).min(h) {
+                for x in x0..(x0 + (bw * w as f32) as usize).min(w) {
+                    if (x / 2 + y) % 3 != 0 {
+                        set(f, x, y, [shade; 3]);
+                    }
+                }
+            }
+            let ey = (ecg_y * h as f32) as usize;
+            for x in 0..w {
+                let wobble = ((x as f32 * 0.37).sin() * 2.0) as isize;
+                let y = (ey as isize + wobble).clamp(0, h as isize - 1) as usize;
+                set(f, x, y, [0, 220, 0]);
+            }
+        }
+    }
+    if d.chance(cfg.compress_p) {
+        let mix = 0.4 + 0.5 * d.unit();
+        for f in frames.iter_mut() {
+            blockify(f, mix);
+        }
+    }
+}
+
+fn set(f: &mut Frame, x: usize, y: usize, rgb: [u8; 3]) {
+    let c = f.format.channels();
+    let i = (y * f.width + x) * c;
+    match f.format {
+        tte_frames::PixelFormat::Gray => f.data[i] = rgb[1],
+        _ => f.data[i..i + 3].copy_from_slice(&rgb),
+    }
+}
+
+/// Blends each 8x8 block towards its mean, the look of a heavily compressed export.
+fn blockify(f: &mut Frame, mix: f32) {
+    let c = f.format.channels();
+    for by in (0..f.height).step_by(8) {
+        for bx in (0..f.width).step_by(8) {
+            for ch in 0..c {
+                let (mut s, mut n) = (0u32, 0u32);
+                for y in by..(by + 8).min(f.height) {
+                    for x in bx..(bx + 8).min(f.width) {
+                        s += f.data[(y * f.width + x) * c + ch] as u32;
+                        n += 1;
+                    }
+                }
+                let m = s as f32 / n as f32;
+                for y in by..(by + 8).min(f.height) {
+                    for x in bx..(bx + 8).min(f.width) {
+                        let v = &mut f.data[(y * f.width + x) * c + ch];
+                        *v = (*v as f32 * (1.0 - mix) + m * mix) as u8;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Applies geometry, grey-map, speckle, noise and blur to a prepared clip `[c, t, s, s]`
+/// (normalised with `mean`/`std`), and maybe reverses time.
+pub fn on_clip(data: &mut [f32], shape: [usize; 4], mean: [f32; 3], std: [f32; 3], cfg: &AugmentConfig, d: &mut Draw) {
+    if !cfg.enabled {
+        return;
+    }
+    let [c, t, h, w] = shape;
+    let plane = h * w;
+    let (angle, zoom) = (d.sym(cfg.rotate_deg).to_radians(), d.range(cfg.zoom));
+    let (sx, sy) = (d.sym(cfg.shift) * w as f32, d.sym(cfg.shift) * h as f32);
+    let (gain, contrast, gamma) = (d.sym(cfg.gain), d.range(cfg.contrast), d.range(cfg.gamma));
+    let speckle = if d.chance(cfg.speckle_p) { cfg.speckle } else { 0.0 };
+    let noise = cfg.noise * d.unit();
+    let blur = d.chance(cfg.blur_p);
+    let reverse = d.chance(cfg.reverse_p);
+    let mut speckle_field = vec![1f32; plane];
+    if speckle > 0.0 {
+        speckle_field.iter_mut().for_each(|v| *v = (1.0 + speckle * d.normal()).max(0.0));
+    }
+    let mut buf = vec![0f32; plane];
+    for ch in 0..c {
+        let (m, s) = (mean[ch.min(2)], std[ch.min(2)]);
+        let pad = -m / s;
+        for ti in 0..t {
+            let p = &mut data[(ch * t + ti) * plane..][..plane];
+            warp(p, &mut buf, w, h, angle, zoom, sx, sy, pad);
+            if blur {
+                box_blur(p, &mut buf, w, h);
+            }
+            for (i, v) in p.iter_mut().enumerate() {
+                let x = (*v * s + m).clamp(0.0, 1.0);
+                let x = ((x - 0.5) * contrast + 0.5 + gain).clamp(0.0, 1.0).powf(gamma);
+                let x = (x * speckle_field[i] + noise * d.normal()).clamp(0.0, 1.0);
+                *v = (x - m) / s;
+            }
+        }
+        if reverse {
+            for ti in 0..t / 2 {
+                let (a, b) = ((ch * t + ti) * plane, (ch * t + t - 1 - ti) * plane);
+                for k in 0..plane {
+                    data.swap(a + k, b + k);
+                }
+            }
+        }
+    }
+}
+
+/// Rotation about the centre, zoom and shift, sampled bilinearly; outside is padding.
+#[allow(clippy::too_many_arguments)]
+fn warp(p: &mut [f32], buf: &mut [f32], w: usize, h: usize, angle: f32, zoom: f32, sx: f32, sy: f32, pad: f32) {
+    buf.copy_from_slice(p);
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let (s, c) = angle.sin_cos();
+    for y in 0..h {
+        for x in 0..w {
+            let (dx, dy) = ((x as f32 + 0.5 - cx - sx) / zoom, (y as f32 + 0.5 - cy - sy) / zoom);
+            let (u, v) = (c * dx + s * dy + cx - 0.5, -s * dx + c * dy + cy - 0.5);
+            p[y * w + x] = if u < 0.0 || v < 0.0 || u > (w - 1) as f32 || v > (h - 1) as f32 {
+                pad
+            } else {
+                let (x0, y0) = (u as usize, v as usize);
+                let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+                let (a, b) = (u - x0 as f32, v - y0 as f32);
+                (1.0 - b) * ((1.0 - a) * buf[y0 * w + x0] + a * buf[y0 * w + x1]) + b * ((1.0 - a) * buf[y1 * w + x0] + a * buf[y1 * w + x1])
+            };
+        }
+    }
+}
+
+fn box_blur(p: &mut [f32], buf: &mut [f32], w: usize, h: usize) {
+    buf.copy_from_slice(p);
+    for y in 0..h {
+        for x in 0..w {
+            let (mut s, mut n) = (0.0, 0.0);
+            for yy in y.saturating_sub(1)..(y + 2).min(h) {
+                for xx in x.saturating_sub(1)..(x + 2).min(w) {
+                    s += buf[yy * w + xx];
+                    n += 1.0;
+                }
+            }
+            p[y * w + x] = s / n;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disabled_augmentation_changes_nothing() {
+        let mut data: Vec<f32> = (0..3 * 4 * 8 * 8).map(|i| (i % 17) as f32 / 17.0).collect();
+        let before = data.clone();
+        let cfg = AugmentConfig { enabled: false, ..Default::default() };
+        on_clip(&mut data, [3, 4, 8, 8], [0.5; 3], [0.25; 3], &cfg, &mut Draw::new(1));
+        assert_eq!(data, before);
+    }
+
+    #[test]
+    fn reversal_reverses_time_and_nothing_else() {
+        let mut data: Vec<f32> = (0..2 * 4 * 2 * 2).map(|i| (i / 4) as f32).collect();
+        let cfg = AugmentConfig {
+            rotate_deg: 0.0, shift: 0.0, zoom: [1.0, 1.0], gain: 0.0, contrast: [1.0, 1.0], gamma: [1.0, 1.0],
+            speckle_p: 0.0, noise: 0.0, blur_p: 0.0, reverse_p: 1.0, ..Default::default()
+        };
+        // Values are chosen inside the normalised 0..1 range so the grey map is the identity.
+        let mut norm: Vec<f32> = data.iter().map(|v| (v / 8.0 - 0.5) / 0.25).collect();
+        on_clip(&mut norm, [2, 4, 2, 2], [0.5; 3], [0.25; 3], &cfg, &mut Draw::new(3));
+        data.iter_mut().for_each(|v| *v = (*v / 8.0 - 0.5) / 0.25);
+        for ch in 0..2 {
+            for t in 0..4 {
+                for k in 0..4 {
+                    let got = norm[(ch * 4 + t) * 4 + k];
+                    let want = data[(ch * 4 + 3 - t) * 4 + k];
+                    assert!((got - want).abs() < 1e-4, "{got} vs {want}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! A training run, fully described by one JSON file and its seed.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    /// Network preset (`lite` or `r50`).
+    pub preset: String,
+    pub seed: u64,
+    /// Optimiser steps.
+    pub steps: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    pub weight_decay: f32,
+    /// Steps of linear warm-up before the cosine decay.
+    pub warmup_steps: usize,
+    /// Validate (and checkpoint) every this many steps.
+    pub validate_every: usize,
+    /// Clips per class in the fixed validation set (seeds disjoint from training).
+    pub validation_per_class: usize,
+    /// Stop when validation macro-F1 has not improved for this many validations (0 = never).
+    pub patience: usize,
+    pub data: DataConfig,
+    pub sampler: SamplerConfig,
+    pub augment: crate::augment::AugmentConfig,
+    /// Weight the loss by inverse class frequency.
+    pub class_weights: bool,
+    /// Where checkpoints and the metrics log go; a run with the same directory resumes.
+    pub run_dir: String,
+    /// Where the final model file is written.
+    pub output: String,
+    /// Worker threads preparing clips.
+    pub workers: usize,
+}
+
+/// Where clips come from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "lowercase")]
+pub enum DataConfig {
+    /// Fresh phantom clips, rendered in memory. `clips_per_class` sets the size of the (virtual)
+    /// training set; `class_counts` overrides it per class to build long-tailed sets.
+    Phantom {
+        clips_per_class: usize,
+        #[serde(default)]
+        class_counts: BTreeMap<String, usize>,
+        /// Draw new seeds every epoch instead of revisiting the same clips.
+        #[serde(default)]
+        fresh_each_epoch: bool,
+    },
+    /// Labelled files listed in a manifest CSV with `file` and `view` columns.
+    Manifest { path: String },
+}
+
+/// How batches are drawn from the classes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SamplerConfig {
+    /// Class probability proportional to frequency^power: 0 = balanced, 1 = plain shuffling.
+    pub power: f64,
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        Self { power: 0.0 }
+    }
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            preset: "lite".into(),
+            seed: 1,
+            steps: 3000,
+            batch_size: 8,
+            learning_rate: 2e-3,
+            weight_decay: 1e-4,
+            warmup_steps: 100,
+            validate_every: 250,
+            validation_per_class: 6,
+            patience: 0,
+            data: DataConfig::Phantom { clips_per_class: 100_000, class_counts: BTreeMap::new(), fresh_each_epoch: true },
+            sampler: SamplerConfig::default(),
+            augment: Default::default(),
+            class_weights: false,
+            run_dir: "runs/lite".into(),
+            output: "models/lite.ttev".into(),
+            workers: 1,
+        }
+    }
+}
+
+impl TrainConfig {
+    pub fn load(path: &str) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read config {path}: {e}"))?;
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("config {path} is not valid: {e}"))
+    }
+
+    /// Learning rate at `step`: linear warm-up, then cosine decay to 2 % of the peak.
+    pub fn lr_at(&self, step: usize) -> f64 {
+        if step < self.warmup_steps {
+            return self.learning_rate * (step + 1) as f64 / self.warmup_steps as f64;
+        }
+        let span = (self.steps - self.warmup_steps).max(1) as f64;
+        let p = ((step - self.warmup_steps) as f64 / span).min(1.0);
+        self.learning_rate * (0.02 + 0.98 * 0.5 * (1.0 + (std::f64::consts::PI * p).cos()))
+    }
+}

@@ -1,0 +1,227 @@
+//! Where training clips come from (phantom in memory, or labelled files), how classes are
+//! sampled, and the worker threads that keep batches ready.
+
+use crate::augment::{self, AugmentConfig, Draw};
+use crate::config::{DataConfig, TrainConfig};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+use tte_frames::Frame;
+use tte_phantom::{ClipParams, Renderer, Style};
+use tte_preprocess::ClipSpec;
+
+/// One prepared clip and its class index.
+pub struct Example {
+    pub data: Vec<f32>,
+    pub label: usize,
+}
+
+/// A labelled item: a phantom seed or a file.
+#[derive(Clone, Debug)]
+pub enum Item {
+    Phantom { view: String, seed: u64 },
+    File { path: String },
+}
+
+/// The items of one class: phantom clips are numbered (rendered on demand), files are listed.
+pub enum ClassItems {
+    Phantom { view: String, count: usize },
+    Files(Vec<String>),
+}
+
+impl ClassItems {
+    fn len(&self) -> usize {
+        match self {
+            ClassItems::Phantom { count, .. } => *count,
+            ClassItems::Files(f) => f.len(),
+        }
+    }
+}
+
+/// The training set as per-class items, and how often each class is drawn.
+pub struct Dataset {
+    pub labels: Vec<String>,
+    pub per_class: Vec<ClassItems>,
+    pub class_probs: Vec<f64>,
+    fresh: bool,
+}
+
+impl Dataset {
+    pub fn from_config(cfg: &TrainConfig, labels: &[String]) -> anyhow::Result<Self> {
+        let (per_class, fresh) = match &cfg.data {
+            DataConfig::Phantom { clips_per_class, class_counts, fresh_each_epoch } => {
+                let per_class = labels
+                    .iter()
+                    .map(|view| ClassItems::Phantom { view: view.clone(), count: class_counts.get(view).copied().unwrap_or(*clips_per_class) })
+                    .collect();
+                (per_class, *fresh_each_epoch)
+            }
+            DataConfig::Manifest { path } => (read_manifest(path, labels)?, false),
+        };
+        let counts: Vec<f64> = per_class.iter().map(|v: &ClassItems| v.len() as f64).collect();
+        let weights: Vec<f64> = counts.iter().map(|&n| if n > 0.0 { n.powf(cfg.sampler.power) } else { 0.0 }).collect();
+        let total: f64 = weights.iter().sum();
+        anyhow::ensure!(total > 0.0, "the training set is empty");
+        let class_probs = weights.iter().map(|w| w / total).collect();
+        Ok(Self { labels: labels.to_vec(), per_class, class_probs, fresh })
+    }
+
+    /// Number of items per class.
+    pub fn counts(&self) -> Vec<usize> {
+        self.per_class.iter().map(ClassItems::len).collect()
+    }
+
+    /// Draws the `k`-th item of a run: a class by the sampler's probabilities, then an item of it.
+    pub fn draw(&self, run_seed: u64, k: u64) -> (usize, Item, u64) {
+        let mut d = Draw::new(run_seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ k);
+        let u = d.unit() as f64;
+        let mut acc = 0.0;
+        let mut class = self.class_probs.len() - 1;
+        for (c, p) in self.class_probs.iter().enumerate() {
+            acc += p;
+            if u < acc {
+                class = c;
+                break;
+            }
+        }
+        let items = &self.per_class[class];
+        let i = ((d.unit() as f64) * items.len() as f64) as usize % items.len();
+        let item = match items {
+            // Fresh clips: a new seed every draw, still inside the training seed range.
+            ClassItems::Phantom { view, .. } if self.fresh => Item::Phantom { view: view.clone(), seed: train_seed(run_seed, class, (k as usize).wrapping_mul(7919) ^ i) },
+            ClassItems::Phantom { view, .. } => Item::Phantom { view: view.clone(), seed: train_seed(run_seed, class, i) },
+            ClassItems::Files(files) => Item::File { path: files[i].clone() },
+        };
+        (class, item, run_seed ^ k.wrapping_mul(0x9E37_79B9))
+    }
+}
+
+/// Training seeds live below 2^40; validation and test seeds above, so they never meet.
+pub fn train_seed(run: u64, class: usize, i: usize) -> u64 {
+    (run.wrapping_mul(1_000_003) ^ (class as u64) << 32 ^ i as u64) & ((1 << 40) - 1)
+}
+
+/// Seeds of held-out clips (validation, test): disjoint from every training seed.
+pub fn heldout_seed(set: u64, i: u64) -> u64 {
+    (1 << 41) + set * 1_000_000 + i
+}
+
+fn read_manifest(path: &str, labels: &[String]) -> anyhow::Result<Vec<ClassItems>> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read manifest {path}: {e}"))?;
+    let dir = std::path::Path::new(path).parent().unwrap_or(std::path::Path::new("."));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| h.trim() == name).ok_or_else(|| anyhow::anyhow!("manifest {path} has no `{name}` column"));
+    let (fc, vc) = (col("file")?, col("view")?);
+    let mut per_class = vec![Vec::new(); labels.len()];
+    for (n, line) in lines.enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        let (Some(file), Some(view)) = (cells.get(fc), cells.get(vc)) else { anyhow::bail!("manifest {path} line {} is short", n + 2) };
+        let Some(c) = labels.iter().position(|l| l == view.trim()) else { anyhow::bail!("manifest {path} line {}: unknown view `{view}`", n + 2) };
+        per_class[c].push(dir.join(file.trim()).to_string_lossy().into_owned());
+    }
+    Ok(per_class.into_iter().map(ClassItems::Files).collect())
+}
+
+/// Renders (or decodes), augments and prepares one clip.
+pub fn make_example(item: &Item, label: usize, spec: &ClipSpec, aug: &AugmentConfig, aug_seed: u64) -> anyhow::Result<Example> {
+    let mut d = Draw::new(aug_seed);
+    let window = if aug.enabled { spec.window_s * d.range(aug.window_scale) as f64 } else { spec.window_s };
+    let start_frac = if aug.enabled && aug.random_start { d.unit() as f64 } else { 0.0 };
+    let (mut frames, regions) = match item {
+        Item::Phantom { view, seed } => {
+            let r = Renderer::new(ClipParams::draw(view, *seed, Style::Default));
+            let times = r.params.frame_times();
+            let start = start_frac * (tte_preprocess::sample::clip_duration(&times) - window).max(0.0);
+            let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, window, start);
+            let picked: Vec<f64> = idx.iter().map(|&i| times[i]).collect();
+            (r.frames_at(&picked), vec![])
+        }
+        Item::File { path } => {
+            let bytes = std::fs::read(path)?;
+            let limits = tte_media::Limits::default();
+            let mut src = tte_media::Source::open(bytes, &limits).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+            let times = src.times().to_vec();
+            let start = start_frac * (tte_preprocess::sample::clip_duration(&times) - window).max(0.0);
+            let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, window, start);
+            (src.frames(&idx, &limits).map_err(|e| anyhow::anyhow!("{path}: {e}"))?, src.regions().to_vec())
+        }
+    };
+    augment::on_frames(&mut frames, aug, &mut d);
+    let data = prepare_in_order(&frames, &regions, spec)?;
+    let mut data = data;
+    augment::on_clip(&mut data, [spec.channels, spec.frames, spec.size, spec.size], spec.mean, spec.std, aug, &mut d);
+    Ok(Example { data, label })
+}
+
+/// Prepares frames that are already the sampled ones, in order.
+pub fn prepare_in_order(frames: &[Frame], regions: &[tte_frames::UltrasoundRegion], spec: &ClipSpec) -> anyhow::Result<Vec<f32>> {
+    let times: Vec<f64> = (0..frames.len()).map(|i| i as f64).collect();
+    let mut s = spec.clone();
+    s.window_s = 0.0;
+    Ok(tte_preprocess::prepare_frames(frames, &times, regions, &s, 0.0).map_err(|e| anyhow::anyhow!("{e}"))?.data)
+}
+
+/// Starts `workers` threads that draw, render and prepare examples from step `start` on.
+pub fn spawn_workers(ds: Arc<Dataset>, spec: ClipSpec, aug: AugmentConfig, run_seed: u64, start: u64, workers: usize) -> Receiver<Example> {
+    let (tx, rx) = sync_channel::<Example>(64);
+    let workers = workers.max(1) as u64;
+    for w in 0..workers {
+        let (tx, ds, spec, aug) = (tx.clone(), ds.clone(), spec.clone(), aug.clone());
+        std::thread::spawn(move || {
+            let mut k = start + w;
+            loop {
+                let (label, item, aug_seed) = ds.draw(run_seed, k);
+                match make_example(&item, label, &spec, &aug, aug_seed) {
+                    Ok(ex) => {
+                        if tx.send(ex).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => eprintln!("skipping a training clip: {e}"),
+                }
+                k += workers;
+            }
+        });
+    }
+    rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn long_tail(power: f64) -> Dataset {
+        let labels: Vec<String> = ["A", "B", "C"].iter().map(|s| s.to_string()).collect();
+        let mut counts = BTreeMap::new();
+        counts.insert("A".to_string(), 200);
+        counts.insert("B".to_string(), 200);
+        counts.insert("C".to_string(), 10);
+        let mut cfg = TrainConfig::default();
+        cfg.data = DataConfig::Phantom { clips_per_class: 0, class_counts: counts, fresh_each_epoch: false };
+        cfg.sampler.power = power;
+        Dataset::from_config(&cfg, &labels).unwrap()
+    }
+
+    fn share_of_rare(ds: &Dataset) -> f64 {
+        let n = 6000;
+        (0..n).filter(|&k| ds.draw(5, k).0 == 2).count() as f64 / n as f64
+    }
+
+    #[test]
+    fn balanced_sampling_draws_a_rare_class_as_often_as_the_others() {
+        let balanced = share_of_rare(&long_tail(0.0));
+        assert!((balanced - 1.0 / 3.0).abs() < 0.03, "{balanced}");
+        let plain = share_of_rare(&long_tail(1.0));
+        assert!((plain - 10.0 / 410.0).abs() < 0.01, "{plain}");
+    }
+
+    #[test]
+    fn training_and_heldout_seeds_never_meet() {
+        for c in 0..13 {
+            for i in [0usize, 1, 99_999, 1 << 30] {
+                assert!(train_seed(1, c, i) < heldout_seed(0, 0));
+            }
+        }
+    }
+}

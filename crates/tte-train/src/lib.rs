@@ -1,0 +1,9 @@
+//! Training and evaluation: balanced sampling, echo augmentation, checkpoints, honest metrics.
+
+pub mod augment;
+pub mod config;
+pub mod data;
+pub mod metrics;
+pub mod train;
+
+pub use config::TrainConfig;

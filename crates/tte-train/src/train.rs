@@ -1,0 +1,166 @@
+//! The training loop: AdamW with warm-up and cosine decay, periodic validation on held-out
+//! phantom seeds, checkpoints that resume, early stopping, a plottable CSV log.
+
+use crate::config::TrainConfig;
+use crate::data::{heldout_seed, make_example, spawn_workers, Dataset, Example, Item};
+use crate::metrics;
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::store::ModuleRecord;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use tte_slowfast::{ModelMeta, SlowFast, SlowFastConfig, TrainedModel};
+
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct RunState {
+    step: usize,
+    best_macro_f1: f64,
+    validations_without_gain: usize,
+    seconds: f64,
+}
+
+/// What a finished run reports.
+pub struct Outcome {
+    pub steps: usize,
+    pub best_macro_f1: f64,
+    pub seconds: f64,
+    pub output: PathBuf,
+}
+
+/// Trains on the CPU (Flex) or whatever device the caller passes (an autodiff device).
+pub fn train(cfg: &TrainConfig, device: &Device, log: &mut dyn FnMut(&str)) -> anyhow::Result<Outcome> {
+    let labels = tte_views::codes();
+    let model_cfg = SlowFastConfig::preset(&cfg.preset, labels.len()).ok_or_else(|| anyhow::anyhow!("unknown preset {}", cfg.preset))?;
+    let mut meta = ModelMeta::new(&cfg.preset, model_cfg.clone(), labels.clone());
+    let spec = tte_pipeline::spec_for(&meta);
+    let run_dir = PathBuf::from(&cfg.run_dir);
+    std::fs::create_dir_all(&run_dir)?;
+    std::fs::write(run_dir.join("config.json"), serde_json::to_string_pretty(cfg)?)?;
+
+    let ds = Arc::new(Dataset::from_config(cfg, &labels)?);
+    log(&format!("classes {:?}", ds.counts()));
+    let class_weights: Option<Vec<f32>> = cfg.class_weights.then(|| {
+        let counts = ds.counts();
+        let total: usize = counts.iter().sum();
+        counts.iter().map(|&n| if n > 0 { total as f32 / (counts.len() * n) as f32 } else { 0.0 }).collect()
+    });
+
+    // Resume from the last checkpoint when the run directory has one.
+    let (mut model, mut optim, mut state) = (model_cfg.init(device), AdamWConfig::new().with_weight_decay(cfg.weight_decay).init(), RunState::default());
+    let ckpt = run_dir.join("last.ttev");
+    if ckpt.exists() {
+        let m = TrainedModel::load(&ckpt, device)?;
+        model = m.net;
+        if let Ok(rec) = burn::optim::OptimizerRecord::load(run_dir.join("optim.bpk")) {
+            optim = optim.load_record(rec);
+        }
+        state = serde_json::from_str(&std::fs::read_to_string(run_dir.join("state.json"))?)?;
+        log(&format!("resuming at step {}", state.step));
+    }
+
+    let validation = validation_set(&labels, cfg, &spec)?;
+    log(&format!("validation set: {} clips", validation.len()));
+    let rx = spawn_workers(ds.clone(), spec.clone(), cfg.augment.clone(), cfg.seed, (state.step * cfg.batch_size) as u64, cfg.workers);
+    let mut csv = std::fs::OpenOptions::new().create(true).append(true).open(run_dir.join("metrics.csv"))?;
+    if csv.metadata()?.len() == 0 {
+        writeln!(csv, "step,seconds,lr,loss,train_acc,val_accuracy,val_macro_f1")?;
+    }
+    let started = Instant::now() - std::time::Duration::from_secs_f64(state.seconds);
+    let loss_fn = CrossEntropyLossConfig::new().with_weights(class_weights).init(device);
+    let (mut loss_sum, mut hits, mut seen) = (0.0f64, 0usize, 0usize);
+    while state.step < cfg.steps {
+        let batch: Vec<Example> = (0..cfg.batch_size).map(|_| rx.recv()).collect::<Result<_, _>>()?;
+        let (x, y) = to_tensors(&batch, &spec, device);
+        let logits = model.forward(x);
+        let pred: Vec<usize> = logits.clone().argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().map_err(|e| anyhow::anyhow!("{e:?}"))?.iter().map(|&v| v as usize).collect();
+        hits += pred.iter().zip(&batch).filter(|(p, e)| **p == e.label).count();
+        seen += batch.len();
+        let loss = loss_fn.forward(logits, y);
+        loss_sum += loss.clone().into_scalar::<f32>() as f64;
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let lr = cfg.lr_at(state.step);
+        model = optim.step(lr, model, grads);
+        state.step += 1;
+
+        let last = state.step == cfg.steps;
+        if state.step % cfg.validate_every == 0 || last {
+            let report = evaluate_prepared(&model.valid(), &meta, &validation, &device.clone().inner())?;
+            let steps = cfg.validate_every.min(state.step).max(1) as f64;
+            state.seconds = started.elapsed().as_secs_f64();
+            writeln!(csv, "{},{:.1},{:.6},{:.4},{:.4},{:.4},{:.4}", state.step, state.seconds, lr, loss_sum / steps, hits as f64 / seen.max(1) as f64, report.accuracy, report.macro_f1)?;
+            log(&format!(
+                "step {:>6}/{} {:>7.0}s lr {:.5} loss {:.4} train acc {:.3} | val acc {:.4} macro-F1 {:.4}",
+                state.step, cfg.steps, state.seconds, lr, loss_sum / steps, hits as f64 / seen.max(1) as f64, report.accuracy, report.macro_f1
+            ));
+            (loss_sum, hits, seen) = (0.0, 0, 0);
+            meta.notes = format!("checkpoint at step {} of {}; validation macro-F1 {:.4}", state.step, cfg.steps, report.macro_f1);
+            let snapshot = TrainedModel { meta: meta.clone(), net: model.valid() };
+            snapshot.save(&ckpt)?;
+            optim.to_record().save(run_dir.join("optim.bpk")).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            if report.macro_f1 > state.best_macro_f1 {
+                state.best_macro_f1 = report.macro_f1;
+                state.validations_without_gain = 0;
+                snapshot.save(&run_dir.join("best.ttev"))?;
+            } else {
+                state.validations_without_gain += 1;
+            }
+            std::fs::write(run_dir.join("state.json"), serde_json::to_string(&state)?)?;
+            if cfg.patience > 0 && state.validations_without_gain >= cfg.patience {
+                log("early stop: validation macro-F1 stopped improving");
+                break;
+            }
+        }
+    }
+    let best = run_dir.join("best.ttev");
+    let output = PathBuf::from(&cfg.output);
+    if let Some(dir) = output.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::copy(if best.exists() { &best } else { &ckpt }, &output)?;
+    Ok(Outcome { steps: state.step, best_macro_f1: state.best_macro_f1, seconds: started.elapsed().as_secs_f64(), output })
+}
+
+fn to_tensors(batch: &[Example], spec: &tte_preprocess::ClipSpec, device: &Device) -> (Tensor<5>, Tensor<1, Int>) {
+    let mut data = Vec::with_capacity(batch.len() * batch[0].data.len());
+    for e in batch {
+        data.extend_from_slice(&e.data);
+    }
+    let x = Tensor::<5>::from_data(TensorData::new(data, [batch.len(), spec.channels, spec.frames, spec.size, spec.size]), device);
+    let labels: Vec<i64> = batch.iter().map(|e| e.label as i64).collect();
+    (x, Tensor::<1, Int>::from_ints(labels.as_slice(), device))
+}
+
+/// Held-out phantom clips, prepared once, without augmentation.
+fn validation_set(labels: &[String], cfg: &TrainConfig, spec: &tte_preprocess::ClipSpec) -> anyhow::Result<Vec<Example>> {
+    let none = crate::augment::AugmentConfig { enabled: false, ..Default::default() };
+    let mut out = Vec::new();
+    for (c, view) in labels.iter().enumerate() {
+        for i in 0..cfg.validation_per_class {
+            let item = Item::Phantom { view: view.clone(), seed: heldout_seed(1, (c * 10_000 + i) as u64) };
+            out.push(make_example(&item, c, spec, &none, 0)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Metrics of a model on prepared examples (inference mode).
+pub fn evaluate_prepared(net: &SlowFast, meta: &ModelMeta, examples: &[Example], device: &Device) -> anyhow::Result<metrics::Report> {
+    let spec = tte_pipeline::spec_for(meta);
+    let mut probs = Vec::new();
+    for chunk in examples.chunks(8) {
+        let (x, _) = to_tensors(chunk, &spec, device);
+        let p = burn::tensor::activation::softmax(net.forward(x), 1).into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        probs.extend(p.chunks(meta.labels.len()).map(<[f32]>::to_vec));
+    }
+    let truth: Vec<usize> = examples.iter().map(|e| e.label).collect();
+    Ok(metrics::compute(&meta.labels, &truth, &probs, &[], vec![]))
+}
+
+/// Rebuilds a record of `model` (used by tests to check resume round-trips).
+pub fn record_of(model: &SlowFast) -> ModuleRecord {
+    model.clone().into_record()
+}

@@ -1,0 +1,38 @@
+//! `tteview train --config FILE`.
+
+use anyhow::Result;
+use tte_train::TrainConfig;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Training config (JSON); see `models/lite.train.json`.
+    #[arg(long)]
+    config: String,
+    /// Override the number of steps (handy for a smoke run).
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Override the run directory.
+    #[arg(long)]
+    run_dir: Option<String>,
+    /// Override the output model path.
+    #[arg(long)]
+    output: Option<String>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let mut cfg = TrainConfig::load(&args.config)?;
+    if let Some(s) = args.steps {
+        cfg.steps = s;
+        cfg.validate_every = cfg.validate_every.min(s);
+    }
+    if let Some(d) = args.run_dir {
+        cfg.run_dir = d;
+    }
+    if let Some(o) = args.output {
+        cfg.output = o;
+    }
+    let device = burn::tensor::Device::flex().autodiff();
+    let out = tte_train::train::train(&cfg, &device, &mut |line| eprintln!("{line}"))?;
+    println!("trained {} steps in {:.0} s; best validation macro-F1 {:.4}; model written to {}", out.steps, out.seconds, out.best_macro_f1, out.output.display());
+    Ok(())
+}
