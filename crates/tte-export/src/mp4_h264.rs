@@ -1,7 +1,7 @@
 //! H.264 (OpenH264, constrained baseline) in an MP4 container.
 
 use crate::{check, rgb, ExportError};
-use openh264::encoder::{BitRate, Encoder, EncoderConfig, FrameRate, IntraFramePeriod};
+use openh264::encoder::{BitRate, Encoder, EncoderConfig, FrameRate, IntraFramePeriod, RateControlMode};
 use openh264::formats::{RgbSliceU8, YUVBuffer};
 use openh264::OpenH264API;
 use std::io::Cursor;
@@ -42,6 +42,7 @@ pub fn write_mp4(frames: &[Frame], fps: f32) -> Result<Vec<u8>, ExportError> {
         .bitrate(BitRate::from_bps(bits))
         .max_frame_rate(FrameRate::from_hz(fps))
         .skip_frames(false)
+        .rate_control_mode(RateControlMode::Bufferbased)
         .intra_frame_period(IntraFramePeriod::from_num_frames(30));
     let mut enc = Encoder::with_api_config(OpenH264API::from_source(), config).map_err(|e| ExportError::Encode(e.to_string()))?;
     let timescale = 90_000u32;

@@ -17,6 +17,12 @@ pub struct Args {
     /// Override the output model path.
     #[arg(long)]
     output: Option<String>,
+    /// Override the number of data worker threads.
+    #[arg(long)]
+    workers: Option<usize>,
+    /// cpu (default) or wgpu / cuda when built with that feature.
+    #[arg(long, default_value = "cpu")]
+    backend: String,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -31,7 +37,10 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(o) = args.output {
         cfg.output = o;
     }
-    let device = burn::tensor::Device::flex().autodiff();
+    if let Some(w) = args.workers {
+        cfg.workers = w;
+    }
+    let device = tte_backend::device(&args.backend).map_err(|e| anyhow::anyhow!(e))?.autodiff();
     let out = tte_train::train::train(&cfg, &device, &mut |line| eprintln!("{line}"))?;
     println!("trained {} steps in {:.0} s; best validation macro-F1 {:.4}; model written to {}", out.steps, out.seconds, out.best_macro_f1, out.output.display());
     Ok(())
