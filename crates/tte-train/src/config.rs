@@ -33,6 +33,9 @@ pub struct TrainConfig {
     pub output: String,
     /// Worker threads preparing clips.
     pub workers: usize,
+    /// Wall-clock budget in seconds (0 = none): the schedule runs over whichever of `steps` and
+    /// this budget ends first, and the run stops (validated and saved) when it is spent.
+    pub max_seconds: f64,
 }
 
 /// Where clips come from.
@@ -87,6 +90,7 @@ impl Default for TrainConfig {
             run_dir: "runs/lite".into(),
             output: "models/lite.ttev".into(),
             workers: 1,
+            max_seconds: 0.0,
         }
     }
 }
@@ -97,13 +101,22 @@ impl TrainConfig {
         serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("config {path} is not valid: {e}"))
     }
 
-    /// Learning rate at `step`: linear warm-up, then cosine decay to 2 % of the peak.
-    pub fn lr_at(&self, step: usize) -> f64 {
+    /// Learning rate at `step` after `elapsed` seconds: linear warm-up, then cosine decay to 2 % of
+    /// the peak over the steps or the time budget, whichever is further along.
+    pub fn lr_at(&self, step: usize, elapsed: f64) -> f64 {
         if step < self.warmup_steps {
             return self.learning_rate * (step + 1) as f64 / self.warmup_steps as f64;
         }
         let span = (self.steps - self.warmup_steps).max(1) as f64;
-        let p = ((step - self.warmup_steps) as f64 / span).min(1.0);
+        let mut p = ((step - self.warmup_steps) as f64 / span).min(1.0);
+        if self.max_seconds > 0.0 {
+            p = p.max((elapsed / self.max_seconds).min(1.0));
+        }
         self.learning_rate * (0.02 + 0.98 * 0.5 * (1.0 + (std::f64::consts::PI * p).cos()))
+    }
+
+    /// Whether the time budget is spent.
+    pub fn out_of_time(&self, elapsed: f64) -> bool {
+        self.max_seconds > 0.0 && elapsed >= self.max_seconds
     }
 }

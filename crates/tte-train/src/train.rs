@@ -82,11 +82,11 @@ pub fn train(cfg: &TrainConfig, device: &Device, log: &mut dyn FnMut(&str)) -> a
         let loss = loss_fn.forward(logits, y);
         loss_sum += loss.clone().into_scalar::<f32>() as f64;
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let lr = cfg.lr_at(state.step);
+        let lr = cfg.lr_at(state.step, started.elapsed().as_secs_f64());
         model = optim.step(lr, model, grads);
         state.step += 1;
 
-        let last = state.step == cfg.steps;
+        let last = state.step == cfg.steps || cfg.out_of_time(started.elapsed().as_secs_f64());
         if state.step % cfg.validate_every == 0 || last {
             let report = evaluate_prepared(&model.valid(), &meta, &validation, &device.clone().inner())?;
             let steps = cfg.validate_every.min(state.step).max(1) as f64;
@@ -111,6 +111,9 @@ pub fn train(cfg: &TrainConfig, device: &Device, log: &mut dyn FnMut(&str)) -> a
             std::fs::write(run_dir.join("state.json"), serde_json::to_string(&state)?)?;
             if cfg.patience > 0 && state.validations_without_gain >= cfg.patience {
                 log("early stop: validation macro-F1 stopped improving");
+                break;
+            }
+            if last {
                 break;
             }
         }

@@ -20,6 +20,9 @@ pub struct Args {
     /// Override the number of data worker threads.
     #[arg(long)]
     workers: Option<usize>,
+    /// Wall-clock budget in seconds (the schedule fits whichever of steps and time ends first).
+    #[arg(long)]
+    max_seconds: Option<f64>,
     /// cpu (default) or wgpu / cuda when built with that feature.
     #[arg(long, default_value = "cpu")]
     backend: String,
@@ -36,6 +39,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some(o) = args.output {
         cfg.output = o;
+    }
+    if let Some(t) = args.max_seconds {
+        cfg.max_seconds = t;
     }
     if let Some(w) = args.workers {
         cfg.workers = w;

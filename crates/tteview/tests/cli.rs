@@ -1,0 +1,91 @@
+//! The `tteview` command line as outside checks use it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tteview(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tteview")).args(args).output().expect("tteview runs")
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tteview-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn info_prints_r50_and_lite_sizes() {
+    let r50 = json(&tteview(&["info", "--preset", "r50", "--classes", "400", "--json"]));
+    let params = r50["params"].as_f64().unwrap();
+    assert!((params - 34.57e6).abs() / 34.57e6 < 0.001, "{params}");
+    let lite = json(&tteview(&["info", "--preset", "lite", "--json"]));
+    assert!(lite["params"].as_u64().unwrap() <= 4_000_000);
+    assert!(lite["macs"].as_u64().unwrap() <= 1_500_000_000);
+    assert_eq!(lite["config"]["crop_size"], 112);
+}
+
+fn manifest_rows(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("manifest.csv")).unwrap().lines().map(String::from).collect()
+}
+
+#[test]
+fn phantom_writes_every_class_in_every_format_reproducibly() {
+    let (a, b) = (tmp("phantom-a"), tmp("phantom-b"));
+    for d in [&a, &b] {
+        let out = tteview(&["phantom", "--out", d.to_str().unwrap(), "--per-view", "1", "--seed", "5", "--formats", "mp4,avi,dcm", "--max-seconds", "1", "--max-side", "160"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let rows = manifest_rows(&a);
+    assert!(rows[0].starts_with("file,view,seed"), "{}", rows[0]);
+    assert_eq!(rows.len(), 1 + 13 * 3);
+    let views: std::collections::BTreeSet<String> = rows[1..].iter().map(|r| r.split(',').nth(1).unwrap().to_string()).collect();
+    assert_eq!(views.len(), 13);
+    for r in &rows[1..] {
+        let file = r.split(',').next().unwrap();
+        let (x, y) = (std::fs::read(a.join(file)).unwrap(), std::fs::read(b.join(file)).unwrap());
+        assert!(x == y, "{file} differs between two runs with the same seed");
+        // Every clip opens in the project's own decoders with the format its name says.
+        let probe = json(&tteview(&["probe", a.join(file).to_str().unwrap(), "--json"]));
+        let want = match file.rsplit('.').next().unwrap() { "dcm" => "dicom", other => other };
+        assert_eq!(probe["format"], want, "{file}");
+        assert!(probe["frames"].as_u64().unwrap() >= 20, "{file}: {probe}");
+    }
+    assert_eq!(std::fs::read(a.join("manifest.csv")).unwrap(), std::fs::read(b.join("manifest.csv")).unwrap());
+}
+
+#[test]
+fn probe_names_the_file_and_reason_for_bad_input() {
+    let d = tmp("bad");
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("empty.dcm", b"", "empty"),
+        ("notes.mp4", b"this is a text file, not a video", "text"),
+        ("archive.avi", b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "zip"),
+        ("truncated.dcm", &[0u8; 140], "DICOM"),
+    ];
+    for (name, bytes, reason) in cases {
+        let path = d.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = tteview(&["probe", path.to_str().unwrap(), "--json"]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{name}: one line, got {err}");
+        assert!(err.contains(name), "{name}: {err}");
+        assert!(err.to_lowercase().contains(&reason.to_lowercase()) || reason == "DICOM", "{name}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    }
+}
+
+#[test]
+fn contact_sheet_is_a_png() {
+    let d = tmp("sheet");
+    let path = d.join("sheet.png");
+    let out = tteview(&["phantom", "--contact-sheet", path.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(std::fs::read(&path).unwrap().starts_with(b"\x89PNG"));
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The GPU session's one prepared run (device tool): wgpu latency of native-bench on the lent GPU,
+# then the shipped model's training and the two ablations, in parallel, within a time budget.
+# Expects x86-64 binaries built here with `--features wgpu` in .gpu/ and Vulkan loaders in .gl/.
+# Usage (on the device machine): bash scripts/gpu-run.sh   (writes results to $OUT)
+set -u
+for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
+[ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] && export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+export XDG_RUNTIME_DIR=/tmp RUST_BACKTRACE=0
+OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT" /tmp/runs /tmp/res
+B=.gpu
+{ nvidia-smi -L; nproc; uname -a; } > /tmp/res/hardware.txt 2>&1
+lite=""; [ -f .gpu/lite-cpu.ttev ] && lite="--model .gpu/lite-cpu.ttev"
+echo "== bench"
+timeout 100 $B/native-bench --backend wgpu $lite --clips 30 --warmup 5 --json > /tmp/res/bench-wgpu-lite.json 2>/tmp/res/bench-wgpu-lite.err; echo "lite rc=$?"
+timeout 80 $B/native-bench --backend wgpu --preset r50 --clips 10 --warmup 3 --json > /tmp/res/bench-wgpu-r50.json 2>/tmp/res/bench-wgpu-r50.err; echo "r50 rc=$?"
+timeout 40 $B/native-bench --backend cpu $lite --clips 10 --warmup 2 --json > /tmp/res/bench-cpu-host.json 2>/tmp/res/bench-cpu-host.err; echo "cpu rc=$?"
+tail -3 /tmp/res/*.err
+echo "== train"
+$B/tteview train --config models/lite.gpu.json --backend wgpu --run-dir /tmp/runs/lite-gpu --output /tmp/res/lite.ttev > /tmp/runs/lite-gpu.log 2>&1 &
+for a in longtail-balanced longtail-shuffle aug-on aug-off; do
+  $B/tteview train --config models/ablations/$a.json --backend wgpu --run-dir /tmp/runs/$a --output /tmp/res/$a.ttev > /tmp/runs/$a.log 2>&1 &
+done
+wait
+tail -n 4 /tmp/runs/*.log
+cp /tmp/res/*.ttev "$OUT"/ 2>/dev/null
+tar czf "$OUT/results.tgz" -C /tmp res/hardware.txt res/bench-wgpu-lite.json res/bench-wgpu-r50.json res/bench-cpu-host.json runs/lite-gpu.log runs/longtail-balanced.log runs/longtail-shuffle.log runs/aug-on.log runs/aug-off.log $(cd /tmp && ls runs/*/metrics.csv runs/*/config.json 2>/dev/null)
+ls -la "$OUT"
