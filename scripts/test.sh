@@ -33,5 +33,20 @@ assert r["n"] == 2 and r["backend"] == "cpu"
 print("native-bench JSON ok: end to end %.1f ms" % r["end_to_end_ms"]["mean"])
 PY
 
+step "web app in headless Chromium (WebGPU on SwiftShader, and the CPU fallback)"
+bash scripts/build-web.sh
+clips="$CARGO_TARGET_DIR/browser-clips"
+rm -rf "$clips"
+# Three views, one per container, kept small: SwiftShader is orders of magnitude slower than a GPU.
+"$CARGO_TARGET_DIR/release/tteview" phantom --out "$clips/all" --per-view 1 --seed 31 --formats mp4,avi,dcm --max-seconds 1.2 --max-side 160 > /dev/null
+mkdir -p "$clips/pick"
+head -1 "$clips/all/manifest.csv" > "$clips/pick/manifest.csv"
+for pat in '^a4c_.*\.mp4,' '^plax_.*\.avi,' '^psax-pm_.*\.dcm,'; do
+  line=$(grep -E "$pat" "$clips/all/manifest.csv" | head -1)
+  cp "$clips/all/${line%%,*}" "$clips/pick/"
+  echo "$line" >> "$clips/pick/manifest.csv"
+done
+node tests/browser/run.mjs "$clips/pick"
+
 echo
 echo "ALL TESTS PASSED"

@@ -125,6 +125,10 @@ impl AviClip {
         uniform_times(self.frames.len(), self.interval_s)
     }
 
+    pub(crate) fn jpeg(&self, i: usize) -> Option<&[u8]> {
+        self.frames.get(i).map(|&(a, b)| &self.bytes[a..b])
+    }
+
     pub(crate) fn decode(&mut self, indices: &[usize]) -> Result<Vec<Frame>, MediaError> {
         let limits = Limits::default();
         indices

@@ -253,13 +253,12 @@ impl Source {
                 unique.len(), self.probe.width, self.probe.height, limits.max_decoded_bytes
             )));
         }
-        let decoded = match &mut self.inner {
-            Inner::Dicom(c) => c.decode(&unique)?,
-            Inner::Avi(c) => c.decode(&unique)?,
-            Inner::Gif(c) => c.decode(&unique)?,
-            Inner::Mp4(c) => c.decode(&unique)?,
-            Inner::Webm(_) => return Err(MediaError::Unsupported(
-                "WebM (VP8/VP9/AV1) is decoded by the browser's WebCodecs; natively tteview decodes H.264 MP4, DICOM, AVI and GIF".into())),
+        let decoded = match self.decode_inner(&unique) {
+            Ok(d) => d,
+            // One damaged frame should not cost the clip: decode frame by frame, and stand in the
+            // nearest good frame for each bad one, saying so.
+            Err(first) if unique.len() > 1 && !matches!(self.inner, Inner::Mp4(_) | Inner::Webm(_)) => self.decode_each(&unique).ok_or(first)?,
+            Err(e) => return Err(e),
         };
         let times = &self.times;
         let mut out = Vec::with_capacity(indices.len());
@@ -272,10 +271,50 @@ impl Source {
         Ok(out)
     }
 
+    fn decode_inner(&mut self, unique: &[usize]) -> Result<Vec<Frame>, MediaError> {
+        match &mut self.inner {
+            Inner::Dicom(c) => c.decode(unique),
+            Inner::Avi(c) => c.decode(unique),
+            Inner::Gif(c) => c.decode(unique),
+            Inner::Mp4(c) => c.decode(unique),
+            Inner::Webm(_) => Err(MediaError::Unsupported(
+                "WebM (VP8/VP9/AV1) is decoded by the browser's WebCodecs; natively tteview decodes H.264 MP4, DICOM, AVI and GIF".into())),
+        }
+    }
+
+    /// Frame-by-frame decoding with stand-ins for damaged frames; `None` when no frame decodes.
+    fn decode_each(&mut self, unique: &[usize]) -> Option<Vec<Frame>> {
+        let results: Vec<Result<Frame, MediaError>> = unique.iter().map(|&i| self.decode_inner(&[i]).map(|mut v| v.remove(0))).collect();
+        let good: Vec<usize> = (0..results.len()).filter(|&k| results[k].is_ok()).collect();
+        if good.is_empty() {
+            return None;
+        }
+        let mut out = Vec::with_capacity(results.len());
+        for (k, r) in results.iter().enumerate() {
+            match r {
+                Ok(f) => out.push(f.clone()),
+                Err(e) => {
+                    let near = *good.iter().min_by_key(|&&g| g.abs_diff(k)).expect("non-empty");
+                    self.warnings.push(format!("frame {} could not be decoded ({e}); showing frame {} in its place", unique[k], unique[near]));
+                    out.push(results[near].as_ref().expect("good").clone());
+                }
+            }
+        }
+        Some(out)
+    }
+
     /// Every frame (within the budget).
     pub fn all_frames(&mut self, limits: &Limits) -> Result<Vec<Frame>, MediaError> {
         let all: Vec<usize> = (0..self.times.len()).collect();
         self.frames(&all, limits)
+    }
+
+    /// The compressed bytes of frame `i` where a browser can decode them alone (an AVI's JPEG).
+    pub fn jpeg_frame(&self, i: usize) -> Option<&[u8]> {
+        match &self.inner {
+            Inner::Avi(c) => c.jpeg(i),
+            _ => None,
+        }
     }
 
     /// The compressed track of an MP4 or WebM, for a browser decoder.

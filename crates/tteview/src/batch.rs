@@ -85,28 +85,6 @@ pub fn classify_files(model: &TrainedModel, files: &[PathBuf], device: &Device, 
         // Inference on this thread, in small batches of whatever has been decoded.
         let mut pending = Vec::new();
         let mut done = 0;
-        let mut flush = |pending: &mut Vec<(usize, tte_preprocess::Prepared, Vec<String>, Timings)>, ok: &mut usize, failed: &mut usize| {
-            if pending.is_empty() {
-                return;
-            }
-            let t = Instant::now();
-            let refs: Vec<&tte_preprocess::Prepared> = pending.iter().map(|p| &p.1).collect();
-            let out = tte_pipeline::infer(model, &refs, device);
-            let per_clip = t.elapsed().as_secs_f64() * 1e3 / pending.len() as f64;
-            for (k, (i, prepared, warnings, mut timings)) in pending.drain(..).enumerate() {
-                let result = match &out {
-                    Ok(rows) => {
-                        timings.inference_ms = per_clip;
-                        let (view, confidence, probabilities) = tte_pipeline::label(model, rows[k].clone());
-                        let s = prepared.sector;
-                        Ok(Prediction { view, confidence, probabilities, timings, frames_used: prepared.indices, sector: [s.x0, s.y0, s.x1, s.y1], warnings })
-                    }
-                    Err(e) => Err(e.to_string()),
-                };
-                if result.is_ok() { *ok += 1 } else { *failed += 1 }
-                each(&Row { index: i, file: files[i].display().to_string(), result });
-            }
-        };
         for (i, prepared) in rx {
             done += 1;
             match prepared {
@@ -117,19 +95,49 @@ pub fn classify_files(model: &TrainedModel, files: &[PathBuf], device: &Device, 
                 }
             }
             if pending.len() >= 8 {
-                flush(&mut pending, &mut ok, &mut failed);
+                flush(model, device, files, &mut pending, &mut ok, &mut failed, &mut each);
             }
             if show_progress {
                 let rate = done as f64 / started.elapsed().as_secs_f64();
                 eprint!("\r{done}/{} files, {:.1} clips/s   ", files.len(), rate);
             }
         }
-        flush(&mut pending, &mut ok, &mut failed);
+        flush(model, device, files, &mut pending, &mut ok, &mut failed, &mut each);
         if show_progress {
             eprintln!();
         }
     });
     (ok, failed, started.elapsed().as_secs_f64())
+}
+
+type Pending = (usize, tte_preprocess::Prepared, Vec<String>, Timings);
+
+/// Runs the network on the decoded clips waiting in `pending` and emits their rows.
+fn flush(model: &TrainedModel, device: &Device, files: &[PathBuf], pending: &mut Vec<Pending>, ok: &mut usize, failed: &mut usize, each: &mut impl FnMut(&Row)) {
+    if pending.is_empty() {
+        return;
+    }
+    let t = Instant::now();
+    let refs: Vec<&tte_preprocess::Prepared> = pending.iter().map(|p| &p.1).collect();
+    let out = tte_pipeline::infer(model, &refs, device);
+    let per_clip = t.elapsed().as_secs_f64() * 1e3 / pending.len() as f64;
+    for (k, (i, prepared, warnings, mut timings)) in pending.drain(..).enumerate() {
+        let result = match &out {
+            Ok(rows) => {
+                timings.inference_ms = per_clip;
+                let (view, confidence, probabilities) = tte_pipeline::label(model, rows[k].clone());
+                let s = prepared.sector;
+                Ok(Prediction { view, confidence, probabilities, timings, frames_used: prepared.indices, sector: [s.x0, s.y0, s.x1, s.y1], warnings })
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        if result.is_ok() {
+            *ok += 1
+        } else {
+            *failed += 1
+        }
+        each(&Row { index: i, file: files[i].display().to_string(), result });
+    }
 }
 
 /// The shipped model, or the one named.

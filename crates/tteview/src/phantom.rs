@@ -9,7 +9,7 @@ use tte_phantom::{ClipParams, Renderer, Style};
 #[derive(clap::Args)]
 pub struct Args {
     /// Output folder (created); gets one file per clip and format plus manifest.csv.
-    #[arg(long, required_unless_present = "contact_sheet")]
+    #[arg(long, required_unless_present_any = ["contact_sheet", "legend"])]
     out: Option<PathBuf>,
     /// Clips of every class (the 12 views and OTHER).
     #[arg(long, default_value_t = 1)]
@@ -32,6 +32,9 @@ pub struct Args {
     /// Write the contact sheet (every class under a few settings) to this PNG instead.
     #[arg(long)]
     contact_sheet: Option<PathBuf>,
+    /// Write one example PNG per class (CODE.png) into this folder instead (the web app's legend).
+    #[arg(long)]
+    legend: Option<PathBuf>,
 }
 
 /// Seeds of phantom data sets written by this command: offset far from the training range.
@@ -44,6 +47,18 @@ pub fn run(args: Args) -> Result<()> {
         let (w, h, rgb) = tte_phantom::contact_sheet(&[1, 2, 3], 160);
         write_png(path, w, h, &rgb)?;
         println!("wrote {} ({w}x{h})", path.display());
+        return Ok(());
+    }
+    if let Some(dir) = &args.legend {
+        std::fs::create_dir_all(dir)?;
+        for view in tte_phantom::classes() {
+            let mut p = ClipParams::draw(&view, 4, Style::Default);
+            (p.width, p.height, p.mirrored) = (192, 192, false);
+            p.overlays.letterbox = [0; 4];
+            let rgb = Renderer::new(p).frame_rgb(0.1);
+            write_png(&dir.join(format!("{view}.png")), 192, 192, &rgb)?;
+        }
+        println!("wrote the legend to {}", dir.display());
         return Ok(());
     }
     let out = args.out.clone().expect("clap requires --out");

@@ -89,3 +89,46 @@ fn contact_sheet_is_a_png() {
     assert!(out.status.success());
     assert!(std::fs::read(&path).unwrap().starts_with(b"\x89PNG"));
 }
+
+fn shipped_model() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/lite.ttev");
+    assert!(p.exists(), "the shipped model {} is missing", p.display());
+    p
+}
+
+#[test]
+fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
+    let d = tmp("classify");
+    let out = tteview(&["phantom", "--out", d.to_str().unwrap(), "--per-view", "1", "--seed", "11", "--formats", "mp4,avi,dcm", "--max-seconds", "1.2", "--max-side", "200"]);
+    assert!(out.status.success());
+    std::fs::write(d.join("broken.dcm"), b"DICM but not really").unwrap();
+    std::fs::write(d.join("empty.mp4"), b"").unwrap();
+    let model = shipped_model();
+    let out = tteview(&["classify", d.to_str().unwrap(), "--model", model.to_str().unwrap(), "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 13 * 3 + 2);
+    let errors: Vec<&serde_json::Value> = rows.iter().filter(|r| !r["error"].is_null()).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    for r in rows.iter().filter(|r| r["error"].is_null()) {
+        let probs = r["probabilities"].as_object().unwrap();
+        assert_eq!(probs.len(), 13);
+        let sum: f64 = probs.values().map(|v| v.as_f64().unwrap()).sum();
+        assert!((sum - 1.0).abs() < 1e-3);
+        assert_eq!(r["view"], *probs.iter().max_by(|a, b| a.1.as_f64().partial_cmp(&b.1.as_f64()).unwrap()).unwrap().0);
+    }
+    // CSV: a header and the same number of rows.
+    let out = tteview(&["classify", d.to_str().unwrap(), "--model", model.to_str().unwrap(), "--format", "csv"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().next().unwrap().starts_with("file,view,confidence,error,p_PLAX"));
+    assert_eq!(text.lines().count(), 1 + 13 * 3 + 2);
+}
+
+#[test]
+fn classify_exits_non_zero_only_when_nothing_was_classified() {
+    let d = tmp("nothing");
+    std::fs::write(d.join("a.dcm"), b"junk").unwrap();
+    let out = tteview(&["classify", d.join("a.dcm").to_str().unwrap(), "--model", shipped_model().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"error\""));
+}

@@ -1,0 +1,11 @@
+//! The classifier compiled to WebAssembly: a thin wasm-bindgen wrapper over the same crates.
+//!
+//! JavaScript decodes what the browser decodes best (WebCodecs for MP4/WebM, ImageDecoder for
+//! MJPEG and GIF); this module demuxes containers, decodes DICOM, prepares clips and runs the
+//! network on WebGPU (burn-wgpu) or, where WebGPU is missing, on the CPU (Flex). Every entry
+//! point returns a `Result`, so errors reach JavaScript as exceptions, never as panics.
+
+#[cfg(target_family = "wasm")]
+mod web;
+#[cfg(target_family = "wasm")]
+pub use web::*;

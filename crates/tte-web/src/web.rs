@@ -1,0 +1,216 @@
+use burn::tensor::{Device, Tensor, TensorData};
+use js_sys::{Float64Array, Uint8Array};
+use serde::Serialize;
+use tte_frames::{Frame, PixelFormat, UltrasoundRegion};
+use tte_media::{Limits, Source};
+use tte_preprocess::ClipSpec;
+use tte_slowfast::TrainedModel;
+use wasm_bindgen::prelude::*;
+
+fn err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
+    let s = serde_json::to_string(v).map_err(err)?;
+    js_sys::JSON::parse(&s).map_err(|_| JsError::new("internal: JSON"))
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// The view catalogue (code, full name, landmarks) for the page's legend.
+#[wasm_bindgen(js_name = viewCatalogue)]
+pub fn view_catalogue() -> Result<JsValue, JsError> {
+    to_js(&tte_views::VIEWS.to_vec())
+}
+
+/// A loaded model on a device.
+#[wasm_bindgen]
+pub struct Classifier {
+    model: TrainedModel,
+    device: Device,
+    backend: String,
+    spec: ClipSpec,
+}
+
+#[wasm_bindgen]
+impl Classifier {
+    /// Loads a `.ttev` model. `backend` is "webgpu" or "cpu"; check `navigator.gpu` in JS first
+    /// (wgpu's initialisation cannot be recovered from where WebGPU is absent).
+    pub async fn create(model_bytes: Vec<u8>, backend: String) -> Result<Classifier, JsError> {
+        let device = match backend.as_str() {
+            "webgpu" => Device::wgpu_options().init_async().await.map_err(|e| JsError::new(&format!("WebGPU unavailable: {e:?}")))?,
+            "cpu" => Device::flex(),
+            other => return Err(JsError::new(&format!("unknown backend {other}"))),
+        };
+        let model = TrainedModel::from_bytes(&model_bytes, &device).map_err(err)?;
+        let m = &model.meta;
+        let spec = ClipSpec { frames: m.config.frames, size: m.config.crop_size, channels: m.config.input_channels, window_s: m.window_s as f64, mean: m.mean, std: m.std };
+        Ok(Classifier { model, device, backend, spec })
+    }
+
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// Class codes in output order.
+    pub fn labels(&self) -> Vec<String> {
+        self.model.meta.labels.clone()
+    }
+
+    /// Model metadata (preset, config, notes) as an object.
+    pub fn meta(&self) -> Result<JsValue, JsError> {
+        to_js(&self.model.meta)
+    }
+
+    /// Which frame indices to decode for a clip with these display times.
+    pub fn plan(&self, times: Float64Array) -> Vec<u32> {
+        tte_preprocess::plan(&times.to_vec(), &self.spec).into_iter().map(|i| i as u32).collect()
+    }
+
+    /// Classifies already-sampled RGBA frames (concatenated, `width * height * 4` bytes each).
+    /// `regions` is the JSON the clip's `regions()` returned, or null.
+    pub async fn classify(&self, rgba: Uint8Array, width: usize, height: usize, regions: JsValue) -> Result<JsValue, JsError> {
+        let t0 = now();
+        let data = rgba.to_vec();
+        let per = width * height * 4;
+        if per == 0 || data.len() % per != 0 || data.is_empty() {
+            return Err(JsError::new(&format!("{} bytes are not whole {width}x{height} RGBA frames", data.len())));
+        }
+        let frames: Vec<Frame> = data
+            .chunks_exact(per)
+            .enumerate()
+            .map(|(i, c)| Frame::new(width, height, PixelFormat::Rgba, c.to_vec(), i as f64).expect("sized above"))
+            .collect();
+        let regions: Vec<UltrasoundRegion> = if regions.is_null() || regions.is_undefined() {
+            vec![]
+        } else {
+            serde_json::from_str(&js_sys::JSON::stringify(&regions).map_err(|_| JsError::new("regions"))?.as_string().unwrap_or_default()).map_err(err)?
+        };
+        let times: Vec<f64> = (0..frames.len()).map(|i| i as f64).collect();
+        let mut spec = self.spec.clone();
+        spec.window_s = 0.0;
+        let prepared = tte_preprocess::prepare_frames(&frames, &times, &regions, &spec, 0.0).map_err(err)?;
+        let t1 = now();
+        let [c, t, h, w] = prepared.shape();
+        let x = Tensor::<5>::from_data(TensorData::new(prepared.data, [1, c, t, h, w]), &self.device);
+        let probs = self.model.net.probabilities(x);
+        let probs = probs.into_data_async().await.map_err(|e| JsError::new(&format!("{e:?}")))?.try_to_vec::<f32>().map_err(|e| JsError::new(&format!("{e:?}")))?;
+        let t2 = now();
+        let (best, conf) = probs.iter().enumerate().fold((0, f32::MIN), |a, (i, &p)| if p > a.1 { (i, p) } else { a });
+        #[derive(Serialize)]
+        struct Out<'a> {
+            view: &'a str,
+            name: String,
+            confidence: f32,
+            probabilities: Vec<(&'a str, f32)>,
+            preprocess_ms: f64,
+            inference_ms: f64,
+            backend: &'a str,
+            sector: [usize; 4],
+        }
+        let labels = &self.model.meta.labels;
+        let s = prepared.sector;
+        to_js(&Out {
+            view: &labels[best],
+            name: tte_views::full_name(&labels[best]),
+            confidence: conf,
+            probabilities: labels.iter().map(String::as_str).zip(probs.iter().copied()).collect(),
+            preprocess_ms: t1 - t0,
+            inference_ms: t2 - t1,
+            backend: &self.backend,
+            sector: [s.x0, s.y0, s.x1, s.y1],
+        })
+    }
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// A clip opened from its bytes: summary, frame times, regions; frames on demand.
+#[wasm_bindgen]
+pub struct Clip {
+    source: Source,
+    track: Option<tte_media::EncodedTrack>,
+}
+
+#[wasm_bindgen]
+impl Clip {
+    /// Sniffs and parses a clip. Throws a readable error for anything that is not one.
+    pub fn open(bytes: Vec<u8>) -> Result<Clip, JsError> {
+        Ok(Clip { source: Source::open(bytes, &Limits::default()).map_err(err)?, track: None })
+    }
+
+    /// `{format, codec, frames, width, height, duration_s, ...}`.
+    pub fn probe(&self) -> Result<JsValue, JsError> {
+        to_js(self.source.probe())
+    }
+
+    pub fn times(&self) -> Vec<f64> {
+        self.source.times().to_vec()
+    }
+
+    pub fn regions(&self) -> Result<JsValue, JsError> {
+        to_js(&self.source.regions().to_vec())
+    }
+
+    pub fn warnings(&self) -> Vec<String> {
+        self.source.warnings().to_vec()
+    }
+
+    /// Decodes frames here (DICOM, AVI, GIF) as concatenated RGBA.
+    #[wasm_bindgen(js_name = framesRgba)]
+    pub fn frames_rgba(&mut self, indices: Vec<u32>) -> Result<Vec<u8>, JsError> {
+        let idx: Vec<usize> = indices.iter().map(|&i| i as usize).collect();
+        let frames = self.source.frames(&idx, &Limits::default()).map_err(err)?;
+        let mut out = Vec::new();
+        for f in &frames {
+            for y in 0..f.height {
+                for x in 0..f.width {
+                    let [r, g, b] = f.rgb(x, y);
+                    out.extend_from_slice(&[r, g, b, 255]);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// For AVI: the JPEG bytes of frame `i` (for the browser's ImageDecoder).
+    #[wasm_bindgen(js_name = jpegFrame)]
+    pub fn jpeg_frame(&self, i: u32) -> Option<Vec<u8>> {
+        self.source.jpeg_frame(i as usize).map(<[u8]>::to_vec)
+    }
+
+    /// For MP4/WebM: `{codec, width, height, chunks: [{time_s, key, size}]}` for WebCodecs; the
+    /// bytes come from `trackDescription()` and `chunkData(i)`.
+    #[wasm_bindgen(js_name = trackInfo)]
+    pub fn track_info(&mut self) -> Result<JsValue, JsError> {
+        let Some(t) = self.track() else { return Ok(JsValue::NULL) };
+        #[derive(Serialize)]
+        struct C { time_s: f64, key: bool, size: usize }
+        #[derive(Serialize)]
+        struct Info { codec: String, width: usize, height: usize, chunks: Vec<C> }
+        to_js(&Info { codec: t.codec.clone(), width: t.width, height: t.height, chunks: t.chunks.iter().map(|c| C { time_s: c.time_s, key: c.key, size: c.data.len() }).collect() })
+    }
+
+    #[wasm_bindgen(js_name = trackDescription)]
+    pub fn track_description(&mut self) -> Vec<u8> {
+        self.track().map(|t| t.description.clone()).unwrap_or_default()
+    }
+
+    #[wasm_bindgen(js_name = chunkData)]
+    pub fn chunk_data(&mut self, i: u32) -> Vec<u8> {
+        self.track().and_then(|t| t.chunks.get(i as usize)).map(|c| c.data.clone()).unwrap_or_default()
+    }
+
+    fn track(&mut self) -> Option<&tte_media::EncodedTrack> {
+        if self.track.is_none() {
+            self.track = self.source.encoded_track();
+        }
+        self.track.as_ref()
+    }
+}

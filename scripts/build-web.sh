@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds the web app: the wasm module (burn-wgpu + Flex), its JS bindings, and the view legend.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tteview-target}"
+WASM_TARGET_DIR="${WASM_TARGET_DIR:-$HOME/.cache/tteview-wasm-target}"
+
+rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+want=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p' | head -1)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  echo "installing wasm-bindgen-cli $want (matches Cargo.lock)"
+  cargo install wasm-bindgen-cli --version "$want" --force
+fi
+CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --release --target wasm32-unknown-unknown -p tte-web
+wasm-bindgen --target web --no-typescript --out-dir www/pkg "$WASM_TARGET_DIR/wasm32-unknown-unknown/release/tte_web.wasm"
+cargo build --release -p tteview
+"$CARGO_TARGET_DIR/release/tteview" phantom --legend www/legend > /dev/null
+echo "web app built: www/pkg/tte_web_bg.wasm $(du -h www/pkg/tte_web_bg.wasm | cut -f1)"

@@ -1,0 +1,107 @@
+// Browser end-to-end test: serves the app, drops phantom clips (MP4, AVI, DICOM), a real fixture
+// DICOM, garbage and a 0-byte file into headless Chromium (WebGPU on SwiftShader), checks the
+// cards, compares WebGPU with the CPU backend, and fails on any request beyond the page's origin.
+//
+// usage: node tests/browser/run.mjs CLIPS_DIR   (CLIPS_DIR holds manifest.csv from `tteview phantom`)
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const clipsDir = path.resolve(process.argv[2]);
+const screenshot = process.argv[3];
+const rows = readFileSync(path.join(clipsDir, 'manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+const phantom = rows.map((r) => ({ file: path.join(clipsDir, r[0]), view: r[1] }));
+const fixture = path.resolve(root, '../shared/fixtures/dicom/examples_ybr_color.dcm');
+const extras = path.join(clipsDir, 'bad');
+mkdirSync(extras, { recursive: true });
+writeFileSync(path.join(extras, 'garbage.mp4'), Buffer.from('this is not a video at all, just some text'));
+writeFileSync(path.join(extras, 'empty.dcm'), Buffer.alloc(0));
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    const p = spawn('python3', [path.join(root, 'scripts/serve.py'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    p.stdout.on('data', (d) => {
+      const m = String(d).match(/http:\/\/127\.0\.0\.1:\d+\//);
+      if (m) resolve({ url: m[0], proc: p });
+    });
+    p.on('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+}
+
+const failures = [];
+const check = (ok, msg) => { if (!ok) failures.push(msg); console.log(`${ok ? 'ok  ' : 'FAIL'} ${msg}`); };
+
+async function runPage(browser, url, files, label) {
+  const page = await browser.newPage();
+  const origin = new URL(url).origin;
+  const foreign = [];
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) foreign.push(u);
+  });
+  page.on('console', (m) => { if (m.type() === 'error') console.log(`[${label} console] ${m.text()}`); });
+  const t0 = Date.now();
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready=true]', { timeout: 300_000 });
+  const loadMs = Date.now() - t0;
+  const backend = await page.evaluate(() => document.body.dataset.backend);
+  console.log(`[${label}] model loaded and backend ${backend} ready in ${loadMs} ms`);
+  const t1 = Date.now();
+  await page.setInputFiles('#files', files);
+  await page.waitForFunction((n) => {
+    const cards = [...document.querySelectorAll('[data-testid=result]')];
+    return cards.length === n && cards.every((c) => c.dataset.status !== 'pending');
+  }, files.length, { timeout: 900_000, polling: 500 });
+  const totalMs = Date.now() - t1;
+  const cards = await page.$$eval('[data-testid=result]', (cs) => cs.map((c) => ({ ...c.dataset })));
+  console.log(`[${label}] ${files.length} files in ${totalMs} ms`);
+  for (const c of cards) console.log(`[${label}]   ${c.file}: ${c.status} ${c.view || ''} ${c.confidence || ''} ${c.backend || ''} decode ${c.decodeMs || '-'} ms inference ${c.inferenceMs || '-'} ms ${c.error || ''}`);
+  check(foreign.length === 0, `[${label}] no request beyond ${origin} (${foreign.join(', ') || 'none'})`);
+  return { page, cards, backend, loadMs, totalMs };
+}
+
+const { url, proc } = await startServer();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
+});
+try {
+  const files = [...phantom.map((p) => p.file), ...(existsSync(fixture) ? [fixture] : []), path.join(extras, 'garbage.mp4'), path.join(extras, 'empty.dcm')];
+  if (!existsSync(fixture)) console.log('SKIPPED: the real fixture DICOM part (../shared/fixtures/dicom is absent)');
+  const gpu = await runPage(browser, url, files, 'webgpu');
+  const by = Object.fromEntries(gpu.cards.map((c) => [c.file, c]));
+  check(gpu.backend === 'webgpu', `WebGPU backend in use (got ${gpu.backend})`);
+  for (const p of phantom) {
+    const c = by[path.basename(p.file)];
+    check(c && c.status === 'done' && c.view === p.view, `${path.basename(p.file)} shown as ${c && c.view} (label ${p.view})`);
+    check(c && Number(c.confidence) > 0 && Number(c.confidence) <= 1 && c.backend === 'webgpu', `${path.basename(p.file)} has confidence and backend attributes`);
+  }
+  if (existsSync(fixture)) {
+    const c = by['examples_ybr_color.dcm'];
+    check(c && c.status === 'done', `real echo DICOM classified (${c && c.view}, ${c && c.confidence})`);
+  }
+  check(by['garbage.mp4'] && by['garbage.mp4'].status === 'error', 'garbage file gets an error card');
+  check(by['empty.dcm'] && by['empty.dcm'].status === 'error', '0-byte file gets an error card');
+  if (screenshot) await gpu.page.screenshot({ path: screenshot, fullPage: true });
+
+  const cpu = await runPage(browser, `${url}?backend=cpu`, phantom.map((p) => p.file), 'cpu');
+  check(cpu.backend === 'cpu', `CPU backend when asked (got ${cpu.backend})`);
+  for (const c of cpu.cards) {
+    const g = by[c.file];
+    const pg = JSON.parse(g.probabilities || '{}'), pc = JSON.parse(c.probabilities || '{}');
+    const maxDiff = Math.max(...Object.keys(pc).map((k) => Math.abs(pc[k] - pg[k])));
+    check(c.view === g.view && maxDiff < 0.02, `${c.file}: CPU ${c.view} vs WebGPU ${g.view}, max probability difference ${maxDiff.toFixed(5)}`);
+  }
+  console.log(`timings: model load + WebGPU start ${gpu.loadMs} ms, ${files.length} files on WebGPU ${gpu.totalMs} ms; CPU start ${cpu.loadMs} ms, ${phantom.length} clips on CPU ${cpu.totalMs} ms`);
+} finally {
+  await browser.close();
+  proc.kill();
+}
+if (failures.length) {
+  console.log(`\n${failures.length} browser check(s) failed`);
+  process.exit(1);
+}
+console.log('\nall browser checks passed');

@@ -1,0 +1,120 @@
+// The page: drop zone, one card per clip, teaching mode and the view legend.
+import { createClassifier } from './tteview.js';
+
+const $ = (s) => document.querySelector(s);
+const params = new URLSearchParams(location.search);
+const status = $('#status');
+const results = $('#results');
+const UNSURE = 0.6;
+
+let names = {};
+const classifierReady = createClassifier({
+  backend: params.get('backend') || 'auto',
+  onProgress: (p) => {
+    if (p.type === 'notice') status.textContent = p.text;
+    else if (p.id == null && p.stage) status.textContent = p.total ? `${p.stage}: ${(p.got / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(1)} MB` : `${p.stage}…`;
+  },
+}).then((c) => {
+  names = Object.fromEntries(c.catalogue.map((v) => [v.code, v.name]));
+  status.textContent = `Ready: model ${c.meta.preset} (${(c.modelBytes / 1e6).toFixed(1)} MB download) on ${c.backend === 'webgpu' ? 'WebGPU' : 'the CPU (WebAssembly)'}. Clips stay in this tab.`;
+  document.body.dataset.backend = c.backend;
+  document.body.dataset.ready = 'true';
+  buildLegend(c.catalogue);
+  return c;
+}).catch((e) => {
+  status.textContent = `The classifier could not start: ${e.message}`;
+  throw e;
+});
+
+function el(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v; else if (k === 'text') e.textContent = v; else e.setAttribute(k, v);
+  }
+  kids.forEach((k) => e.append(k));
+  return e;
+}
+
+function newCard(file) {
+  const card = el('article', { class: 'card', 'data-testid': 'result', 'data-file': file.name, 'data-status': 'pending' });
+  card.append(el('h2', { text: file.name }), el('div', { class: 'stage', text: 'waiting…' }));
+  results.append(card);
+  return card;
+}
+
+function showResult(card, file, r) {
+  card.innerHTML = '';
+  const unsure = r.view === 'OTHER' || r.confidence < UNSURE;
+  card.append(el('h2', { text: file.name }));
+  const top = el('div', { class: 'top', text: `${r.view} — ${r.name}` });
+  card.append(top);
+  if (unsure) card.append(el('div', { class: 'unsure', text: r.view === 'OTHER' ? 'Not a standard view' : `Low confidence (${(r.confidence * 100).toFixed(0)} %): treat as uncertain` }));
+  const strip = el('div', { class: 'strip' });
+  for (const bmp of r.thumbnails || []) {
+    const c = el('canvas', { width: bmp.width, height: bmp.height });
+    c.getContext('2d').drawImage(bmp, 0, 0);
+    strip.append(c);
+  }
+  card.append(strip);
+  const bars = el('div', { class: 'bars' });
+  for (const [code, p] of [...r.probabilities].sort((a, b) => b[1] - a[1])) {
+    const fill = el('i');
+    fill.style.width = `${(p * 100).toFixed(1)}%`;
+    bars.append(el('span', { title: names[code] || code, text: code }), el('span', { class: 'b' }, fill), el('span', { text: `${(p * 100).toFixed(1)}%` }));
+  }
+  card.append(bars);
+  card.append(el('div', { class: 'meta', text: `decode ${r.decode_ms.toFixed(0)} ms · preprocess ${r.preprocess_ms.toFixed(0)} ms · inference ${r.inference_ms.toFixed(0)} ms · ${r.backend === 'webgpu' ? 'WebGPU' : 'CPU'} · ${r.probe.format} ${r.probe.width}×${r.probe.height}, ${r.probe.frames} frames` }));
+  for (const w of r.warnings || []) card.append(el('div', { class: 'meta', text: `warning: ${w}` }));
+  if ($('#teach').checked && ['mp4', 'webm'].includes(r.probe.format)) {
+    const v = el('video', { class: 'player', controls: '', loop: '', muted: '', autoplay: '' });
+    v.src = URL.createObjectURL(file);
+    card.append(v);
+  }
+  card.dataset.view = r.view;
+  card.dataset.confidence = r.confidence.toFixed(4);
+  card.dataset.backend = r.backend;
+  card.dataset.decodeMs = r.decode_ms.toFixed(1);
+  card.dataset.inferenceMs = r.inference_ms.toFixed(1);
+  card.dataset.probabilities = JSON.stringify(Object.fromEntries(r.probabilities));
+  card.dataset.status = 'done';
+}
+
+function showError(card, file, e) {
+  card.innerHTML = '';
+  card.append(el('h2', { text: file.name }), el('div', { class: 'err', text: e.message || String(e) }));
+  card.dataset.status = 'error';
+  card.dataset.error = e.message || String(e);
+}
+
+async function handle(files) {
+  const cards = files.map((f) => [f, newCard(f)]);
+  let c;
+  try {
+    c = await classifierReady;
+  } catch (e) {
+    cards.forEach(([f, card]) => showError(card, f, e));
+    return;
+  }
+  for (const [file, card] of cards) {
+    try {
+      const r = await c.classify(file, { onProgress: (p) => { if (p.stage) card.querySelector('.stage') && (card.querySelector('.stage').textContent = p.stage); } });
+      showResult(card, file, r);
+    } catch (e) {
+      showError(card, file, e);
+    }
+  }
+}
+
+$('#files').addEventListener('change', (e) => { handle([...e.target.files]); e.target.value = ''; });
+const drop = $('#drop');
+drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); handle([...e.dataTransfer.files]); });
+
+function buildLegend(catalogue) {
+  const legend = $('#legend');
+  for (const v of catalogue) {
+    legend.append(el('figure', {}, el('img', { src: `legend/${v.code}.png`, alt: `phantom example of ${v.name}` }), el('figcaption', { text: `${v.code}: ${v.name}. ${v.landmarks}` })));
+  }
+  $('#legend-toggle').addEventListener('click', () => { legend.hidden = !legend.hidden; });
+}

@@ -1,0 +1,51 @@
+// TypeScript declarations for tteview.js.
+
+export type Backend = 'webgpu' | 'cpu';
+
+export interface Progress {
+  type: 'progress' | 'notice';
+  id?: number | null;
+  stage?: string;
+  text?: string;
+  got?: number;
+  total?: number;
+}
+
+export interface ClassifierOptions {
+  /** URL of a `.ttev` model (default: models/lite.ttev next to the module). */
+  modelUrl?: string;
+  /** 'auto' (WebGPU when present, else CPU), 'webgpu' or 'cpu'. */
+  backend?: 'auto' | Backend;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface ViewResult {
+  file: string;
+  /** Top class code, e.g. "A4C"; "OTHER" means not a standard view. */
+  view: string;
+  /** Full name of the top class. */
+  name: string;
+  confidence: number;
+  /** [class code, probability] for every class, in the model's order. */
+  probabilities: [string, number][];
+  backend: Backend;
+  decode_ms: number;
+  preprocess_ms: number;
+  inference_ms: number;
+  /** Sector bounding box used: [x0, y0, x1, y1]. */
+  sector: [number, number, number, number];
+  warnings: string[];
+  thumbnails: ImageBitmap[];
+}
+
+export interface Classifier {
+  backend: Backend;
+  labels: string[];
+  modelBytes: number;
+  classify(input: File | Blob | ArrayBuffer, opts?: { name?: string; onProgress?: (p: Progress) => void }): Promise<ViewResult>;
+  close(): void;
+}
+
+export function createClassifier(options?: ClassifierOptions): Promise<Classifier>;
+
+export class TteviewClassifier extends HTMLElement {}

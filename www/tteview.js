@@ -1,0 +1,90 @@
+// TTEView as an ES module: `createClassifier()` then `classify(file)`. Everything runs in a worker
+// in this tab; nothing is uploaded. No framework needed.
+//
+//   import { createClassifier } from './tteview.js';
+//   const c = await createClassifier({ onProgress: (p) => console.log(p.stage) });
+//   const r = await c.classify(file);   // { view, name, confidence, probabilities, backend, ... }
+
+const here = new URL('.', import.meta.url);
+
+export async function createClassifier(options = {}) {
+  const modelUrl = options.modelUrl || new URL('models/lite.ttev', here).href;
+  const backend = options.backend || 'auto';
+  const onProgress = options.onProgress || (() => {});
+  const worker = new Worker(new URL('worker.js', here), { type: 'module' });
+  const pending = new Map();
+  let nextId = 1;
+  const ready = new Promise((resolve, reject) => {
+    worker.onmessage = (ev) => {
+      const m = ev.data;
+      if (m.type === 'ready') resolve(m);
+      else if (m.type === 'progress' || m.type === 'notice') {
+        onProgress(m);
+        const p = m.id && pending.get(m.id);
+        if (p && p.onProgress) p.onProgress(m);
+      } else if (m.type === 'result') {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (p) p.resolve({ ...m.result, file: m.name, thumbnails: m.thumbs });
+      } else if (m.type === 'error') {
+        if (m.id == null) reject(new Error(m.error));
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (p) p.reject(new Error(m.error));
+      }
+    };
+    worker.onerror = (e) => reject(new Error(e.message || 'the classifier worker failed to start'));
+  });
+  worker.postMessage({ type: 'init', modelUrl, backend });
+  const info = await ready;
+
+  return {
+    backend: info.backend,
+    labels: info.labels,
+    meta: info.meta,
+    catalogue: info.catalogue,
+    modelBytes: info.modelBytes,
+    /** Classifies a File, Blob or ArrayBuffer holding a DICOM, MP4, WebM, AVI or GIF clip. */
+    async classify(input, opts = {}) {
+      const name = input && input.name ? input.name : opts.name || 'clip';
+      const bytes = input instanceof ArrayBuffer ? input : await input.arrayBuffer();
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject, onProgress: opts.onProgress });
+        worker.postMessage({ type: 'classify', id, name, bytes }, [bytes]);
+      });
+    },
+    close() { worker.terminate(); },
+  };
+}
+
+/** `<tteview-classifier>`: a drop zone that emits `result` and `error` events (detail: the result). */
+export class TteviewClassifier extends HTMLElement {
+  connectedCallback() {
+    if (this._input) return;
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.multiple = true;
+    input.setAttribute('aria-label', 'echo clips');
+    this.appendChild(input);
+    this._input = input;
+    this._classifier = createClassifier({ modelUrl: this.getAttribute('model') || undefined, backend: this.getAttribute('backend') || undefined });
+    const run = async (files) => {
+      const c = await this._classifier;
+      for (const f of files) {
+        try {
+          this.dispatchEvent(new CustomEvent('result', { detail: await c.classify(f) }));
+        } catch (e) {
+          this.dispatchEvent(new CustomEvent('error', { detail: { file: f.name, error: e.message } }));
+        }
+      }
+    };
+    input.addEventListener('change', () => run([...input.files]));
+    this.addEventListener('dragover', (e) => e.preventDefault());
+    this.addEventListener('drop', (e) => { e.preventDefault(); run([...e.dataTransfer.files]); });
+  }
+}
+
+if (typeof customElements !== 'undefined' && !customElements.get('tteview-classifier')) {
+  customElements.define('tteview-classifier', TteviewClassifier);
+}

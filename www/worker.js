@@ -1,0 +1,201 @@
+// The classifier's worker: decoding and inference run here, off the page's main thread.
+// Messages in:  {type: 'init', modelUrl, backend}            -> {type: 'ready', backend, labels, meta}
+//               {type: 'classify', id, name, bytes}          -> {type: 'progress'|'result'|'error', id, ...}
+import init, { Classifier, Clip, viewCatalogue } from './pkg/tte_web.js';
+
+let classifier = null;
+let modelBytes = null;
+
+const post = (m, transfer) => self.postMessage(m, transfer || []);
+
+async function fetchWithProgress(url, onProgress) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`cannot load ${url}: HTTP ${res.status}`);
+  const total = Number(res.headers.get('content-length')) || 0;
+  const reader = res.body.getReader();
+  const parts = [];
+  let got = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    got += value.length;
+    onProgress(got, total);
+  }
+  const out = new Uint8Array(got);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+async function hasWebGpu() {
+  try {
+    if (!self.navigator || !self.navigator.gpu) return false;
+    return !!(await self.navigator.gpu.requestAdapter());
+  } catch (_) {
+    return false;
+  }
+}
+
+async function load(backend) {
+  const wanted = backend === 'cpu' ? 'cpu' : (await hasWebGpu()) ? 'webgpu' : 'cpu';
+  try {
+    classifier = await Classifier.create(modelBytes, wanted);
+  } catch (e) {
+    if (wanted === 'cpu') throw e;
+    post({ type: 'notice', text: `WebGPU failed (${e.message || e}); using the CPU backend` });
+    classifier = await Classifier.create(modelBytes, 'cpu');
+  }
+  return classifier.backend();
+}
+
+// ---- decoding -------------------------------------------------------------------------------
+
+async function frameToRgba(frame) {
+  const w = frame.displayWidth, h = frame.displayHeight;
+  const buf = new Uint8Array(w * h * 4);
+  // copyTo with an RGBA format converts from the decoder's YUV; SwiftShader needs this path.
+  await frame.copyTo(buf, { format: 'RGBA', rect: { x: 0, y: 0, width: w, height: h } });
+  return { buf, w, h };
+}
+
+function concat(frames) {
+  const { w, h } = frames[0];
+  const out = new Uint8Array(frames.length * w * h * 4);
+  frames.forEach((f, i) => out.set(f.buf, i * w * h * 4));
+  return { rgba: out, width: w, height: h };
+}
+
+async function decodeWebCodecs(clip, wanted) {
+  if (!('VideoDecoder' in self)) throw new Error('this browser has no WebCodecs VideoDecoder for MP4/WebM');
+  const info = clip.trackInfo();
+  const description = clip.trackDescription();
+  const config = { codec: info.codec, codedWidth: info.width, codedHeight: info.height };
+  if (description.length) config.description = description;
+  const support = await VideoDecoder.isConfigSupported(config);
+  if (!support.supported) throw new Error(`this browser cannot decode ${info.codec}`);
+  const need = new Map();
+  wanted.forEach((display, k) => { if (!need.has(display)) need.set(display, []); need.get(display).push(k); });
+  const last = Math.max(...wanted);
+  const got = new Array(wanted.length);
+  const copies = [];
+  let shown = 0;
+  let failure = null;
+  const decoder = new VideoDecoder({
+    output: (frame) => {
+      const slots = need.get(shown++);
+      if (slots) {
+        copies.push(frameToRgba(frame).then((f) => { slots.forEach((k) => { got[k] = f; }); }).finally(() => frame.close()));
+      } else {
+        frame.close();
+      }
+    },
+    error: (e) => { failure = e; },
+  });
+  decoder.configure(config);
+  for (let i = 0; i < info.chunks.length; i++) {
+    const c = info.chunks[i];
+    decoder.decode(new EncodedVideoChunk({ type: c.key ? 'key' : 'delta', timestamp: Math.round(c.time_s * 1e6), data: clip.chunkData(i) }));
+    if (decoder.decodeQueueSize > 8) await new Promise((r) => setTimeout(r, 0));
+    if (shown > last + 2) break;
+  }
+  await decoder.flush().catch((e) => { failure = failure || e; });
+  decoder.close();
+  await Promise.all(copies);
+  if (failure) throw new Error(`video decoding failed: ${failure.message || failure}`);
+  if (got.some((f) => !f)) throw new Error('the video ended before the frames the model needs');
+  return concat(got);
+}
+
+async function decodeImage(data, type, frameIndex) {
+  const dec = new ImageDecoder({ data, type });
+  try {
+    if (dec.tracks) await dec.tracks.ready;
+    const { image } = await dec.decode({ frameIndex });
+    try { return await frameToRgba(image); } finally { image.close(); }
+  } finally {
+    dec.close();
+  }
+}
+
+async function decodeMjpeg(clip, wanted) {
+  const frames = [];
+  for (const i of wanted) frames.push(await decodeImage(clip.jpegFrame(i), 'image/jpeg', 0));
+  return concat(frames);
+}
+
+async function decodeGif(bytes, wanted) {
+  const frames = [];
+  for (const i of wanted) frames.push(await decodeImage(bytes, 'image/gif', i));
+  return concat(frames);
+}
+
+async function decodeClip(id, bytes) {
+  const t0 = performance.now();
+  const clip = Clip.open(bytes);
+  const probe = clip.probe();
+  const times = clip.times();
+  const wanted = Array.from(classifier.plan(Float64Array.from(times)));
+  post({ type: 'progress', id, stage: `decoding ${probe.format} (${probe.frames} frames)`, probe });
+  let decoded;
+  if (probe.format === 'mp4' || probe.format === 'webm') decoded = await decodeWebCodecs(clip, wanted);
+  else if (probe.format === 'avi' && 'ImageDecoder' in self) decoded = await decodeMjpeg(clip, wanted);
+  else if (probe.format === 'gif' && 'ImageDecoder' in self) decoded = await decodeGif(bytes, wanted);
+  else decoded = { rgba: clip.framesRgba(Uint32Array.from(wanted)), width: probe.width, height: probe.height };
+  const regions = clip.regions();
+  const warnings = clip.warnings();
+  clip.free();
+  return { ...decoded, regions, warnings, probe, decode_ms: performance.now() - t0 };
+}
+
+/// Small thumbnails of a few of the sampled frames, as ImageBitmaps for the card's strip.
+async function thumbnails(rgba, w, h, n) {
+  if (typeof OffscreenCanvas === 'undefined') return [];
+  const per = w * h * 4, count = rgba.length / per, out = [];
+  for (let k = 0; k < n; k++) {
+    const i = Math.floor((k * (count - 1)) / Math.max(1, n - 1));
+    const img = new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset + i * per, per), w, h);
+    const scale = 72 / Math.max(w, h);
+    out.push(await createImageBitmap(img, { resizeWidth: Math.max(1, Math.round(w * scale)), resizeHeight: Math.max(1, Math.round(h * scale)) }));
+  }
+  return out;
+}
+
+async function classify(id, name, bytes) {
+  const d = await decodeClip(id, bytes);
+  post({ type: 'progress', id, stage: `classifying on ${classifier.backend()}` });
+  let result;
+  try {
+    result = await classifier.classify(d.rgba, d.width, d.height, d.regions);
+  } catch (e) {
+    if (classifier.backend() !== 'webgpu') throw e;
+    // A lost or failing GPU device: fall back to the CPU and say so on the card.
+    post({ type: 'notice', text: `WebGPU failed (${e.message || e}); switched to the CPU backend` });
+    classifier.free();
+    await load('cpu');
+    result = await classifier.classify(d.rgba, d.width, d.height, d.regions);
+  }
+  const thumbs = await thumbnails(d.rgba, d.width, d.height, 4);
+  post({ type: 'result', id, name, result: { ...result, decode_ms: d.decode_ms, warnings: d.warnings, probe: d.probe }, thumbs }, thumbs);
+}
+
+// One job at a time: the wasm classifier is borrowed for the whole of each call.
+let queue = Promise.resolve();
+self.onmessage = (ev) => { queue = queue.then(() => handle(ev.data)); };
+
+async function handle(m) {
+  try {
+    if (m.type === 'init') {
+      await init();
+      post({ type: 'progress', id: null, stage: 'downloading the model' });
+      modelBytes = await fetchWithProgress(m.modelUrl, (got, total) => post({ type: 'progress', id: null, stage: 'downloading the model', got, total }));
+      post({ type: 'progress', id: null, stage: 'starting the backend' });
+      const backend = await load(m.backend);
+      post({ type: 'ready', backend, labels: classifier.labels(), meta: classifier.meta(), catalogue: viewCatalogue(), modelBytes: modelBytes.length });
+    } else if (m.type === 'classify') {
+      await classify(m.id, m.name, new Uint8Array(m.bytes));
+    }
+  } catch (e) {
+    post({ type: 'error', id: m.id ?? null, error: String(e && e.message ? e.message : e) });
+  }
+}
