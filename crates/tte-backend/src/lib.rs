@@ -23,7 +23,9 @@ pub fn device(name: &str) -> Result<Device, String> {
         "wgpu" | "gpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
         #[cfg(feature = "cuda")]
         "cuda" => Ok(Device::cuda(0)),
+        #[cfg(not(feature = "wgpu"))]
         "wgpu" | "gpu" => Err("this build has no wgpu backend; rebuild with `--features wgpu`".into()),
+        #[cfg(not(feature = "cuda"))]
         "cuda" => Err("this build has no CUDA backend; rebuild with `--features cuda` on a machine that can build burn-cuda (see native-bench/README.md)".into()),
         "auto" => device(available()[0]),
         other => Err(format!("unknown backend `{other}`; choose one of {}", available().join(", "))),

@@ -137,12 +137,32 @@ pub struct Shape {
     pub geom: Geom,
     #[serde(skip)]
     bounds: [f32; 4],
+    /// Sine and cosine of an ellipse's rotation, computed once (the test runs millions of times).
+    #[serde(skip)]
+    sin_cos: (f32, f32),
 }
 
 impl Shape {
     pub fn new(tissue: Tissue, geom: Geom) -> Self {
         let bounds = geom.bounds();
-        Self { tissue, geom, bounds }
+        let sin_cos = match geom {
+            Geom::Ellipse { rot, .. } => rot.sin_cos(),
+            _ => (0.0, 1.0),
+        };
+        Self { tissue, geom, bounds, sin_cos }
+    }
+
+    #[inline]
+    fn contains(&self, p: V2) -> bool {
+        match self.geom {
+            Geom::Ellipse { c, a, b, .. } => {
+                let (dx, dy) = (p[0] - c[0], p[1] - c[1]);
+                let (s, co) = self.sin_cos;
+                let (u, v) = (dx * co + dy * s, -dx * s + dy * co);
+                (u * u) / (a * a) + (v * v) / (b * b) <= 1.0
+            }
+            _ => self.geom.contains(p),
+        }
     }
 }
 
@@ -160,7 +180,7 @@ impl Scene {
     pub fn tissue_at(&self, p: V2) -> Tissue {
         for s in self.shapes.iter().rev() {
             let b = &s.bounds;
-            if p[0] >= b[0] && p[0] <= b[2] && p[1] >= b[1] && p[1] <= b[3] && s.geom.contains(p) {
+            if p[0] >= b[0] && p[0] <= b[2] && p[1] >= b[1] && p[1] <= b[3] && s.contains(p) {
                 return s.tissue;
             }
         }

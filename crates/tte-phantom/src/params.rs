@@ -256,6 +256,18 @@ impl ClipParams {
         }
     }
 
+    /// Shrinks the canvas so its longer side is at most `side` pixels (aspect, letterbox and
+    /// layout scaled with it); used where only a downsampled view of the screen is needed.
+    pub fn with_max_side(mut self, side: usize) -> Self {
+        let longer = self.width.max(self.height);
+        if longer > side {
+            self.width = ((self.width * side / longer) & !1).max(16);
+            self.height = ((self.height * side / longer) & !1).max(16);
+            self.overlays.letterbox = self.overlays.letterbox.map(|v| v * side / longer);
+        }
+        self
+    }
+
     /// Number of frames in the clip.
     pub fn frame_count(&self) -> usize {
         ((self.duration_s * self.fps).round() as usize).max(1)

@@ -27,7 +27,7 @@ impl Placement {
         if self.mirrored {
             u = -u;
         }
-        ((u * u + v * v).sqrt(), u.atan2(v), [u, v])
+        ((u * u + v * v).sqrt(), crate::imaging::fast_atan2(u, v), [u, v])
     }
 
     /// (depth cm, angle rad) to canvas pixels.

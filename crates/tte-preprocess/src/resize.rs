@@ -120,11 +120,11 @@ mod tests {
             let f = solid(w, h, 255);
             let planes = resize_region(&f, Rect { x0: 0, y0: 0, x1: w, y1: h }, size, 3);
             let t = fit(w, h, size);
-            // The image keeps its proportions to within a pixel of rounding.
-            let want = w as f64 / h as f64;
-            let got = t.width() as f64 / t.height() as f64;
-            let slack = (1.0 / t.width() as f64 + 1.0 / t.height() as f64) * want.max(1.0) * 1.01;
-            prop_assert!((got - want).abs() / want <= slack, "{}x{} -> {:?}", w, h, t);
+            // The image keeps its proportions: each side is the scaled side, to within a pixel of
+            // rounding (and never under one pixel).
+            let scale = size as f64 / w.max(h) as f64;
+            prop_assert!((t.width() as f64 - (w as f64 * scale).max(1.0)).abs() <= 1.0, "{}x{} -> {:?}", w, h, t);
+            prop_assert!((t.height() as f64 - (h as f64 * scale).max(1.0)).abs() <= 1.0, "{}x{} -> {:?}", w, h, t);
             prop_assert!(t.width() == size || t.height() == size);
             // Inside: the image (a white frame stays white); outside: zero padding.
             for y in 0..size {

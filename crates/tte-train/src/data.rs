@@ -129,7 +129,9 @@ pub fn make_example(item: &Item, label: usize, spec: &ClipSpec, aug: &AugmentCon
     let start_frac = if aug.enabled && aug.random_start { d.unit() as f64 } else { 0.0 };
     let (mut frames, regions) = match item {
         Item::Phantom { view, seed } => {
-            let r = Renderer::new(ClipParams::draw(view, *seed, Style::Default));
+            // The model sees a 112-pixel crop: rendering the big screens at full size would only
+            // be averaged away, so training renders them at most 256 pixels wide.
+            let r = Renderer::new(ClipParams::draw(view, *seed, Style::Default).with_max_side(256));
             let times = r.params.frame_times();
             let start = start_frac * (tte_preprocess::sample::clip_duration(&times) - window).max(0.0);
             let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, window, start);

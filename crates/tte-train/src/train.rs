@@ -71,7 +71,7 @@ pub fn train(cfg: &TrainConfig, device: &Device, log: &mut dyn FnMut(&str)) -> a
     }
     let started = Instant::now() - std::time::Duration::from_secs_f64(state.seconds);
     let loss_fn = CrossEntropyLossConfig::new().with_weights(class_weights).init(device);
-    let (mut loss_sum, mut hits, mut seen) = (0.0f64, 0usize, 0usize);
+    let (mut loss_sum, mut hits, mut seen, mut since) = (0.0f64, 0usize, 0usize, 0usize);
     while state.step < cfg.steps {
         let batch: Vec<Example> = (0..cfg.batch_size).map(|_| rx.recv()).collect::<Result<_, _>>()?;
         let (x, y) = to_tensors(&batch, &spec, device);
@@ -85,18 +85,19 @@ pub fn train(cfg: &TrainConfig, device: &Device, log: &mut dyn FnMut(&str)) -> a
         let lr = cfg.lr_at(state.step, started.elapsed().as_secs_f64());
         model = optim.step(lr, model, grads);
         state.step += 1;
+        since += 1;
 
         let last = state.step == cfg.steps || cfg.out_of_time(started.elapsed().as_secs_f64());
         if state.step % cfg.validate_every == 0 || last {
             let report = evaluate_prepared(&model.valid(), &meta, &validation, &device.clone().inner())?;
-            let steps = cfg.validate_every.min(state.step).max(1) as f64;
+            let steps = since.max(1) as f64;
             state.seconds = started.elapsed().as_secs_f64();
             writeln!(csv, "{},{:.1},{:.6},{:.4},{:.4},{:.4},{:.4}", state.step, state.seconds, lr, loss_sum / steps, hits as f64 / seen.max(1) as f64, report.accuracy, report.macro_f1)?;
             log(&format!(
                 "step {:>6}/{} {:>7.0}s lr {:.5} loss {:.4} train acc {:.3} | val acc {:.4} macro-F1 {:.4}",
                 state.step, cfg.steps, state.seconds, lr, loss_sum / steps, hits as f64 / seen.max(1) as f64, report.accuracy, report.macro_f1
             ));
-            (loss_sum, hits, seen) = (0.0, 0, 0);
+            (loss_sum, hits, seen, since) = (0.0, 0, 0, 0);
             meta.notes = format!("checkpoint at step {} of {}; validation macro-F1 {:.4}", state.step, cfg.steps, report.macro_f1);
             let snapshot = TrainedModel { meta: meta.clone(), net: model.valid() };
             snapshot.save(&ckpt)?;

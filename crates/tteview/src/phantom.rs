@@ -114,12 +114,7 @@ fn write_clip(out: &Path, view: &str, seed: u64, args: &Args, formats: &[String]
         p.duration_s = p.duration_s.min(s);
     }
     if let Some(side) = args.max_side {
-        let longer = p.width.max(p.height);
-        if longer > side {
-            p.width = (p.width * side / longer) & !1;
-            p.height = (p.height * side / longer) & !1;
-            p.overlays.letterbox = p.overlays.letterbox.map(|v| v * side / longer);
-        }
+        p = p.with_max_side(side);
     }
     let r = Renderer::new(p.clone());
     let frames = r.all_frames();
