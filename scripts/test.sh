@@ -21,6 +21,25 @@ else
 fi
 
 
+step "phantom exports open in ffmpeg (an independent decoder)"
+ff="$CARGO_TARGET_DIR/ffprobe-clips"
+rm -rf "$ff"
+"$CARGO_TARGET_DIR/release/tteview" phantom --out "$ff" --per-view 1 --seed 41 --formats mp4,avi,dcm --max-seconds 1 --max-side 200 > /dev/null
+n=0
+for f in "$ff"/*.mp4 "$ff"/*.avi; do
+  frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$f")
+  want=$("$CARGO_TARGET_DIR/release/tteview" probe "$f" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["frames"])')
+  [ "$frames" = "$want" ] || { echo "ffprobe reads $frames frames in $f, tteview $want"; exit 1; }
+  n=$((n+1))
+done
+# ffmpeg's DICOM demuxer decodes our JPEG frames but stops short of the last nine (it also ignores
+# Frame Time); the frames it does read must decode without error.
+for f in "$ff"/*.dcm; do
+  out=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=codec_name,nb_read_frames -of csv=p=0 "$f" 2>&1)
+  case "$out" in mjpeg,[1-9]*) n=$((n+1));; *) echo "ffprobe cannot read $f: $out"; exit 1;; esac
+done
+echo "ffprobe read $n phantom clips (MP4 and AVI with the frame counts tteview reports; DICOM as MJPEG)"
+
 step "native-bench smoke run (CPU)"
 "$CARGO_TARGET_DIR/release/native-bench" --backend cpu --clips 2 --warmup 1 --json > "$CARGO_TARGET_DIR/bench-smoke.json"
 python3 - "$CARGO_TARGET_DIR/bench-smoke.json" <<'PY'
@@ -46,6 +65,7 @@ for pat in '^a4c_.*\.mp4,' '^plax_.*\.avi,' '^psax-pm_.*\.dcm,'; do
   cp "$clips/all/${line%%,*}" "$clips/pick/"
   echo "$line" >> "$clips/pick/manifest.csv"
 done
+"$CARGO_TARGET_DIR/release/tteview" classify "$clips/pick" --format json > "$clips/pick/native.jsonl"
 node tests/browser/run.mjs "$clips/pick"
 
 echo

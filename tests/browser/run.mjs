@@ -13,6 +13,12 @@ const clipsDir = path.resolve(process.argv[2]);
 const screenshot = process.argv[3];
 const rows = readFileSync(path.join(clipsDir, 'manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
 const phantom = rows.map((r) => ({ file: path.join(clipsDir, r[0]), view: r[1] }));
+// The native CLI's answers for the same files (`tteview classify --format json`), when given: the
+// page must agree with them, whatever the model's accuracy.
+const nativeFile = path.join(clipsDir, 'native.jsonl');
+const native = existsSync(nativeFile)
+  ? Object.fromEntries(readFileSync(nativeFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((r) => [path.basename(r.file), r]))
+  : {};
 const fixture = path.resolve(root, '../shared/fixtures/dicom/examples_ybr_color.dcm');
 const extras = path.join(clipsDir, 'bad');
 mkdirSync(extras, { recursive: true });
@@ -76,7 +82,13 @@ try {
   check(gpu.backend === 'webgpu', `WebGPU backend in use (got ${gpu.backend})`);
   for (const p of phantom) {
     const c = by[path.basename(p.file)];
+    const n = native[path.basename(p.file)];
     check(c && c.status === 'done' && c.view === p.view, `${path.basename(p.file)} shown as ${c && c.view} (label ${p.view})`);
+    if (n) {
+      const pw = JSON.parse(c.probabilities || '{}');
+      const diff = Math.max(...Object.keys(n.probabilities).map((k) => Math.abs(n.probabilities[k] - pw[k])));
+      check(c.view === n.view && diff < 0.02, `${path.basename(p.file)}: page ${c.view} vs native ${n.view}, max probability difference ${diff.toFixed(5)}`);
+    }
     check(c && Number(c.confidence) > 0 && Number(c.confidence) <= 1 && c.backend === 'webgpu', `${path.basename(p.file)} has confidence and backend attributes`);
   }
   if (existsSync(fixture)) {

@@ -11,7 +11,9 @@ pub(crate) struct Mp4Clip {
     codec: String,
     /// avcC record (WebCodecs `description`).
     avcc: Vec<u8>,
+    #[cfg_attr(target_family = "wasm", allow(dead_code))]
     sps: Vec<Vec<u8>>,
+    #[cfg_attr(target_family = "wasm", allow(dead_code))]
     pps: Vec<Vec<u8>>,
     /// Samples in decode order: (composition time s, sync, length-prefixed NAL units).
     samples: Vec<(f64, bool, Vec<u8>)>,

@@ -6,6 +6,8 @@
 //! point returns a `Result`, so errors reach JavaScript as exceptions, never as panics.
 
 #[cfg(target_family = "wasm")]
+mod libc_shim;
+#[cfg(target_family = "wasm")]
 mod web;
 #[cfg(target_family = "wasm")]
 pub use web::*;
