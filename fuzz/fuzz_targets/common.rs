@@ -3,7 +3,11 @@ use tte_media::{Limits, Source};
 
 /// Small budgets so the fuzzer explores parsing, not allocation.
 fn limits() -> Limits {
-    Limits { max_frame_pixels: 1 << 20, max_frames: 4096, max_decoded_bytes: 32 << 20 }
+    Limits {
+        max_frame_pixels: 1 << 20,
+        max_frames: 4096,
+        max_decoded_bytes: 32 << 20,
+    }
 }
 
 pub fn exercise(bytes: Vec<u8>) {

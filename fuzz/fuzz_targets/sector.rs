@@ -12,9 +12,25 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         .filter(|c| c.len() == w * h)
         .take(6)
         .enumerate()
-        .map(|(i, c)| Frame::new(w, h, PixelFormat::Gray, c.to_vec(), i as f64 * (data[2] as f64 + 1.0) / 100.0).unwrap())
+        .map(|(i, c)| {
+            Frame::new(
+                w,
+                h,
+                PixelFormat::Gray,
+                c.to_vec(),
+                i as f64 * (data[2] as f64 + 1.0) / 100.0,
+            )
+            .unwrap()
+        })
         .collect();
-    let spec = tte_preprocess::ClipSpec { frames: 1 + data[3] as usize % 8, size: 8 + data[3] as usize % 40, ..Default::default() };
-    let clip = tte_frames::Clip { frames, regions: vec![] };
+    let spec = tte_preprocess::ClipSpec {
+        frames: 1 + data[3] as usize % 8,
+        size: 8 + data[3] as usize % 40,
+        ..Default::default()
+    };
+    let clip = tte_frames::Clip {
+        frames,
+        regions: vec![],
+    };
     let _ = tte_preprocess::prepare(&clip, &spec);
 });

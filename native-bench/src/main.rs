@@ -11,7 +11,10 @@ use tte_phantom::{ClipParams, Renderer, Style};
 use tte_slowfast::{ModelMeta, SlowFastConfig, TrainedModel};
 
 #[derive(Parser)]
-#[command(name = "native-bench", about = "Time TTEView's classifier per video, as the TTESlowFast paper did")]
+#[command(
+    name = "native-bench",
+    about = "Time TTEView's classifier per video, as the TTESlowFast paper did"
+)]
 struct Args {
     /// cpu (Flex), wgpu (Vulkan/Metal/DX12, `--features wgpu`) or cuda (`--features cuda`).
     #[arg(long, default_value = "cpu")]
@@ -55,8 +58,19 @@ fn stats(v: &[f64]) -> Stats {
     let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
-    let q = |f: f64| s.get(((s.len().saturating_sub(1)) as f64 * f).round() as usize).copied().unwrap_or(0.0);
-    Stats { mean, sd, p50: q(0.5), p95: q(0.95), min: q(0.0), max: q(1.0) }
+    let q = |f: f64| {
+        s.get(((s.len().saturating_sub(1)) as f64 * f).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    Stats {
+        mean,
+        sd,
+        p50: q(0.5),
+        p95: q(0.95),
+        min: q(0.0),
+        max: q(1.0),
+    }
 }
 
 #[derive(Serialize)]
@@ -82,14 +96,27 @@ fn make_clips(n: usize, format: &str) -> Result<Vec<Vec<u8>>> {
     let views = tte_views::codes();
     (0..n)
         .map(|i| {
-            let mut p = ClipParams::draw(&views[i % views.len()], (1 << 42) + i as u64, Style::Default);
+            let mut p = ClipParams::draw(
+                &views[i % views.len()],
+                (1 << 42) + i as u64,
+                Style::Default,
+            );
             (p.width, p.height, p.fps, p.duration_s) = (320, 240, 30.0, 2.0);
             let r = Renderer::new(p);
             let frames = r.all_frames();
             let bytes = match format {
                 "mp4" => tte_export::write_mp4(&frames, 30.0)?,
                 "avi" => tte_export::write_avi(&frames, 30.0, 90)?,
-                "dcm" => tte_export::write_dicom(&frames, &tte_export::DicomInfo { id: i as u64, fps: 30.0, region: Some(r.sector_rect()), series_description: String::new() }, 90)?,
+                "dcm" => tte_export::write_dicom(
+                    &frames,
+                    &tte_export::DicomInfo {
+                        id: i as u64,
+                        fps: 30.0,
+                        region: Some(r.sector_rect()),
+                        series_description: String::new(),
+                    },
+                    90,
+                )?,
                 other => return Err(anyhow!("unknown format {other}; use mp4, avi or dcm")),
             };
             Ok(bytes)
@@ -99,16 +126,26 @@ fn make_clips(n: usize, format: &str) -> Result<Vec<Vec<u8>>> {
 
 fn load_model(args: &Args, device: &burn::tensor::Device) -> Result<(TrainedModel, String)> {
     let default = std::path::Path::new("models/lite.ttev");
-    let path = args.model.clone().or_else(|| (args.preset.is_none() && default.exists()).then(|| default.display().to_string()));
+    let path = args.model.clone().or_else(|| {
+        (args.preset.is_none() && default.exists()).then(|| default.display().to_string())
+    });
     if let Some(path) = path {
-        let m = TrainedModel::load(std::path::Path::new(&path), device).map_err(|e| anyhow!("{path}: {e}"))?;
+        let m = TrainedModel::load(std::path::Path::new(&path), device)
+            .map_err(|e| anyhow!("{path}: {e}"))?;
         return Ok((m, path));
     }
     let preset = args.preset.clone().unwrap_or_else(|| "lite".into());
     let labels = tte_views::codes();
-    let cfg = SlowFastConfig::preset(&preset, labels.len()).ok_or_else(|| anyhow!("unknown preset {preset}"))?;
+    let cfg = SlowFastConfig::preset(&preset, labels.len())
+        .ok_or_else(|| anyhow!("unknown preset {preset}"))?;
     let net = cfg.init(device);
-    Ok((TrainedModel { meta: ModelMeta::new(&preset, cfg, labels), net }, format!("{preset} (random weights)")))
+    Ok((
+        TrainedModel {
+            meta: ModelMeta::new(&preset, cfg, labels),
+            net,
+        },
+        format!("{preset} (random weights)"),
+    ))
 }
 
 fn main() {
@@ -122,7 +159,11 @@ fn run(args: Args) -> Result<()> {
     let device = tte_backend::device(&args.backend).map_err(|e| anyhow!(e))?;
     let (model, model_name) = load_model(&args, &device)?;
     let limits = Limits::default();
-    eprintln!("encoding {} test clips as {} ...", args.clips + args.warmup, args.format);
+    eprintln!(
+        "encoding {} test clips as {} ...",
+        args.clips + args.warmup,
+        args.format
+    );
     let clips = make_clips(args.clips + args.warmup, &args.format)?;
     let (mut dec, mut pre, mut inf, mut e2e) = (vec![], vec![], vec![], vec![]);
     for (i, bytes) in clips.iter().enumerate() {
@@ -140,21 +181,33 @@ fn run(args: Args) -> Result<()> {
     let spec = tte_pipeline::spec_for(&model.meta);
     let t = Instant::now();
     let timed = &clips[args.warmup..];
-    let prepared: Vec<_> = timed.iter().map(|b| tte_pipeline::decode_and_prepare(b.clone(), &spec, &limits).map(|p| p.0)).collect::<Result<_, _>>()?;
+    let prepared: Vec<_> = timed
+        .iter()
+        .map(|b| tte_pipeline::decode_and_prepare(b.clone(), &spec, &limits).map(|p| p.0))
+        .collect::<Result<_, _>>()?;
     for chunk in prepared.chunks(args.batch.max(1)) {
         let refs: Vec<&_> = chunk.iter().collect();
         tte_pipeline::infer(&model, &refs, &device)?;
     }
     let clips_per_s = timed.len() as f64 / t.elapsed().as_secs_f64();
 
-    let host = format!("{} threads, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), std::env::consts::ARCH);
+    let host = format!(
+        "{} threads, {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        std::env::consts::ARCH
+    );
     let report = Report {
         backend: args.backend.clone(),
         device: format!("{device:?}"),
         model: model_name,
         n: args.clips,
         warmup: args.warmup,
-        clip: format!("{}: 320x240, 60 frames at 30 fps (2 s), phantom views", args.format),
+        clip: format!(
+            "{}: 320x240, 60 frames at 30 fps (2 s), phantom views",
+            args.format
+        ),
         end_to_end_ms: stats(&e2e),
         decode_ms: stats(&dec),
         preprocess_ms: stats(&pre),
@@ -177,12 +230,32 @@ fn run(args: Args) -> Result<()> {
 }
 
 fn print_table(r: &Report) {
-    println!("native-bench: {} on {} | model {} | {} timed clips after {} warm-up | {}", r.backend, r.device, r.model, r.n, r.warmup, r.clip);
-    println!("{:<14} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9}", "stage (ms)", "mean", "sd", "p50", "p95", "min", "max");
-    for (name, s) in [("decode", r.decode_ms), ("preprocess", r.preprocess_ms), ("inference", r.inference_ms), ("end to end", r.end_to_end_ms)] {
-        println!("{:<14} {:>9.1} {:>8.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1}", name, s.mean, s.sd, s.p50, s.p95, s.min, s.max);
+    println!(
+        "native-bench: {} on {} | model {} | {} timed clips after {} warm-up | {}",
+        r.backend, r.device, r.model, r.n, r.warmup, r.clip
+    );
+    println!(
+        "{:<14} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9}",
+        "stage (ms)", "mean", "sd", "p50", "p95", "min", "max"
+    );
+    for (name, s) in [
+        ("decode", r.decode_ms),
+        ("preprocess", r.preprocess_ms),
+        ("inference", r.inference_ms),
+        ("end to end", r.end_to_end_ms),
+    ] {
+        println!(
+            "{:<14} {:>9.1} {:>8.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+            name, s.mean, s.sd, s.p50, s.p95, s.min, s.max
+        );
     }
-    println!("batch of {}: {:.1} clips/s", r.batch_size, r.batch_clips_per_s);
+    println!(
+        "batch of {}: {:.1} clips/s",
+        r.batch_size, r.batch_clips_per_s
+    );
     println!("paper (TTESlowFast): RTX 3060 105.0 ± 50.1 ms/video; Jetson Orin Nano 186.0 ± 5.2 ms/video");
-    println!("ratio to RTX 3060 mean: {:.2}x", r.end_to_end_ms.mean / 105.0);
+    println!(
+        "ratio to RTX 3060 mean: {:.2}x",
+        r.end_to_end_ms.mean / 105.0
+    );
 }

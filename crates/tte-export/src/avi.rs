@@ -27,16 +27,45 @@ fn le(v: &mut Vec<u8>, x: u32) {
 /// Encodes `frames` at `fps` as an MJPEG AVI.
 pub fn write_avi(frames: &[Frame], fps: f32, quality: u8) -> Result<Vec<u8>, ExportError> {
     let (w, h) = check(frames)?;
-    let jpegs: Vec<Vec<u8>> = frames.iter().map(|f| jpeg(f, quality)).collect::<Result<_, _>>()?;
+    let jpegs: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|f| jpeg(f, quality))
+        .collect::<Result<_, _>>()?;
     let max = jpegs.iter().map(Vec::len).max().unwrap_or(0) as u32;
     let (scale, rate) = (1000u32, (fps * 1000.0).round() as u32);
 
     let mut avih = Vec::new();
-    for v in [(1e6 / fps as f64).round() as u32, max * fps as u32, 0, 0x10, frames.len() as u32, 0, 1, max, w as u32, h as u32, 0, 0, 0, 0] {
+    for v in [
+        (1e6 / fps as f64).round() as u32,
+        max * fps as u32,
+        0,
+        0x10,
+        frames.len() as u32,
+        0,
+        1,
+        max,
+        w as u32,
+        h as u32,
+        0,
+        0,
+        0,
+        0,
+    ] {
         le(&mut avih, v);
     }
     let mut strh = b"vidsMJPG".to_vec();
-    for v in [0u32, 0, 0, scale, rate, 0, frames.len() as u32, max, u32::MAX, 0] {
+    for v in [
+        0u32,
+        0,
+        0,
+        scale,
+        rate,
+        0,
+        frames.len() as u32,
+        max,
+        u32::MAX,
+        0,
+    ] {
         le(&mut strh, v);
     }
     strh.extend_from_slice(&[0, 0, 0, 0]);

@@ -27,7 +27,11 @@ fn put(obj: &mut InMemDicomObject, tag: dicom_core::Tag, vr: VR, v: impl Into<Pr
 }
 
 /// Encodes `frames` as a DICOM Part-10 file.
-pub fn write_dicom(frames: &[Frame], info: &DicomInfo, quality: u8) -> Result<Vec<u8>, ExportError> {
+pub fn write_dicom(
+    frames: &[Frame],
+    info: &DicomInfo,
+    quality: u8,
+) -> Result<Vec<u8>, ExportError> {
     let (w, h) = check(frames)?;
     let mut obj = InMemDicomObject::new_empty();
     let uid = |k: u64| format!("{ROOT}.{}.{k}", info.id);
@@ -37,11 +41,26 @@ pub fn write_dicom(frames: &[Frame], info: &DicomInfo, quality: u8) -> Result<Ve
     put(&mut obj, tags::SERIES_INSTANCE_UID, VR::UI, uid(3));
     put(&mut obj, tags::MODALITY, VR::CS, "US");
     put(&mut obj, tags::PATIENT_NAME, VR::PN, "PHANTOM^TTEVIEW");
-    put(&mut obj, tags::PATIENT_ID, VR::LO, format!("PH{}", info.id % 100_000_000));
+    put(
+        &mut obj,
+        tags::PATIENT_ID,
+        VR::LO,
+        format!("PH{}", info.id % 100_000_000),
+    );
     put(&mut obj, tags::MANUFACTURER, VR::LO, "TTEView phantom");
-    put(&mut obj, tags::SERIES_DESCRIPTION, VR::LO, info.series_description.clone());
+    put(
+        &mut obj,
+        tags::SERIES_DESCRIPTION,
+        VR::LO,
+        info.series_description.clone(),
+    );
     put(&mut obj, tags::SAMPLES_PER_PIXEL, VR::US, 3u16);
-    put(&mut obj, tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "YBR_FULL_422");
+    put(
+        &mut obj,
+        tags::PHOTOMETRIC_INTERPRETATION,
+        VR::CS,
+        "YBR_FULL_422",
+    );
     put(&mut obj, tags::PLANAR_CONFIGURATION, VR::US, 0u16);
     put(&mut obj, tags::ROWS, VR::US, h as u16);
     put(&mut obj, tags::COLUMNS, VR::US, w as u16);
@@ -49,10 +68,29 @@ pub fn write_dicom(frames: &[Frame], info: &DicomInfo, quality: u8) -> Result<Ve
     put(&mut obj, tags::BITS_STORED, VR::US, 8u16);
     put(&mut obj, tags::HIGH_BIT, VR::US, 7u16);
     put(&mut obj, tags::PIXEL_REPRESENTATION, VR::US, 0u16);
-    put(&mut obj, tags::NUMBER_OF_FRAMES, VR::IS, frames.len().to_string());
-    put(&mut obj, tags::FRAME_TIME, VR::DS, format!("{:.3}", 1000.0 / info.fps));
-    put(&mut obj, tags::CINE_RATE, VR::IS, format!("{}", info.fps.round() as u32));
-    obj.put(DataElement::new(tags::FRAME_INCREMENT_POINTER, VR::AT, PrimitiveValue::Tags(vec![tags::FRAME_TIME].into())));
+    put(
+        &mut obj,
+        tags::NUMBER_OF_FRAMES,
+        VR::IS,
+        frames.len().to_string(),
+    );
+    put(
+        &mut obj,
+        tags::FRAME_TIME,
+        VR::DS,
+        format!("{:.3}", 1000.0 / info.fps),
+    );
+    put(
+        &mut obj,
+        tags::CINE_RATE,
+        VR::IS,
+        format!("{}", info.fps.round() as u32),
+    );
+    obj.put(DataElement::new(
+        tags::FRAME_INCREMENT_POINTER,
+        VR::AT,
+        PrimitiveValue::Tags(vec![tags::FRAME_TIME].into()),
+    ));
     if let Some(r) = info.region {
         let mut item = InMemDicomObject::new_empty();
         put(&mut item, tags::REGION_SPATIAL_FORMAT, VR::US, 1u16);
@@ -60,9 +98,23 @@ pub fn write_dicom(frames: &[Frame], info: &DicomInfo, quality: u8) -> Result<Ve
         put(&mut item, tags::REGION_FLAGS, VR::UL, 0u32);
         put(&mut item, tags::REGION_LOCATION_MIN_X0, VR::UL, r.x0 as u32);
         put(&mut item, tags::REGION_LOCATION_MIN_Y0, VR::UL, r.y0 as u32);
-        put(&mut item, tags::REGION_LOCATION_MAX_X1, VR::UL, r.x1.saturating_sub(1) as u32);
-        put(&mut item, tags::REGION_LOCATION_MAX_Y1, VR::UL, r.y1.saturating_sub(1) as u32);
-        obj.put(DataElement::new(tags::SEQUENCE_OF_ULTRASOUND_REGIONS, VR::SQ, DataSetSequence::new(vec![item], Length::UNDEFINED)));
+        put(
+            &mut item,
+            tags::REGION_LOCATION_MAX_X1,
+            VR::UL,
+            r.x1.saturating_sub(1) as u32,
+        );
+        put(
+            &mut item,
+            tags::REGION_LOCATION_MAX_Y1,
+            VR::UL,
+            r.y1.saturating_sub(1) as u32,
+        );
+        obj.put(DataElement::new(
+            tags::SEQUENCE_OF_ULTRASOUND_REGIONS,
+            VR::SQ,
+            DataSetSequence::new(vec![item], Length::UNDEFINED),
+        ));
     }
     let fragments: Vec<Vec<u8>> = frames
         .iter()
@@ -80,11 +132,20 @@ pub fn write_dicom(frames: &[Frame], info: &DicomInfo, quality: u8) -> Result<Ve
         offsets.push(at);
         at += 8 + f.len() as u32;
     }
-    obj.put(DataElement::new(tags::PIXEL_DATA, VR::OB, PixelFragmentSequence::new(offsets, fragments)));
+    obj.put(DataElement::new(
+        tags::PIXEL_DATA,
+        VR::OB,
+        PixelFragmentSequence::new(offsets, fragments),
+    ));
     let file = obj
-        .with_meta(FileMetaTableBuilder::new().transfer_syntax(JPEG_BASELINE).implementation_class_uid(format!("{ROOT}.1")))
+        .with_meta(
+            FileMetaTableBuilder::new()
+                .transfer_syntax(JPEG_BASELINE)
+                .implementation_class_uid(format!("{ROOT}.1")),
+        )
         .map_err(|e| ExportError::Encode(e.to_string()))?;
     let mut out = Vec::new();
-    file.write_all(&mut out).map_err(|e| ExportError::Encode(e.to_string()))?;
+    file.write_all(&mut out)
+        .map_err(|e| ExportError::Encode(e.to_string()))?;
     Ok(out)
 }

@@ -29,13 +29,20 @@ pub(crate) fn rgb(f: &Frame) -> Vec<u8> {
     match f.format {
         PixelFormat::Rgb => f.data.clone(),
         PixelFormat::Gray => f.data.iter().flat_map(|&g| [g, g, g]).collect(),
-        PixelFormat::Rgba => f.data.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
+        PixelFormat::Rgba => f
+            .data
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect(),
     }
 }
 
 pub(crate) fn check(frames: &[Frame]) -> Result<(usize, usize), ExportError> {
     let f = frames.first().ok_or(ExportError::Empty)?;
-    if frames.iter().any(|g| (g.width, g.height) != (f.width, f.height)) {
+    if frames
+        .iter()
+        .any(|g| (g.width, g.height) != (f.width, f.height))
+    {
         return Err(ExportError::MixedSizes);
     }
     Ok((f.width, f.height))
@@ -44,6 +51,12 @@ pub(crate) fn check(frames: &[Frame]) -> Result<(usize, usize), ExportError> {
 pub(crate) fn jpeg(f: &Frame, quality: u8) -> Result<Vec<u8>, ExportError> {
     let mut out = Vec::new();
     let enc = jpeg_encoder::Encoder::new(&mut out, quality);
-    enc.encode(&rgb(f), f.width as u16, f.height as u16, jpeg_encoder::ColorType::Rgb).map_err(|e| ExportError::Encode(e.to_string()))?;
+    enc.encode(
+        &rgb(f),
+        f.width as u16,
+        f.height as u16,
+        jpeg_encoder::ColorType::Rgb,
+    )
+    .map_err(|e| ExportError::Encode(e.to_string()))?;
     Ok(out)
 }

@@ -21,7 +21,9 @@ fn mean_abs_diff(a: &tte_frames::Frame, b: &tte_frames::Frame) -> f64 {
     for y in 0..a.height {
         for x in 0..a.width {
             let (p, q) = (a.rgb(x, y), b.rgb(x, y));
-            s += (0..3).map(|c| (p[c] as f64 - q[c] as f64).abs()).sum::<f64>();
+            s += (0..3)
+                .map(|c| (p[c] as f64 - q[c] as f64).abs())
+                .sum::<f64>();
         }
     }
     s / (a.width * a.height * 3) as f64
@@ -32,7 +34,11 @@ fn check(bytes: Vec<u8>, format: Format, frames: &[tte_frames::Frame], tol: f64)
     let p = src.probe().clone();
     assert_eq!(p.format, format);
     assert_eq!((p.frames, p.width, p.height), (frames.len(), 160, 120));
-    assert!((p.duration_s - 0.4).abs() < 0.01, "{format:?} duration {}", p.duration_s);
+    assert!(
+        (p.duration_s - 0.4).abs() < 0.01,
+        "{format:?} duration {}",
+        p.duration_s
+    );
     let decoded = src.all_frames(&Limits::default()).unwrap();
     for (i, (a, b)) in frames.iter().zip(&decoded).enumerate() {
         let d = mean_abs_diff(a, b);
@@ -44,7 +50,12 @@ fn check(bytes: Vec<u8>, format: Format, frames: &[tte_frames::Frame], tol: f64)
 #[test]
 fn avi_mjpeg_round_trips() {
     let (_, frames) = clip();
-    check(write_avi(&frames, 25.0, 92).unwrap(), Format::Avi, &frames, 4.0);
+    check(
+        write_avi(&frames, 25.0, 92).unwrap(),
+        Format::Avi,
+        &frames,
+        4.0,
+    );
 }
 
 #[test]
@@ -56,8 +67,18 @@ fn mp4_h264_round_trips() {
 #[test]
 fn dicom_jpeg_round_trips_with_its_region() {
     let (r, frames) = clip();
-    let info = DicomInfo { id: 42, fps: 25.0, region: Some(r.sector_rect()), series_description: "A4C".into() };
-    let src = check(write_dicom(&frames, &info, 92).unwrap(), Format::Dicom, &frames, 4.0);
+    let info = DicomInfo {
+        id: 42,
+        fps: 25.0,
+        region: Some(r.sector_rect()),
+        series_description: "A4C".into(),
+    };
+    let src = check(
+        write_dicom(&frames, &info, 92).unwrap(),
+        Format::Dicom,
+        &frames,
+        4.0,
+    );
     assert_eq!(src.probe().codec, "1.2.840.10008.1.2.4.50");
     assert_eq!(src.regions().len(), 1);
     assert_eq!(src.regions()[0].rect, r.sector_rect());
@@ -67,6 +88,12 @@ fn dicom_jpeg_round_trips_with_its_region() {
 #[test]
 fn the_same_clip_gives_the_same_bytes() {
     let (_, frames) = clip();
-    assert_eq!(write_avi(&frames, 25.0, 90).unwrap(), write_avi(&frames, 25.0, 90).unwrap());
-    assert_eq!(write_mp4(&frames, 25.0).unwrap(), write_mp4(&frames, 25.0).unwrap());
+    assert_eq!(
+        write_avi(&frames, 25.0, 90).unwrap(),
+        write_avi(&frames, 25.0, 90).unwrap()
+    );
+    assert_eq!(
+        write_mp4(&frames, 25.0).unwrap(),
+        write_mp4(&frames, 25.0).unwrap()
+    );
 }

@@ -32,9 +32,20 @@ pub struct Frame {
 
 impl Frame {
     /// Wraps packed pixels; `None` when the buffer does not hold exactly `width * height` pixels.
-    pub fn new(width: usize, height: usize, format: PixelFormat, data: Vec<u8>, time_s: f64) -> Option<Self> {
-        (data.len() == width.checked_mul(height)?.checked_mul(format.channels())?)
-            .then_some(Self { width, height, format, data, time_s })
+    pub fn new(
+        width: usize,
+        height: usize,
+        format: PixelFormat,
+        data: Vec<u8>,
+        time_s: f64,
+    ) -> Option<Self> {
+        (data.len() == width.checked_mul(height)?.checked_mul(format.channels())?).then_some(Self {
+            width,
+            height,
+            format,
+            data,
+            time_s,
+        })
     }
 
     /// The pixel at (x, y) as RGB (grey is replicated, alpha dropped).
@@ -70,14 +81,32 @@ impl Rect {
     }
     /// Intersection over union with another rectangle (0 when disjoint).
     pub fn iou(&self, other: &Rect) -> f64 {
-        let inter = Rect { x0: self.x0.max(other.x0), y0: self.y0.max(other.y0), x1: self.x1.min(other.x1), y1: self.y1.min(other.y1) };
-        let i = if inter.x1 > inter.x0 && inter.y1 > inter.y0 { inter.area() } else { 0 };
+        let inter = Rect {
+            x0: self.x0.max(other.x0),
+            y0: self.y0.max(other.y0),
+            x1: self.x1.min(other.x1),
+            y1: self.y1.min(other.y1),
+        };
+        let i = if inter.x1 > inter.x0 && inter.y1 > inter.y0 {
+            inter.area()
+        } else {
+            0
+        };
         let u = self.area() + other.area() - i;
-        if u == 0 { 0.0 } else { i as f64 / u as f64 }
+        if u == 0 {
+            0.0
+        } else {
+            i as f64 / u as f64
+        }
     }
     /// Clamps to an image of the given size.
     pub fn clamp(&self, width: usize, height: usize) -> Rect {
-        Rect { x0: self.x0.min(width), y0: self.y0.min(height), x1: self.x1.min(width), y1: self.y1.min(height) }
+        Rect {
+            x0: self.x0.min(width),
+            y0: self.y0.min(height),
+            x1: self.x1.min(width),
+            y1: self.y1.min(height),
+        }
     }
 }
 

@@ -49,7 +49,9 @@ fn float(obj: &InMemDicomObject, tag: dicom_core::Tag) -> Option<f64> {
     obj.get(tag).and_then(|e| e.to_float64().ok())
 }
 fn text(obj: &InMemDicomObject, tag: dicom_core::Tag) -> Option<String> {
-    obj.get(tag).and_then(|e| e.to_str().ok()).map(|s| s.trim().trim_end_matches('\0').to_string())
+    obj.get(tag)
+        .and_then(|e| e.to_str().ok())
+        .map(|s| s.trim().trim_end_matches('\0').to_string())
 }
 
 impl DicomClip {
@@ -58,21 +60,38 @@ impl DicomClip {
             .read_preamble(ReadPreamble::Always)
             .from_reader(Cursor::new(bytes))
             .map_err(|e| MediaError::Corrupt(format!("DICOM structure: {e}")))?;
-        let ts = obj.meta().transfer_syntax().trim_end_matches('\0').to_string();
+        let ts = obj
+            .meta()
+            .transfer_syntax()
+            .trim_end_matches('\0')
+            .to_string();
         if !SUPPORTED.iter().any(|(uid, _)| *uid == ts) && !ALSO_SUPPORTED.contains(&ts.as_str()) {
-            let hint = if ts.starts_with("1.2.840.10008.1.2.4.8") { " (JPEG-LS needs a C++ codec this build leaves out)" } else { "" };
-            return Err(MediaError::Unsupported(format!("DICOM transfer syntax {ts}{hint}")));
+            let hint = if ts.starts_with("1.2.840.10008.1.2.4.8") {
+                " (JPEG-LS needs a C++ codec this build leaves out)"
+            } else {
+                ""
+            };
+            return Err(MediaError::Unsupported(format!(
+                "DICOM transfer syntax {ts}{hint}"
+            )));
         }
-        let rows = int(&obj, tags::ROWS).ok_or_else(|| MediaError::Corrupt("DICOM has no Rows".into()))? as usize;
-        let cols = int(&obj, tags::COLUMNS).ok_or_else(|| MediaError::Corrupt("DICOM has no Columns".into()))? as usize;
+        let rows = int(&obj, tags::ROWS)
+            .ok_or_else(|| MediaError::Corrupt("DICOM has no Rows".into()))?
+            as usize;
+        let cols = int(&obj, tags::COLUMNS)
+            .ok_or_else(|| MediaError::Corrupt("DICOM has no Columns".into()))?
+            as usize;
         let samples = int(&obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1).max(1) as usize;
         let bits = int(&obj, tags::BITS_ALLOCATED).unwrap_or(8) as usize;
         let declared = int(&obj, tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1) as u64;
         limits.check(cols as u64, rows as u64, declared, samples as u64)?;
         if obj.get(tags::PIXEL_DATA).is_none() {
-            return Err(MediaError::Corrupt("DICOM has no Pixel Data (a report or structured document, not an image)".into()));
+            return Err(MediaError::Corrupt(
+                "DICOM has no Pixel Data (a report or structured document, not an image)".into(),
+            ));
         }
-        let photometric = text(&obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_else(|| "MONOCHROME2".into());
+        let photometric =
+            text(&obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_else(|| "MONOCHROME2".into());
         let mut clip = DicomClip {
             ts,
             photometric: photometric.clone(),
@@ -105,21 +124,36 @@ impl DicomClip {
                     jpeg_frames(seq.fragments()).len()
                 } else {
                     let (offsets, fragments) = (seq.offset_table().len(), seq.fragments().len());
-                    if offsets > 0 { offsets } else if fragments >= self.frames { self.frames } else { fragments }
+                    if offsets > 0 {
+                        offsets
+                    } else if fragments >= self.frames {
+                        self.frames
+                    } else {
+                        fragments
+                    }
                 }
             }
             _ => {
                 let bytes = pixel.to_bytes().map(|b| b.len()).unwrap_or(0);
                 let frame = self.rows * self.cols * self.samples * self.bits.div_ceil(8);
-                let frame = if self.photometric == "YBR_FULL_422" { frame * 2 / 3 } else { frame };
+                let frame = if self.photometric == "YBR_FULL_422" {
+                    frame * 2 / 3
+                } else {
+                    frame
+                };
                 bytes / frame.max(1)
             }
         };
         if held == 0 {
-            return Err(MediaError::Truncated("DICOM pixel data holds no complete frame".into()));
+            return Err(MediaError::Truncated(
+                "DICOM pixel data holds no complete frame".into(),
+            ));
         }
         if held < self.frames {
-            self.warnings.push(format!("Number of Frames says {} but the pixel data holds {held}; reading {held}", self.frames));
+            self.warnings.push(format!(
+                "Number of Frames says {} but the pixel data holds {held}; reading {held}",
+                self.frames
+            ));
             self.frames = held;
         }
         Ok(())
@@ -127,19 +161,39 @@ impl DicomClip {
 
     fn frame_times(&mut self) -> Vec<f64> {
         let n = self.frames;
-        if let Some(v) = self.obj.get(tags::FRAME_TIME_VECTOR).and_then(|e| e.to_multi_float64().ok()) {
+        if let Some(v) = self
+            .obj
+            .get(tags::FRAME_TIME_VECTOR)
+            .and_then(|e| e.to_multi_float64().ok())
+        {
             if v.len() >= n && v.iter().all(|d| d.is_finite() && *d >= 0.0) {
                 // Each entry is the time since the previous frame (the first is 0).
                 let mut t = 0.0;
-                return (0..n).map(|i| { if i > 0 { t += v[i] / 1000.0; } t }).collect();
+                return (0..n)
+                    .map(|i| {
+                        if i > 0 {
+                            t += v[i] / 1000.0;
+                        }
+                        t
+                    })
+                    .collect();
             }
-            self.warnings.push("Frame Time Vector does not match the frame count; ignored".into());
+            self.warnings
+                .push("Frame Time Vector does not match the frame count; ignored".into());
         }
         let interval = float(&self.obj, tags::FRAME_TIME)
             .filter(|ms| *ms > 0.0 && ms.is_finite())
             .map(|ms| ms / 1000.0)
-            .or_else(|| float(&self.obj, tags::CINE_RATE).filter(|r| *r > 0.0).map(|r| 1.0 / r))
-            .or_else(|| float(&self.obj, tags::RECOMMENDED_DISPLAY_FRAME_RATE).filter(|r| *r > 0.0).map(|r| 1.0 / r));
+            .or_else(|| {
+                float(&self.obj, tags::CINE_RATE)
+                    .filter(|r| *r > 0.0)
+                    .map(|r| 1.0 / r)
+            })
+            .or_else(|| {
+                float(&self.obj, tags::RECOMMENDED_DISPLAY_FRAME_RATE)
+                    .filter(|r| *r > 0.0)
+                    .map(|r| 1.0 / r)
+            });
         let interval = interval.unwrap_or_else(|| {
             if n > 1 {
                 self.warnings.push("no frame timing (Frame Time, Frame Time Vector or Cine Rate); assuming 30 frames/s".into());
@@ -150,16 +204,32 @@ impl DicomClip {
     }
 
     fn read_regions(&self) -> Vec<UltrasoundRegion> {
-        let Some(seq) = self.obj.get(tags::SEQUENCE_OF_ULTRASOUND_REGIONS).and_then(|e| e.items()) else { return vec![] };
+        let Some(seq) = self
+            .obj
+            .get(tags::SEQUENCE_OF_ULTRASOUND_REGIONS)
+            .and_then(|e| e.items())
+        else {
+            return vec![];
+        };
         seq.iter()
             .filter_map(|item| {
                 let g = |t| int(item, t);
-                let (x0, y0, x1, y1) = (g(tags::REGION_LOCATION_MIN_X0)?, g(tags::REGION_LOCATION_MIN_Y0)?, g(tags::REGION_LOCATION_MAX_X1)?, g(tags::REGION_LOCATION_MAX_Y1)?);
+                let (x0, y0, x1, y1) = (
+                    g(tags::REGION_LOCATION_MIN_X0)?,
+                    g(tags::REGION_LOCATION_MIN_Y0)?,
+                    g(tags::REGION_LOCATION_MAX_X1)?,
+                    g(tags::REGION_LOCATION_MAX_Y1)?,
+                );
                 if x1 < x0 || y1 < y0 || x0 < 0 || y0 < 0 {
                     return None;
                 }
                 Some(UltrasoundRegion {
-                    rect: Rect { x0: x0 as usize, y0: y0 as usize, x1: x1 as usize + 1, y1: y1 as usize + 1 },
+                    rect: Rect {
+                        x0: x0 as usize,
+                        y0: y0 as usize,
+                        x1: x1 as usize + 1,
+                        y1: y1 as usize + 1,
+                    },
                     spatial_format: g(tags::REGION_SPATIAL_FORMAT).unwrap_or(0) as u16,
                     data_type: g(tags::REGION_DATA_TYPE).unwrap_or(0) as u16,
                 })
@@ -170,43 +240,88 @@ impl DicomClip {
     /// Red, green and blue palette tables as 8-bit values, indexed from the first mapped value.
     fn read_palette(&self) -> Result<[Vec<u8>; 3], MediaError> {
         let table = |desc, data| -> Result<(i64, Vec<u8>), MediaError> {
-            let d = self.obj.get(desc).and_then(|e| e.to_multi_int::<i64>().ok()).filter(|d| d.len() == 3)
-                .ok_or_else(|| MediaError::Corrupt("PALETTE COLOR without a valid LUT descriptor".into()))?;
+            let d = self
+                .obj
+                .get(desc)
+                .and_then(|e| e.to_multi_int::<i64>().ok())
+                .filter(|d| d.len() == 3)
+                .ok_or_else(|| {
+                    MediaError::Corrupt("PALETTE COLOR without a valid LUT descriptor".into())
+                })?;
             let entries = if d[0] == 0 { 65536 } else { d[0] as usize };
-            let element = self.obj.get(data)
-                .or_else(|| self.obj.get(dicom_core::Tag(data.group(), data.element() + 0x20)))
+            let element = self
+                .obj
+                .get(data)
+                .or_else(|| {
+                    self.obj
+                        .get(dicom_core::Tag(data.group(), data.element() + 0x20))
+                })
                 .ok_or_else(|| MediaError::Corrupt("PALETTE COLOR without LUT data".into()))?;
             let segmented = data.element() + 0x20 == element.header().tag.element();
             // LUT data may be typed OW (bytes) or US (numbers) depending on the writer.
             let mut raw: Vec<u8> = match element.value().primitive() {
-                Some(dicom_core::PrimitiveValue::U16(v)) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-                _ => element.to_bytes().map(|b| b.to_vec()).map_err(|e| MediaError::Corrupt(format!("palette LUT data: {e}")))?,
+                Some(dicom_core::PrimitiveValue::U16(v)) => {
+                    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+                }
+                _ => element
+                    .to_bytes()
+                    .map(|b| b.to_vec())
+                    .map_err(|e| MediaError::Corrupt(format!("palette LUT data: {e}")))?,
             };
             if segmented {
-                let words: Vec<u16> = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-                raw = expand_segmented_lut(&words, entries)?.iter().flat_map(|x| x.to_le_bytes()).collect();
+                let words: Vec<u16> = raw
+                    .chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .collect();
+                raw = expand_segmented_lut(&words, entries)?
+                    .iter()
+                    .flat_map(|x| x.to_le_bytes())
+                    .collect();
             }
             let values: Vec<u8> = if d[2] == 16 {
-                raw.chunks_exact(2).take(entries).map(|c| (u16::from_le_bytes([c[0], c[1]]) as f32 / 257.0).round() as u8).collect()
+                raw.chunks_exact(2)
+                    .take(entries)
+                    .map(|c| (u16::from_le_bytes([c[0], c[1]]) as f32 / 257.0).round() as u8)
+                    .collect()
             } else if raw.len() >= entries * 2 {
                 // 8-bit entries stored one per 16-bit word.
-                raw.chunks_exact(2).take(entries).map(|c| u16::from_le_bytes([c[0], c[1]]).min(255) as u8).collect()
+                raw.chunks_exact(2)
+                    .take(entries)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]).min(255) as u8)
+                    .collect()
             } else {
                 raw.iter().take(entries).copied().collect()
             };
             Ok((d[1], values))
         };
-        let (first, r) = table(tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR, tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DATA)?;
-        let (_, g) = table(tags::GREEN_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR, tags::GREEN_PALETTE_COLOR_LOOKUP_TABLE_DATA)?;
-        let (_, b) = table(tags::BLUE_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR, tags::BLUE_PALETTE_COLOR_LOOKUP_TABLE_DATA)?;
+        let (first, r) = table(
+            tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
+            tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DATA,
+        )?;
+        let (_, g) = table(
+            tags::GREEN_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
+            tags::GREEN_PALETTE_COLOR_LOOKUP_TABLE_DATA,
+        )?;
+        let (_, b) = table(
+            tags::BLUE_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
+            tags::BLUE_PALETTE_COLOR_LOOKUP_TABLE_DATA,
+        )?;
         // Fold the first-mapped offset in, so indices can be used directly.
-        let shift = |v: Vec<u8>| -> Vec<u8> { let mut out = vec![v.first().copied().unwrap_or(0); first.max(0) as usize]; out.extend(v); out };
+        let shift = |v: Vec<u8>| -> Vec<u8> {
+            let mut out = vec![v.first().copied().unwrap_or(0); first.max(0) as usize];
+            out.extend(v);
+            out
+        };
         Ok([shift(r), shift(g), shift(b)])
     }
 
     pub(crate) fn probe(&self) -> Probe {
         let n = self.times.len();
-        let duration = if n > 1 { self.times[n - 1] + (self.times[n - 1] - self.times[0]) / (n - 1) as f64 } else { 1.0 / 30.0 };
+        let duration = if n > 1 {
+            self.times[n - 1] + (self.times[n - 1] - self.times[0]) / (n - 1) as f64
+        } else {
+            1.0 / 30.0
+        };
         Probe {
             format: Format::Dicom,
             codec: self.ts.clone(),
@@ -234,16 +349,23 @@ impl DicomClip {
     /// JPEG Baseline / Extended: frames are found by their start-of-image markers, so fragmented
     /// frames decode with or without a Basic Offset Table.
     fn is_jpeg(&self) -> bool {
-        matches!(self.ts.as_str(), "1.2.840.10008.1.2.4.50" | "1.2.840.10008.1.2.4.51")
+        matches!(
+            self.ts.as_str(),
+            "1.2.840.10008.1.2.4.50" | "1.2.840.10008.1.2.4.51"
+        )
     }
 
     fn decode_jpeg(&self, i: usize) -> Result<Frame, MediaError> {
         let pixel = self.obj.get(tags::PIXEL_DATA).expect("checked in open");
         let dicom_core::DicomValue::PixelSequence(seq) = pixel.value() else {
-            return Err(MediaError::Corrupt("JPEG transfer syntax but pixel data is not encapsulated".into()));
+            return Err(MediaError::Corrupt(
+                "JPEG transfer syntax but pixel data is not encapsulated".into(),
+            ));
         };
         let frames = jpeg_frames(seq.fragments());
-        let bytes = frames.get(i).ok_or_else(|| MediaError::Truncated(format!("frame {i} is missing from the pixel data")))?;
+        let bytes = frames.get(i).ok_or_else(|| {
+            MediaError::Truncated(format!("frame {i} is missing from the pixel data"))
+        })?;
         crate::jpeg::decode(bytes, &Limits::default(), &format!("frame {i}"))
     }
 
@@ -260,27 +382,43 @@ impl DicomClip {
         let bits = px.bits_allocated() as usize;
         let data = px.data();
         let pi = px.photometric_interpretation().as_str().to_string();
-        let planar = matches!(px.planar_configuration(), dicom_pixeldata::PlanarConfiguration::PixelFirst);
+        let planar = matches!(
+            px.planar_configuration(),
+            dicom_pixeldata::PlanarConfiguration::PixelFirst
+        );
         let n = w * h;
         let need = n * spp * bits.div_ceil(8);
         let ybr422_raw = pi == "YBR_FULL_422" && data.len() == n * 2;
         if data.len() < need && !ybr422_raw {
-            return Err(MediaError::Truncated(format!("frame {i} has {} bytes of pixel data, {need} expected", data.len())));
+            return Err(MediaError::Truncated(format!(
+                "frame {i} has {} bytes of pixel data, {need} expected",
+                data.len()
+            )));
         }
         let sample16 = |k: usize| u16::from_le_bytes([data[2 * k], data[2 * k + 1]]);
         let frame = if let Some(lut) = &self.palette {
             let mut rgb = Vec::with_capacity(n * 3);
             for k in 0..n {
-                let idx = if bits == 16 { sample16(k) as usize } else { data[k] as usize };
+                let idx = if bits == 16 {
+                    sample16(k) as usize
+                } else {
+                    data[k] as usize
+                };
                 for c in lut {
-                    rgb.push(c.get(idx).copied().unwrap_or_else(|| *c.last().unwrap_or(&0)));
+                    rgb.push(
+                        c.get(idx)
+                            .copied()
+                            .unwrap_or_else(|| *c.last().unwrap_or(&0)),
+                    );
                 }
             }
             Frame::new(w, h, PixelFormat::Rgb, rgb, 0.0)
         } else if spp == 1 {
             let stored = px.bits_stored().max(1) as u32;
             let mut grey: Vec<u8> = if bits == 16 {
-                (0..n).map(|k| (sample16(k) as u32 >> stored.saturating_sub(8)).min(255) as u8).collect()
+                (0..n)
+                    .map(|k| (sample16(k) as u32 >> stored.saturating_sub(8)).min(255) as u8)
+                    .collect()
             } else {
                 data[..n].to_vec()
             };
@@ -297,7 +435,9 @@ impl DicomClip {
                 }
                 out
             } else if planar {
-                (0..n).flat_map(|k| [data[k], data[n + k], data[2 * n + k]]).collect()
+                (0..n)
+                    .flat_map(|k| [data[k], data[n + k], data[2 * n + k]])
+                    .collect()
             } else if bits == 16 {
                 (0..n * 3).map(|k| (sample16(k) >> 8) as u8).collect()
             } else {
@@ -333,19 +473,36 @@ fn expand_segmented_lut(words: &[u16], entries: usize) -> Result<Vec<u16>, Media
     let mut lut: Vec<u16> = Vec::with_capacity(entries);
     let mut starts: Vec<usize> = Vec::new();
     let mut pos = 0;
-    fn segment(words: &[u16], pos: &mut usize, lut: &mut Vec<u16>, starts: &mut Vec<usize>, depth: u8, limit: usize) -> Result<(), MediaError> {
+    fn segment(
+        words: &[u16],
+        pos: &mut usize,
+        lut: &mut Vec<u16>,
+        starts: &mut Vec<usize>,
+        depth: u8,
+        limit: usize,
+    ) -> Result<(), MediaError> {
         let bad = |why: &str| MediaError::Corrupt(format!("segmented palette LUT: {why}"));
-        let (op, len) = (*words.get(*pos).ok_or_else(|| bad("truncated"))?, *words.get(*pos + 1).ok_or_else(|| bad("truncated"))? as usize);
-        if depth == 0 { starts.push(*pos); }
+        let (op, len) = (
+            *words.get(*pos).ok_or_else(|| bad("truncated"))?,
+            *words.get(*pos + 1).ok_or_else(|| bad("truncated"))? as usize,
+        );
+        if depth == 0 {
+            starts.push(*pos);
+        }
         match op {
             0 => {
-                let vals = words.get(*pos + 2..*pos + 2 + len).ok_or_else(|| bad("discrete segment runs past the data"))?;
+                let vals = words
+                    .get(*pos + 2..*pos + 2 + len)
+                    .ok_or_else(|| bad("discrete segment runs past the data"))?;
                 lut.extend_from_slice(vals);
                 *pos += 2 + len;
             }
             1 => {
                 let y1 = *words.get(*pos + 2).ok_or_else(|| bad("truncated"))? as f64;
-                let y0 = *lut.last().ok_or_else(|| bad("linear segment with no previous value"))? as f64;
+                let y0 = *lut
+                    .last()
+                    .ok_or_else(|| bad("linear segment with no previous value"))?
+                    as f64;
                 let step = (y1 - y0) / len.max(1) as f64;
                 for i in 1..=len {
                     lut.push((y0 + step * i as f64).round_ties_even() as u16);
@@ -353,23 +510,36 @@ fn expand_segmented_lut(words: &[u16], entries: usize) -> Result<Vec<u16>, Media
                 *pos += 3;
             }
             2 => {
-                if depth > 0 { return Err(bad("nested indirect segment")); }
+                if depth > 0 {
+                    return Err(bad("nested indirect segment"));
+                }
                 let lo = *words.get(*pos + 2).ok_or_else(|| bad("truncated"))? as usize;
                 let hi = *words.get(*pos + 3).ok_or_else(|| bad("truncated"))? as usize;
                 let mut at = (hi << 16 | lo) / 2;
                 for _ in 0..len {
-                    if at >= *pos { return Err(bad("indirect segment points forwards")); }
+                    if at >= *pos {
+                        return Err(bad("indirect segment points forwards"));
+                    }
                     segment(words, &mut at, lut, starts, depth + 1, limit)?;
                 }
                 *pos += 4;
             }
             _ => return Err(bad("unknown segment type")),
         }
-        if lut.len() > limit { return Err(bad("expands past its declared size")); }
+        if lut.len() > limit {
+            return Err(bad("expands past its declared size"));
+        }
         Ok(())
     }
     while pos < words.len() {
-        segment(words, &mut pos, &mut lut, &mut starts, 0, entries.max(1) * 2)?;
+        segment(
+            words,
+            &mut pos,
+            &mut lut,
+            &mut starts,
+            0,
+            entries.max(1) * 2,
+        )?;
     }
     if lut.is_empty() {
         return Err(bad("empty"));
@@ -382,7 +552,9 @@ fn ybr_to_rgb(px: &mut [u8]) {
     for p in px.chunks_exact_mut(3) {
         let (y, cb, cr) = (p[0] as f32, p[1] as f32 - 128.0, p[2] as f32 - 128.0);
         p[0] = (y + 1.402 * cr).round().clamp(0.0, 255.0) as u8;
-        p[1] = (y - 0.344136 * cb - 0.714136 * cr).round().clamp(0.0, 255.0) as u8;
+        p[1] = (y - 0.344136 * cb - 0.714136 * cr)
+            .round()
+            .clamp(0.0, 255.0) as u8;
         p[2] = (y + 1.772 * cb).round().clamp(0.0, 255.0) as u8;
     }
 }

@@ -15,8 +15,12 @@ impl GifClip {
     pub(crate) fn open(bytes: Vec<u8>, limits: &Limits) -> Result<Self, MediaError> {
         let mut opts = gif::DecodeOptions::new();
         opts.set_color_output(gif::ColorOutput::RGBA);
-        opts.set_memory_limit(gif::MemoryLimit::Bytes(std::num::NonZeroU64::new(limits.max_decoded_bytes.max(1)).unwrap()));
-        let mut d = opts.read_info(bytes.as_slice()).map_err(|e| MediaError::Corrupt(format!("GIF header: {e}")))?;
+        opts.set_memory_limit(gif::MemoryLimit::Bytes(
+            std::num::NonZeroU64::new(limits.max_decoded_bytes.max(1)).unwrap(),
+        ));
+        let mut d = opts
+            .read_info(bytes.as_slice())
+            .map_err(|e| MediaError::Corrupt(format!("GIF header: {e}")))?;
         let (w, h) = (d.width() as usize, d.height() as usize);
         limits.check(w as u64, h as u64, 1, 4)?;
         let mut canvas = vec![0u8; w * h * 4];
@@ -36,7 +40,12 @@ impl GifClip {
                 Err(e) => return Err(MediaError::Corrupt(format!("GIF frame: {e}"))),
             };
             let before = canvas.clone();
-            let (fx, fy, fw, fh) = (frame.left as usize, frame.top as usize, frame.width as usize, frame.height as usize);
+            let (fx, fy, fw, fh) = (
+                frame.left as usize,
+                frame.top as usize,
+                frame.width as usize,
+                frame.height as usize,
+            );
             for y in 0..fh {
                 for x in 0..fw {
                     let (cx, cy) = (fx + x, fy + y);
@@ -51,9 +60,17 @@ impl GifClip {
             }
             held += (w * h * 3) as u64;
             if held > limits.max_decoded_bytes || frames.len() as u64 >= limits.max_frames {
-                return Err(MediaError::TooLarge(format!("GIF has more frames than the decode budget holds ({} so far)", frames.len())));
+                return Err(MediaError::TooLarge(format!(
+                    "GIF has more frames than the decode budget holds ({} so far)",
+                    frames.len()
+                )));
             }
-            frames.push(canvas.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect());
+            frames.push(
+                canvas
+                    .chunks_exact(4)
+                    .flat_map(|p| [p[0], p[1], p[2]])
+                    .collect(),
+            );
             times.push(t);
             // Browsers treat delays under 20 ms as 100 ms; so do we, so timing matches what people see.
             let delay = if frame.delay < 2 { 10 } else { frame.delay };
@@ -73,11 +90,26 @@ impl GifClip {
         if frames.is_empty() {
             return Err(MediaError::Truncated("GIF has no frames".into()));
         }
-        Ok(Self { frames, times, width: w, height: h, duration: t })
+        Ok(Self {
+            frames,
+            times,
+            width: w,
+            height: h,
+            duration: t,
+        })
     }
 
     pub(crate) fn probe(&self) -> Probe {
-        Probe { format: Format::Gif, codec: "gif".into(), frames: self.frames.len(), width: self.width, height: self.height, duration_s: self.duration, photometric: None, has_regions: false }
+        Probe {
+            format: Format::Gif,
+            codec: "gif".into(),
+            frames: self.frames.len(),
+            width: self.width,
+            height: self.height,
+            duration_s: self.duration,
+            photometric: None,
+            has_regions: false,
+        }
     }
 
     pub(crate) fn times(&self) -> Vec<f64> {
@@ -87,7 +119,16 @@ impl GifClip {
     pub(crate) fn decode(&mut self, indices: &[usize]) -> Result<Vec<Frame>, MediaError> {
         Ok(indices
             .iter()
-            .map(|&i| Frame::new(self.width, self.height, PixelFormat::Rgb, self.frames[i].clone(), self.times[i]).expect("sized at decode"))
+            .map(|&i| {
+                Frame::new(
+                    self.width,
+                    self.height,
+                    PixelFormat::Rgb,
+                    self.frames[i].clone(),
+                    self.times[i],
+                )
+                .expect("sized at decode")
+            })
             .collect())
     }
 }

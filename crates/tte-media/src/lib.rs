@@ -53,15 +53,27 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_frame_pixels: 4096 * 4096, max_frames: 100_000, max_decoded_bytes: 1 << 30 }
+        Self {
+            max_frame_pixels: 4096 * 4096,
+            max_frames: 100_000,
+            max_decoded_bytes: 1 << 30,
+        }
     }
 }
 
 impl Limits {
     /// Refuses a declared geometry the budget cannot hold.
-    pub fn check(&self, width: u64, height: u64, frames: u64, samples: u64) -> Result<(), MediaError> {
+    pub fn check(
+        &self,
+        width: u64,
+        height: u64,
+        frames: u64,
+        samples: u64,
+    ) -> Result<(), MediaError> {
         if width == 0 || height == 0 {
-            return Err(MediaError::Corrupt(format!("frame size {width}x{height} is empty")));
+            return Err(MediaError::Corrupt(format!(
+                "frame size {width}x{height} is empty"
+            )));
         }
         let pixels = width.saturating_mul(height);
         if pixels > self.max_frame_pixels {
@@ -71,11 +83,17 @@ impl Limits {
             )));
         }
         if frames > self.max_frames {
-            return Err(MediaError::TooLarge(format!("{frames} frames exceed the limit of {}", self.max_frames)));
+            return Err(MediaError::TooLarge(format!(
+                "{frames} frames exceed the limit of {}",
+                self.max_frames
+            )));
         }
         let one = pixels.saturating_mul(samples.max(1));
         if one > self.max_decoded_bytes {
-            return Err(MediaError::TooLarge(format!("one {width}x{height} frame needs {one} bytes, over the {} byte budget", self.max_decoded_bytes)));
+            return Err(MediaError::TooLarge(format!(
+                "one {width}x{height} frame needs {one} bytes, over the {} byte budget",
+                self.max_decoded_bytes
+            )));
         }
         Ok(())
     }
@@ -152,7 +170,12 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
         return Some(Format::Gif);
     }
-    if bytes.len() >= 8 && matches!(&bytes[4..8], b"ftyp" | b"moov" | b"mdat" | b"free" | b"wide") {
+    if bytes.len() >= 8
+        && matches!(
+            &bytes[4..8],
+            b"ftyp" | b"moov" | b"mdat" | b"free" | b"wide"
+        )
+    {
         return Some(Format::Mp4);
     }
     if bytes.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
@@ -196,11 +219,23 @@ impl Source {
         let (probe, times, regions, warnings, inner) = match format {
             Format::Dicom => {
                 let c = dicom::DicomClip::open(bytes, limits)?;
-                (c.probe(), c.times(), c.regions(), c.warnings.clone(), Inner::Dicom(c))
+                (
+                    c.probe(),
+                    c.times(),
+                    c.regions(),
+                    c.warnings.clone(),
+                    Inner::Dicom(c),
+                )
             }
             Format::Avi => {
                 let c = avi::AviClip::open(bytes, limits)?;
-                (c.probe(), c.times(), vec![], c.warnings.clone(), Inner::Avi(c))
+                (
+                    c.probe(),
+                    c.times(),
+                    vec![],
+                    c.warnings.clone(),
+                    Inner::Avi(c),
+                )
             }
             Format::Gif => {
                 let c = gif_clip::GifClip::open(bytes, limits)?;
@@ -215,7 +250,13 @@ impl Source {
                 (c.probe(), c.times(), vec![], vec![], Inner::Webm(c))
             }
         };
-        Ok(Source { probe, times, regions, warnings, inner })
+        Ok(Source {
+            probe,
+            times,
+            regions,
+            warnings,
+            inner,
+        })
     }
 
     pub fn probe(&self) -> &Probe {
@@ -241,7 +282,9 @@ impl Source {
     pub fn frames(&mut self, indices: &[usize], limits: &Limits) -> Result<Vec<Frame>, MediaError> {
         let n = self.times.len();
         if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
-            return Err(MediaError::Corrupt(format!("frame {bad} requested but the clip has {n}")));
+            return Err(MediaError::Corrupt(format!(
+                "frame {bad} requested but the clip has {n}"
+            )));
         }
         let per_frame = (self.probe.width * self.probe.height * 3) as u64;
         let mut unique: Vec<usize> = indices.to_vec();
@@ -250,14 +293,21 @@ impl Source {
         if per_frame.saturating_mul(unique.len() as u64) > limits.max_decoded_bytes {
             return Err(MediaError::TooLarge(format!(
                 "{} frames of {}x{} exceed the decode budget of {} bytes",
-                unique.len(), self.probe.width, self.probe.height, limits.max_decoded_bytes
+                unique.len(),
+                self.probe.width,
+                self.probe.height,
+                limits.max_decoded_bytes
             )));
         }
         let decoded = match self.decode_inner(&unique) {
             Ok(d) => d,
             // One damaged frame should not cost the clip: decode frame by frame, and stand in the
             // nearest good frame for each bad one, saying so.
-            Err(first) if unique.len() > 1 && !matches!(self.inner, Inner::Mp4(_) | Inner::Webm(_)) => self.decode_each(&unique).ok_or(first)?,
+            Err(first)
+                if unique.len() > 1 && !matches!(self.inner, Inner::Mp4(_) | Inner::Webm(_)) =>
+            {
+                self.decode_each(&unique).ok_or(first)?
+            }
             Err(e) => return Err(e),
         };
         let times = &self.times;
@@ -284,7 +334,10 @@ impl Source {
 
     /// Frame-by-frame decoding with stand-ins for damaged frames; `None` when no frame decodes.
     fn decode_each(&mut self, unique: &[usize]) -> Option<Vec<Frame>> {
-        let results: Vec<Result<Frame, MediaError>> = unique.iter().map(|&i| self.decode_inner(&[i]).map(|mut v| v.remove(0))).collect();
+        let results: Vec<Result<Frame, MediaError>> = unique
+            .iter()
+            .map(|&i| self.decode_inner(&[i]).map(|mut v| v.remove(0)))
+            .collect();
         let good: Vec<usize> = (0..results.len()).filter(|&k| results[k].is_ok()).collect();
         if good.is_empty() {
             return None;
@@ -294,8 +347,14 @@ impl Source {
             match r {
                 Ok(f) => out.push(f.clone()),
                 Err(e) => {
-                    let near = *good.iter().min_by_key(|&&g| g.abs_diff(k)).expect("non-empty");
-                    self.warnings.push(format!("frame {} could not be decoded ({e}); showing frame {} in its place", unique[k], unique[near]));
+                    let near = *good
+                        .iter()
+                        .min_by_key(|&&g| g.abs_diff(k))
+                        .expect("non-empty");
+                    self.warnings.push(format!(
+                        "frame {} could not be decoded ({e}); showing frame {} in its place",
+                        unique[k], unique[near]
+                    ));
                     out.push(results[near].as_ref().expect("good").clone());
                 }
             }
@@ -348,20 +407,34 @@ mod tests {
             (b"PK\x03\x04rest-of-zip", "zip archive"),
             (b"\x7fELF\x02\x01\x01\x00", "executable"),
             (b"\xFF\xD8\xFF\xE0 jpeg", "single JPEG"),
-            (b"hello, this is a text file pretending to be a video", "text"),
+            (
+                b"hello, this is a text file pretending to be a video",
+                "text",
+            ),
             (&[0u8, 1, 2, 3, 200, 201, 202, 9, 9, 9], "no format"),
         ];
         for (bytes, want) in cases {
-            let err = Source::open(bytes.to_vec(), &Limits::default()).err().unwrap();
-            assert!(err.to_string().contains(want), "{err} should mention {want}");
+            let err = Source::open(bytes.to_vec(), &Limits::default())
+                .err()
+                .unwrap();
+            assert!(
+                err.to_string().contains(want),
+                "{err} should mention {want}"
+            );
         }
     }
 
     #[test]
     fn limits_refuse_absurd_geometry_before_allocating() {
         let l = Limits::default();
-        assert!(matches!(l.check(65535, 65535, 100_000, 3), Err(MediaError::TooLarge(_))));
-        assert!(matches!(l.check(640, 480, 200_000, 3), Err(MediaError::TooLarge(_))));
+        assert!(matches!(
+            l.check(65535, 65535, 100_000, 3),
+            Err(MediaError::TooLarge(_))
+        ));
+        assert!(matches!(
+            l.check(640, 480, 200_000, 3),
+            Err(MediaError::TooLarge(_))
+        ));
         assert!(matches!(l.check(0, 480, 1, 3), Err(MediaError::Corrupt(_))));
         assert!(l.check(1024, 768, 300, 3).is_ok());
     }

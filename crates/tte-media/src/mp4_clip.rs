@@ -25,7 +25,8 @@ pub(crate) struct Mp4Clip {
 impl Mp4Clip {
     pub(crate) fn open(bytes: Vec<u8>, limits: &Limits) -> Result<Self, MediaError> {
         let size = bytes.len() as u64;
-        let mut r = mp4::Mp4Reader::read_header(Cursor::new(bytes), size).map_err(|e| MediaError::Corrupt(format!("MP4 structure: {e}")))?;
+        let mut r = mp4::Mp4Reader::read_header(Cursor::new(bytes), size)
+            .map_err(|e| MediaError::Corrupt(format!("MP4 structure: {e}")))?;
         let (track_id, track) = r
             .tracks()
             .iter()
@@ -40,13 +41,45 @@ impl Mp4Clip {
         let count = track.sample_count();
         limits.check(width as u64, height as u64, count as u64, 3)?;
         let timescale = track.timescale().max(1) as f64;
-        let avc = track.trak.mdia.minf.stbl.stsd.avc1.as_ref().ok_or_else(|| MediaError::Corrupt("avc1 entry without avcC".into()))?;
-        let sps: Vec<Vec<u8>> = avc.avcc.sequence_parameter_sets.iter().map(|s| s.bytes.clone()).collect();
-        let pps: Vec<Vec<u8>> = avc.avcc.picture_parameter_sets.iter().map(|s| s.bytes.clone()).collect();
-        let profile = sps.first().filter(|s| s.len() >= 4).map(|s| format!("avc1.{:02x}{:02x}{:02x}", s[1], s[2], s[3])).unwrap_or_else(|| "avc1.42e01e".into());
+        let avc = track
+            .trak
+            .mdia
+            .minf
+            .stbl
+            .stsd
+            .avc1
+            .as_ref()
+            .ok_or_else(|| MediaError::Corrupt("avc1 entry without avcC".into()))?;
+        let sps: Vec<Vec<u8>> = avc
+            .avcc
+            .sequence_parameter_sets
+            .iter()
+            .map(|s| s.bytes.clone())
+            .collect();
+        let pps: Vec<Vec<u8>> = avc
+            .avcc
+            .picture_parameter_sets
+            .iter()
+            .map(|s| s.bytes.clone())
+            .collect();
+        let profile = sps
+            .first()
+            .filter(|s| s.len() >= 4)
+            .map(|s| format!("avc1.{:02x}{:02x}{:02x}", s[1], s[2], s[3]))
+            .unwrap_or_else(|| "avc1.42e01e".into());
         let nal_len = avc.avcc.length_size_minus_one as usize + 1;
         let c = &avc.avcc;
-        let avcc = avcc_record([c.configuration_version, c.avc_profile_indication, c.profile_compatibility, c.avc_level_indication, c.length_size_minus_one], &sps, &pps);
+        let avcc = avcc_record(
+            [
+                c.configuration_version,
+                c.avc_profile_indication,
+                c.profile_compatibility,
+                c.avc_level_indication,
+                c.length_size_minus_one,
+            ],
+            &sps,
+            &pps,
+        );
         let mut samples = Vec::with_capacity(count as usize);
         for id in 1..=count {
             match r.read_sample(track_id, id) {
@@ -63,13 +96,25 @@ impl Mp4Clip {
             }
         }
         if samples.is_empty() {
-            return Err(MediaError::Truncated("MP4 video track has no readable samples".into()));
+            return Err(MediaError::Truncated(
+                "MP4 video track has no readable samples".into(),
+            ));
         }
         let t0 = samples.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);
         samples.iter_mut().for_each(|s| s.0 -= t0);
         let mut display: Vec<usize> = (0..samples.len()).collect();
         display.sort_by(|&a, &b| samples[a].0.total_cmp(&samples[b].0));
-        Ok(Self { width, height, codec: profile, avcc, sps, pps, samples, display, nal_len })
+        Ok(Self {
+            width,
+            height,
+            codec: profile,
+            avcc,
+            sps,
+            pps,
+            samples,
+            display,
+            nal_len,
+        })
     }
 
     pub(crate) fn probe(&self) -> Probe {
@@ -79,7 +124,16 @@ impl Mp4Clip {
             1 => 1.0 / 30.0,
             n => times[n - 1] + (times[n - 1] - times[0]) / (n - 1) as f64,
         };
-        Probe { format: Format::Mp4, codec: self.codec.clone(), frames: self.samples.len(), width: self.width, height: self.height, duration_s: duration, photometric: None, has_regions: false }
+        Probe {
+            format: Format::Mp4,
+            codec: self.codec.clone(),
+            frames: self.samples.len(),
+            width: self.width,
+            height: self.height,
+            duration_s: duration,
+            photometric: None,
+            has_regions: false,
+        }
     }
 
     /// Display times, in display order.
@@ -93,7 +147,15 @@ impl Mp4Clip {
             description: self.avcc.clone(),
             width: self.width,
             height: self.height,
-            chunks: self.samples.iter().map(|(t, key, data)| Chunk { time_s: *t, key: *key, data: data.clone() }).collect(),
+            chunks: self
+                .samples
+                .iter()
+                .map(|(t, key, data)| Chunk {
+                    time_s: *t,
+                    key: *key,
+                    data: data.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -103,10 +165,14 @@ impl Mp4Clip {
         let mut out = Vec::with_capacity(sample.len() + 16);
         let mut pos = 0;
         while pos + self.nal_len <= sample.len() {
-            let len = sample[pos..pos + self.nal_len].iter().fold(0usize, |a, &b| (a << 8) | b as usize);
+            let len = sample[pos..pos + self.nal_len]
+                .iter()
+                .fold(0usize, |a, &b| (a << 8) | b as usize);
             pos += self.nal_len;
             if len > sample.len() - pos {
-                return Err(MediaError::Corrupt("H.264 NAL unit runs past its sample".into()));
+                return Err(MediaError::Corrupt(
+                    "H.264 NAL unit runs past its sample".into(),
+                ));
             }
             out.extend_from_slice(&[0, 0, 0, 1]);
             out.extend_from_slice(&sample[pos..pos + len]);
@@ -119,7 +185,8 @@ impl Mp4Clip {
     pub(crate) fn decode(&mut self, wanted_display: &[usize]) -> Result<Vec<Frame>, MediaError> {
         use openh264::decoder::Decoder;
         use openh264::formats::YUVSource;
-        let mut dec = Decoder::new().map_err(|e| MediaError::Unsupported(format!("H.264 decoder unavailable: {e}")))?;
+        let mut dec = Decoder::new()
+            .map_err(|e| MediaError::Unsupported(format!("H.264 decoder unavailable: {e}")))?;
         let mut header = Vec::new();
         for ps in self.sps.iter().chain(&self.pps) {
             header.extend_from_slice(&[0, 0, 0, 1]);
@@ -130,15 +197,19 @@ impl Mp4Clip {
         let last = wanted_display.iter().copied().max().unwrap_or(0);
         let mut out: Vec<Frame> = Vec::with_capacity(wanted_display.len());
         let mut shown = 0usize;
-        let keep = |yuv: &openh264::decoder::DecodedYUV<'_>, shown: &mut usize, out: &mut Vec<Frame>| {
-            if wanted_display.binary_search(shown).is_ok() {
-                let (w, h) = yuv.dimensions();
-                let mut rgb = vec![0u8; w * h * 3];
-                yuv.write_rgb8(&mut rgb);
-                out.push(Frame::new(w, h, tte_frames::PixelFormat::Rgb, rgb, 0.0).expect("sized by the decoder"));
-            }
-            *shown += 1;
-        };
+        let keep =
+            |yuv: &openh264::decoder::DecodedYUV<'_>, shown: &mut usize, out: &mut Vec<Frame>| {
+                if wanted_display.binary_search(shown).is_ok() {
+                    let (w, h) = yuv.dimensions();
+                    let mut rgb = vec![0u8; w * h * 3];
+                    yuv.write_rgb8(&mut rgb);
+                    out.push(
+                        Frame::new(w, h, tte_frames::PixelFormat::Rgb, rgb, 0.0)
+                            .expect("sized by the decoder"),
+                    );
+                }
+                *shown += 1;
+            };
         for i in 0..self.samples.len() {
             if shown > last {
                 break;
@@ -151,25 +222,41 @@ impl Mp4Clip {
             }
         }
         if shown <= last {
-            for yuv in dec.flush_remaining().map_err(|e| MediaError::Corrupt(format!("H.264 flush: {e}")))? {
+            for yuv in dec
+                .flush_remaining()
+                .map_err(|e| MediaError::Corrupt(format!("H.264 flush: {e}")))?
+            {
                 keep(&yuv, &mut shown, &mut out);
             }
         }
         if out.len() != wanted_display.len() {
-            return Err(MediaError::Corrupt(format!("H.264 stream yielded {} of {} requested frames", out.len(), wanted_display.len())));
+            return Err(MediaError::Corrupt(format!(
+                "H.264 stream yielded {} of {} requested frames",
+                out.len(),
+                wanted_display.len()
+            )));
         }
         Ok(out)
     }
 
     #[cfg(target_family = "wasm")]
     pub(crate) fn decode(&mut self, _: &[usize]) -> Result<Vec<Frame>, MediaError> {
-        Err(MediaError::Unsupported("in the browser H.264 is decoded by WebCodecs; use encoded_track()".into()))
+        Err(MediaError::Unsupported(
+            "in the browser H.264 is decoded by WebCodecs; use encoded_track()".into(),
+        ))
     }
 }
 
 /// Rebuilds the AVCDecoderConfigurationRecord bytes from its parsed parts.
 fn avcc_record(head: [u8; 5], sps: &[Vec<u8>], pps: &[Vec<u8>]) -> Vec<u8> {
-    let mut v = vec![head[0], head[1], head[2], head[3], 0xFC | head[4], 0xE0 | sps.len() as u8];
+    let mut v = vec![
+        head[0],
+        head[1],
+        head[2],
+        head[3],
+        0xFC | head[4],
+        0xE0 | sps.len() as u8,
+    ];
     for s in sps {
         v.extend_from_slice(&(s.len() as u16).to_be_bytes());
         v.extend_from_slice(s);

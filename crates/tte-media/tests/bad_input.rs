@@ -12,7 +12,17 @@ fn frames(n: usize) -> Vec<tte_frames::Frame> {
 }
 
 fn dicom(n: usize) -> Vec<u8> {
-    write_dicom(&frames(n), &DicomInfo { id: 9, fps: 20.0, region: None, series_description: String::new() }, 85).unwrap()
+    write_dicom(
+        &frames(n),
+        &DicomInfo {
+            id: 9,
+            fps: 20.0,
+            region: None,
+            series_description: String::new(),
+        },
+        85,
+    )
+    .unwrap()
 }
 
 fn open(bytes: Vec<u8>) -> Result<Source, MediaError> {
@@ -22,13 +32,21 @@ fn open(bytes: Vec<u8>) -> Result<Source, MediaError> {
 /// Opens and decodes everything; any outcome but a panic is acceptable here.
 fn exercise(bytes: Vec<u8>) {
     if let Ok(mut s) = open(bytes) {
-        let _ = s.all_frames(&Limits { max_decoded_bytes: 64 << 20, ..Limits::default() });
+        let _ = s.all_frames(&Limits {
+            max_decoded_bytes: 64 << 20,
+            ..Limits::default()
+        });
     }
 }
 
 #[test]
 fn zero_byte_text_zip_and_executables_are_named() {
-    for (bytes, want) in [(&b""[..], "empty"), (b"#!/bin/sh\necho hi\n", "text"), (b"PK\x03\x04\x0a\0\0\0", "zip"), (b"MZ\x90\0\x03\0\0\0", "executable")] {
+    for (bytes, want) in [
+        (&b""[..], "empty"),
+        (b"#!/bin/sh\necho hi\n", "text"),
+        (b"PK\x03\x04\x0a\0\0\0", "zip"),
+        (b"MZ\x90\0\x03\0\0\0", "executable"),
+    ] {
         let err = open(bytes.to_vec()).err().expect("refused");
         assert!(matches!(err, MediaError::Unrecognised(_)), "{err}");
         assert!(err.to_string().contains(want), "{err}");
@@ -48,7 +66,10 @@ fn absurd_dicom_geometry_is_refused_before_allocating() {
     // Patch Rows/Columns to 65535 and Number of Frames to 100000 in place (same lengths).
     let patch_us = |b: &mut Vec<u8>, group: u16, elem: u16, v: u16| {
         let tag = [group.to_le_bytes(), elem.to_le_bytes()].concat();
-        let at = b.windows(4).position(|w| w == tag.as_slice()).expect("tag present");
+        let at = b
+            .windows(4)
+            .position(|w| w == tag.as_slice())
+            .expect("tag present");
         let len = u16::from_le_bytes([b[at + 6], b[at + 7]]) as usize;
         assert_eq!(len, 2);
         b[at + 8..at + 10].copy_from_slice(&v.to_le_bytes());
@@ -70,7 +91,11 @@ fn a_frame_count_that_disagrees_with_the_data_is_corrected_with_a_warning() {
     bytes[at + 8..at + 8 + len].copy_from_slice(new.as_bytes());
     let mut s = open(bytes).unwrap();
     assert_eq!(s.probe().frames, 3);
-    assert!(s.warnings().iter().any(|w| w.contains("says 9")), "{:?}", s.warnings());
+    assert!(
+        s.warnings().iter().any(|w| w.contains("says 9")),
+        "{:?}",
+        s.warnings()
+    );
     assert_eq!(s.all_frames(&Limits::default()).unwrap().len(), 3);
 }
 
@@ -78,7 +103,12 @@ fn a_frame_count_that_disagrees_with_the_data_is_corrected_with_a_warning() {
 fn a_corrupt_jpeg_frame_is_replaced_and_reported() {
     let avi = write_avi(&frames(5), 20.0, 85).unwrap();
     // Damage the entropy-coded data of the third frame.
-    let starts: Vec<usize> = avi.windows(4).enumerate().filter(|(_, w)| *w == b"00dc").map(|(i, _)| i).collect();
+    let starts: Vec<usize> = avi
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"00dc")
+        .map(|(i, _)| i)
+        .collect();
     let mut bad = avi.clone();
     let f = starts[2] + 8;
     let sos = bad[f..].windows(2).position(|w| w == [0xFF, 0xDA]).unwrap() + f;
@@ -89,14 +119,33 @@ fn a_corrupt_jpeg_frame_is_replaced_and_reported() {
     let mut s = open(bad).unwrap();
     let frames = s.all_frames(&Limits::default()).unwrap();
     assert_eq!(frames.len(), 5);
-    assert!(s.warnings().iter().any(|w| w.contains("frame 2")), "{:?}", s.warnings());
+    assert!(
+        s.warnings().iter().any(|w| w.contains("frame 2")),
+        "{:?}",
+        s.warnings()
+    );
 }
 
 #[test]
 fn truncated_files_never_panic_and_mostly_say_so() {
-    let samples = [dicom(4), write_avi(&frames(4), 20.0, 85).unwrap(), write_mp4(&frames(4), 20.0).unwrap()];
+    let samples = [
+        dicom(4),
+        write_avi(&frames(4), 20.0, 85).unwrap(),
+        write_mp4(&frames(4), 20.0).unwrap(),
+    ];
     for full in samples {
-        for cut in [1, 10, 64, 131, 132, 200, full.len() / 3, full.len() / 2, full.len() - 10, full.len() - 1] {
+        for cut in [
+            1,
+            10,
+            64,
+            131,
+            132,
+            200,
+            full.len() / 3,
+            full.len() / 2,
+            full.len() - 10,
+            full.len() - 1,
+        ] {
             exercise(full[..cut.min(full.len())].to_vec());
         }
     }
@@ -104,7 +153,11 @@ fn truncated_files_never_panic_and_mostly_say_so() {
 
 #[test]
 fn random_corruption_never_panics() {
-    let samples = [dicom(3), write_avi(&frames(3), 20.0, 85).unwrap(), write_mp4(&frames(3), 20.0).unwrap()];
+    let samples = [
+        dicom(3),
+        write_avi(&frames(3), 20.0, 85).unwrap(),
+        write_mp4(&frames(3), 20.0).unwrap(),
+    ];
     let mut state = 0x1234_5678_u64;
     let mut next = || {
         state ^= state << 13;
@@ -127,7 +180,10 @@ fn random_corruption_never_panics() {
 #[test]
 fn requesting_more_frames_than_the_budget_holds_is_refused() {
     let mut s = open(dicom(4)).unwrap();
-    let tiny = Limits { max_decoded_bytes: 96 * 64 * 3 * 2, ..Limits::default() };
+    let tiny = Limits {
+        max_decoded_bytes: 96 * 64 * 3 * 2,
+        ..Limits::default()
+    };
     let err = s.all_frames(&tiny).unwrap_err();
     assert!(matches!(err, MediaError::TooLarge(_)), "{err}");
 }

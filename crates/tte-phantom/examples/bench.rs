@@ -4,7 +4,10 @@ use std::time::Instant;
 use tte_phantom::{classes, ClipParams, Renderer, Style};
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(130);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(130);
     let views = classes();
     let times: Vec<f64> = (0..32).map(|i| i as f64 / 30.0).collect();
     // Baseline in the same run: the same clips at their drawn sizes (what a disk export renders).
@@ -15,10 +18,17 @@ fn main() {
         p.width = 112;
         p.height = 112;
         let r = Renderer::new(p);
-        bytes += r.frames_at(&times).iter().map(|f| f.data.len()).sum::<usize>();
+        bytes += r
+            .frames_at(&times)
+            .iter()
+            .map(|f| f.data.len())
+            .sum::<usize>();
     }
     let secs = t.elapsed().as_secs_f64();
     let rate = n as f64 / secs;
     println!("phantom: {n} clips of 112x112 x 32 frames in {secs:.2} s on one thread = {rate:.1} clips/s ({} MB of pixels)", bytes >> 20);
-    println!("target (keep pace with CPU training): 20 clips/s -> ratio {:.2}x", rate / 20.0);
+    println!(
+        "target (keep pace with CPU training): 20 clips/s -> ratio {:.2}x",
+        rate / 20.0
+    );
 }

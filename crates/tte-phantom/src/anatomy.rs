@@ -51,7 +51,20 @@ impl Tissue {
 
     pub fn is_blood(self) -> bool {
         use Tissue::*;
-        matches!(self, Lv | Rv | La | Ra | Aorta | Lvot | PulmonaryArtery | Ivc | HepaticVein | DescendingAorta | Vessel | Effusion)
+        matches!(
+            self,
+            Lv | Rv
+                | La
+                | Ra
+                | Aorta
+                | Lvot
+                | PulmonaryArtery
+                | Ivc
+                | HepaticVein
+                | DescendingAorta
+                | Vessel
+                | Effusion
+        )
     }
 }
 
@@ -65,7 +78,13 @@ pub enum Geom {
     /// All points within `r` of the segment p-q.
     Capsule { p: V2, q: V2, r: f32 },
     /// An annular sector: radius `radius` ± `half_width`, angles a0..a1 (radians, atan2(y, x)).
-    Arc { c: V2, radius: f32, half_width: f32, a0: f32, a1: f32 },
+    Arc {
+        c: V2,
+        radius: f32,
+        half_width: f32,
+        a0: f32,
+        a1: f32,
+    },
 }
 
 impl Geom {
@@ -80,11 +99,21 @@ impl Geom {
             Geom::Capsule { p: a, q: b, r } => {
                 let (ab, ap) = ([b[0] - a[0], b[1] - a[1]], [p[0] - a[0], p[1] - a[1]]);
                 let len2 = ab[0] * ab[0] + ab[1] * ab[1];
-                let t = if len2 > 0.0 { ((ap[0] * ab[0] + ap[1] * ab[1]) / len2).clamp(0.0, 1.0) } else { 0.0 };
+                let t = if len2 > 0.0 {
+                    ((ap[0] * ab[0] + ap[1] * ab[1]) / len2).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
                 let (dx, dy) = (ap[0] - t * ab[0], ap[1] - t * ab[1]);
                 dx * dx + dy * dy <= r * r
             }
-            Geom::Arc { c, radius, half_width, a0, a1 } => {
+            Geom::Arc {
+                c,
+                radius,
+                half_width,
+                a0,
+                a1,
+            } => {
                 let (dx, dy) = (p[0] - c[0], p[1] - c[1]);
                 let d = (dx * dx + dy * dy).sqrt();
                 if (d - radius).abs() > half_width {
@@ -106,8 +135,18 @@ impl Geom {
                 let m = a.max(b);
                 [c[0] - m, c[1] - m, c[0] + m, c[1] + m]
             }
-            Geom::Capsule { p, q, r } => [p[0].min(q[0]) - r, p[1].min(q[1]) - r, p[0].max(q[0]) + r, p[1].max(q[1]) + r],
-            Geom::Arc { c, radius, half_width, .. } => {
+            Geom::Capsule { p, q, r } => [
+                p[0].min(q[0]) - r,
+                p[1].min(q[1]) - r,
+                p[0].max(q[0]) + r,
+                p[1].max(q[1]) + r,
+            ],
+            Geom::Arc {
+                c,
+                radius,
+                half_width,
+                ..
+            } => {
                 let m = radius + half_width;
                 [c[0] - m, c[1] - m, c[0] + m, c[1] + m]
             }
@@ -119,14 +158,36 @@ impl Geom {
         let (s, c) = angle.sin_cos();
         let tp = |p: V2| -> V2 {
             let (dx, dy) = ((p[0] - pivot[0]) * scale, (p[1] - pivot[1]) * scale);
-            [pivot[0] + dx * c - dy * s + shift[0], pivot[1] + dx * s + dy * c + shift[1]]
+            [
+                pivot[0] + dx * c - dy * s + shift[0],
+                pivot[1] + dx * s + dy * c + shift[1],
+            ]
         };
         match *self {
-            Geom::Ellipse { c: cc, a, b, rot } => Geom::Ellipse { c: tp(cc), a: a * scale, b: b * scale, rot: rot + angle },
-            Geom::Capsule { p, q, r } => Geom::Capsule { p: tp(p), q: tp(q), r: r * scale },
-            Geom::Arc { c: cc, radius, half_width, a0, a1 } => {
-                Geom::Arc { c: tp(cc), radius: radius * scale, half_width: half_width * scale, a0: a0 + angle, a1: a1 + angle }
-            }
+            Geom::Ellipse { c: cc, a, b, rot } => Geom::Ellipse {
+                c: tp(cc),
+                a: a * scale,
+                b: b * scale,
+                rot: rot + angle,
+            },
+            Geom::Capsule { p, q, r } => Geom::Capsule {
+                p: tp(p),
+                q: tp(q),
+                r: r * scale,
+            },
+            Geom::Arc {
+                c: cc,
+                radius,
+                half_width,
+                a0,
+                a1,
+            } => Geom::Arc {
+                c: tp(cc),
+                radius: radius * scale,
+                half_width: half_width * scale,
+                a0: a0 + angle,
+                a1: a1 + angle,
+            },
         }
     }
 }
@@ -149,7 +210,12 @@ impl Shape {
             Geom::Ellipse { rot, .. } => rot.sin_cos(),
             _ => (0.0, 1.0),
         };
-        Self { tissue, geom, bounds, sin_cos }
+        Self {
+            tissue,
+            geom,
+            bounds,
+            sin_cos,
+        }
     }
 
     #[inline]
@@ -231,16 +297,33 @@ impl Motion {
         let p = cardiac_phase.rem_euclid(1.0);
         let smooth = |x: f32| 0.5 - 0.5 * (std::f32::consts::PI * x.clamp(0.0, 1.0)).cos();
         // Ejection 0.05-0.33, relaxation and rapid filling 0.33-0.5, diastasis, atrial kick 0.85-0.95.
-        let contraction = if p < 0.33 { smooth((p - 0.05) / 0.28) } else { 1.0 - smooth((p - 0.33) / 0.17) };
-        let sl_open = if (0.06..0.32).contains(&p) { (smooth((p - 0.06) / 0.05) * smooth((0.32 - p) / 0.05)).sqrt() } else { 0.0 };
+        let contraction = if p < 0.33 {
+            smooth((p - 0.05) / 0.28)
+        } else {
+            1.0 - smooth((p - 0.33) / 0.17)
+        };
+        let sl_open = if (0.06..0.32).contains(&p) {
+            (smooth((p - 0.06) / 0.05) * smooth((0.32 - p) / 0.05)).sqrt()
+        } else {
+            0.0
+        };
         let av_open = if p >= 0.4 {
             let early = smooth((p - 0.4) / 0.06) * (1.0 - 0.55 * smooth((p - 0.55) / 0.2));
-            let kick = if p > 0.82 { 0.5 * (std::f32::consts::PI * ((p - 0.82) / 0.14).clamp(0.0, 1.0)).sin() } else { 0.0 };
+            let kick = if p > 0.82 {
+                0.5 * (std::f32::consts::PI * ((p - 0.82) / 0.14).clamp(0.0, 1.0)).sin()
+            } else {
+                0.0
+            };
             (early + kick).min(1.0) * (1.0 - smooth((p - 0.96) / 0.04))
         } else {
             0.0
         };
-        Self { contraction, av_open, sl_open, breath: (std::f32::consts::TAU * breath_phase).sin() }
+        Self {
+            contraction,
+            av_open,
+            sl_open,
+            breath: (std::f32::consts::TAU * breath_phase).sin(),
+        }
     }
 }
 
@@ -252,7 +335,16 @@ fn cap(t: Tissue, p: V2, q: V2, r: f32) -> Shape {
     Shape::new(t, Geom::Capsule { p, q, r })
 }
 fn arc(t: Tissue, c: V2, radius: f32, half_width: f32, a0: f32, a1: f32) -> Shape {
-    Shape::new(t, Geom::Arc { c, radius, half_width, a0, a1 })
+    Shape::new(
+        t,
+        Geom::Arc {
+            c,
+            radius,
+            half_width,
+            a0,
+            a1,
+        },
+    )
 }
 fn lerp(a: f32, b: f32, t: f32) -> f32 {
     a + (b - a) * t
@@ -282,7 +374,10 @@ impl Chamber {
         let long = len / 2.0 * (1.0 - 0.12 * self.shrink * k);
         let short = self.half_width * (1.0 - 0.3 * self.shrink * k);
         // The base stays put (the annulus moves little); the apex end shortens.
-        let c = [self.base[0] - long * rot.cos(), self.base[1] - long * rot.sin()];
+        let c = [
+            self.base[0] - long * rot.cos(),
+            self.base[1] - long * rot.sin(),
+        ];
         let wall = self.wall * (1.0 + 0.45 * self.shrink * k);
         walls.push(ell(Tissue::Myocardium, c, long + wall, short + wall, rot));
         out.push(ell(blood, c, long, short, rot));
@@ -298,12 +393,26 @@ fn leaflets(a: V2, b: V2, len_a: f32, len_b: f32, open_dir: f32, open: f32, out:
     let bow = 0.25;
     let ang = |closed: f32| {
         let mut d = open_dir - closed;
-        while d > std::f32::consts::PI { d -= std::f32::consts::TAU; }
-        while d < -std::f32::consts::PI { d += std::f32::consts::TAU; }
+        while d > std::f32::consts::PI {
+            d -= std::f32::consts::TAU;
+        }
+        while d < -std::f32::consts::PI {
+            d += std::f32::consts::TAU;
+        }
         closed + d * lerp(bow, 0.95, open)
     };
-    out.push(cap(Tissue::Valve, a, add(a, polar(len_a, ang(closed_a))), 0.09));
-    out.push(cap(Tissue::Valve, b, add(b, polar(len_b, ang(closed_b))), 0.09));
+    out.push(cap(
+        Tissue::Valve,
+        a,
+        add(a, polar(len_a, ang(closed_a))),
+        0.09,
+    ));
+    out.push(cap(
+        Tissue::Valve,
+        b,
+        add(b, polar(len_b, ang(closed_b))),
+        0.09,
+    ));
 }
 
 /// Pericardium and, now and then, an effusion, drawn around `walls` before them.
@@ -312,7 +421,13 @@ fn pericardium(walls: &[Shape], effusion: f32) -> Vec<Shape> {
         match s.geom {
             Geom::Ellipse { c, a, b, rot } => ell(s.tissue, c, a + by, b + by, rot),
             Geom::Capsule { p, q, r } => cap(s.tissue, p, q, r + by),
-            Geom::Arc { c, radius, half_width, a0, a1 } => arc(s.tissue, c, radius, half_width + by, a0, a1),
+            Geom::Arc {
+                c,
+                radius,
+                half_width,
+                a0,
+                a1,
+            } => arc(s.tissue, c, radius, half_width + by, a0, a1),
         }
     };
     let mut out = Vec::new();
@@ -339,12 +454,38 @@ fn four_chamber(p: &Patient, m: &Motion, five: bool) -> Scene {
     let (w, dil) = (p.wall, p.lv_dilation);
     let mut walls = Vec::new();
     let mut blood = Vec::new();
-    Chamber { apex: [0.7, 2.9], base: [1.9, 10.1], half_width: 2.0 * dil, shrink: 1.0, wall: w }.shapes(Tissue::Lv, k, &mut blood, &mut walls);
-    Chamber { apex: [-0.7, 4.4], base: [-2.2, 9.8], half_width: 1.55, shrink: 0.7, wall: w * 0.45 }.shapes(Tissue::Rv, k, &mut blood, &mut walls);
+    Chamber {
+        apex: [0.7, 2.9],
+        base: [1.9, 10.1],
+        half_width: 2.0 * dil,
+        shrink: 1.0,
+        wall: w,
+    }
+    .shapes(Tissue::Lv, k, &mut blood, &mut walls);
+    Chamber {
+        apex: [-0.7, 4.4],
+        base: [-2.2, 9.8],
+        half_width: 1.55,
+        shrink: 0.7,
+        wall: w * 0.45,
+    }
+    .shapes(Tissue::Rv, k, &mut blood, &mut walls);
     // Atria fill as the ventricles empty.
     let fill = 1.0 + 0.12 * k;
-    walls.push(ell(Tissue::Myocardium, [2.0, 12.2], 1.95 * fill + 0.25, 1.75 * fill + 0.25, 0.0));
-    walls.push(ell(Tissue::Myocardium, [-2.1, 12.2], 1.85 * fill + 0.25, 1.7 * fill + 0.25, 0.0));
+    walls.push(ell(
+        Tissue::Myocardium,
+        [2.0, 12.2],
+        1.95 * fill + 0.25,
+        1.75 * fill + 0.25,
+        0.0,
+    ));
+    walls.push(ell(
+        Tissue::Myocardium,
+        [-2.1, 12.2],
+        1.85 * fill + 0.25,
+        1.7 * fill + 0.25,
+        0.0,
+    ));
     blood.push(ell(Tissue::La, [2.05, 12.3], 1.95 * fill, 1.75 * fill, 0.0));
     blood.push(ell(Tissue::Ra, [-2.15, 12.3], 1.85 * fill, 1.7 * fill, 0.0));
     // Pulmonary veins entering the LA from below.
@@ -356,29 +497,76 @@ fn four_chamber(p: &Patient, m: &Motion, five: bool) -> Scene {
     shapes.extend(walls);
     shapes.extend(blood);
     // Moderator band across the RV apex third.
-    shapes.push(cap(Tissue::Myocardium, [-3.0, 7.0 + 0.3 * k], [-0.9, 6.6], 0.16));
+    shapes.push(cap(
+        Tissue::Myocardium,
+        [-3.0, 7.0 + 0.3 * k],
+        [-0.9, 6.6],
+        0.16,
+    ));
     // The crux: mitral (LV side) and tricuspid (slightly nearer the apex).
     let av = m.av_open;
-    leaflets([0.35, 10.2], [3.5, 10.05], 1.7, 1.15, -PI / 2.0, av, &mut shapes);
-    leaflets([-3.7, 9.75], [-0.45, 9.85], 1.3, 1.25, -PI / 2.0, av, &mut shapes);
+    leaflets(
+        [0.35, 10.2],
+        [3.5, 10.05],
+        1.7,
+        1.15,
+        -PI / 2.0,
+        av,
+        &mut shapes,
+    );
+    leaflets(
+        [-3.7, 9.75],
+        [-0.45, 9.85],
+        1.3,
+        1.25,
+        -PI / 2.0,
+        av,
+        &mut shapes,
+    );
     if five {
         // LV outflow tract and aortic root rising between the AV valves: the "fifth chamber".
         shapes.push(cap(Tissue::VesselWall, [1.0, 7.6], [0.05, 11.4], 1.05));
         shapes.push(cap(Tissue::Lvot, [1.1, 7.2], [0.05, 11.4], 0.8));
         shapes.push(ell(Tissue::Aorta, [-0.1, 11.9], 1.15, 1.0, 0.0));
         let s = m.sl_open;
-        leaflets([-0.85, 11.2], [0.75, 11.2], 0.85, 0.85, PI / 2.0, s, &mut shapes);
+        leaflets(
+            [-0.85, 11.2],
+            [0.75, 11.2],
+            0.85,
+            0.85,
+            PI / 2.0,
+            s,
+            &mut shapes,
+        );
     }
-    Scene { shapes, background: Tissue::Background, centre: [0.0, 8.5], radius: 6.5 }
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: [0.0, 8.5],
+        radius: 6.5,
+    }
 }
 
 fn two_chamber(p: &Patient, m: &Motion) -> Scene {
     let k = m.contraction;
     let mut walls = Vec::new();
     let mut blood = Vec::new();
-    Chamber { apex: [0.0, 2.9], base: [0.1, 10.3], half_width: 2.35 * p.lv_dilation, shrink: 1.0, wall: p.wall }.shapes(Tissue::Lv, k, &mut blood, &mut walls);
+    Chamber {
+        apex: [0.0, 2.9],
+        base: [0.1, 10.3],
+        half_width: 2.35 * p.lv_dilation,
+        shrink: 1.0,
+        wall: p.wall,
+    }
+    .shapes(Tissue::Lv, k, &mut blood, &mut walls);
     let fill = 1.0 + 0.12 * k;
-    walls.push(ell(Tissue::Myocardium, [0.2, 12.6], 2.1 * fill + 0.25, 1.85 * fill + 0.25, 0.0));
+    walls.push(ell(
+        Tissue::Myocardium,
+        [0.2, 12.6],
+        2.1 * fill + 0.25,
+        1.85 * fill + 0.25,
+        0.0,
+    ));
     blood.push(ell(Tissue::La, [0.2, 12.65], 2.1 * fill, 1.85 * fill, 0.0));
     let mut shapes = pericardium(&walls, p.effusion);
     shapes.push(ell(Tissue::Myocardium, [0.1, 10.6], 2.6, 1.4, 0.0));
@@ -386,17 +574,43 @@ fn two_chamber(p: &Patient, m: &Motion) -> Scene {
     shapes.extend(blood);
     // Left atrial appendage at the lower right.
     shapes.push(ell(Tissue::La, [2.5, 11.2], 0.75, 0.38, -0.6));
-    leaflets([-2.2, 10.3], [2.3, 10.3], 1.5, 1.6, -PI / 2.0, m.av_open, &mut shapes);
-    Scene { shapes, background: Tissue::Background, centre: [0.0, 8.5], radius: 6.0 }
+    leaflets(
+        [-2.2, 10.3],
+        [2.3, 10.3],
+        1.5,
+        1.6,
+        -PI / 2.0,
+        m.av_open,
+        &mut shapes,
+    );
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: [0.0, 8.5],
+        radius: 6.0,
+    }
 }
 
 fn three_chamber(p: &Patient, m: &Motion) -> Scene {
     let k = m.contraction;
     let mut walls = Vec::new();
     let mut blood = Vec::new();
-    Chamber { apex: [0.3, 2.9], base: [-0.6, 10.0], half_width: 2.2 * p.lv_dilation, shrink: 1.0, wall: p.wall }.shapes(Tissue::Lv, k, &mut blood, &mut walls);
+    Chamber {
+        apex: [0.3, 2.9],
+        base: [-0.6, 10.0],
+        half_width: 2.2 * p.lv_dilation,
+        shrink: 1.0,
+        wall: p.wall,
+    }
+    .shapes(Tissue::Lv, k, &mut blood, &mut walls);
     let fill = 1.0 + 0.12 * k;
-    walls.push(ell(Tissue::Myocardium, [-1.4, 12.4], 1.9 * fill + 0.25, 1.7 * fill + 0.25, 0.2));
+    walls.push(ell(
+        Tissue::Myocardium,
+        [-1.4, 12.4],
+        1.9 * fill + 0.25,
+        1.7 * fill + 0.25,
+        0.2,
+    ));
     blood.push(ell(Tissue::La, [-1.4, 12.45], 1.9 * fill, 1.7 * fill, 0.2));
     walls.push(cap(Tissue::VesselWall, [0.8, 8.2], [3.9, 13.2], 1.3));
     let mut shapes = pericardium(&walls, p.effusion);
@@ -405,9 +619,30 @@ fn three_chamber(p: &Patient, m: &Motion) -> Scene {
     // Outflow tract and aortic root at the lower right.
     shapes.push(cap(Tissue::Lvot, [0.7, 7.8], [2.2, 10.7], 0.85));
     shapes.push(cap(Tissue::Aorta, [2.2, 10.9], [3.9, 13.2], 1.05));
-    leaflets([1.35, 11.2], [2.95, 10.3], 0.85, 0.85, 1.0, m.sl_open, &mut shapes);
-    leaflets([-3.1, 10.4], [0.0, 10.6], 1.15, 1.6, -PI / 2.0 - 0.2, m.av_open, &mut shapes);
-    Scene { shapes, background: Tissue::Background, centre: [0.0, 8.5], radius: 6.0 }
+    leaflets(
+        [1.35, 11.2],
+        [2.95, 10.3],
+        0.85,
+        0.85,
+        1.0,
+        m.sl_open,
+        &mut shapes,
+    );
+    leaflets(
+        [-3.1, 10.4],
+        [0.0, 10.6],
+        1.15,
+        1.6,
+        -PI / 2.0 - 0.2,
+        m.av_open,
+        &mut shapes,
+    );
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: [0.0, 8.5],
+        radius: 6.0,
+    }
 }
 
 fn parasternal_long(p: &Patient, m: &Motion) -> Scene {
@@ -421,14 +656,30 @@ fn parasternal_long(p: &Patient, m: &Motion) -> Scene {
     let sep_y = 4.4;
     let post_y = sep_y + wk / 2.0 + 2.0 * cav + wk / 2.0;
     walls.push(cap(Tissue::Myocardium, [-7.0, 1.55], [3.2, 1.45], 0.32));
-    walls.push(cap(Tissue::Myocardium, [-7.5, sep_y], [0.2, sep_y + 0.1], wk / 2.0));
-    walls.push(cap(Tissue::Myocardium, [-7.5, post_y], [0.6, post_y - 0.2], wk / 2.0));
+    walls.push(cap(
+        Tissue::Myocardium,
+        [-7.5, sep_y],
+        [0.2, sep_y + 0.1],
+        wk / 2.0,
+    ));
+    walls.push(cap(
+        Tissue::Myocardium,
+        [-7.5, post_y],
+        [0.6, post_y - 0.2],
+        wk / 2.0,
+    ));
     walls.push(cap(Tissue::VesselWall, [0.3, 4.35], [7.5, 4.0], 1.45));
     walls.push(ell(Tissue::Myocardium, [2.7, 7.6], 2.2, 1.85, 0.0));
     let mut shapes = pericardium(&walls[2..3], p.effusion);
     // Descending aorta behind the LA, beyond the pericardium.
     shapes.push(ell(Tissue::VesselWall, [2.4, post_y + 1.9], 0.8, 0.8, 0.0));
-    shapes.push(ell(Tissue::DescendingAorta, [2.4, post_y + 1.9], 0.6, 0.6, 0.0));
+    shapes.push(ell(
+        Tissue::DescendingAorta,
+        [2.4, post_y + 1.9],
+        0.6,
+        0.6,
+        0.0,
+    ));
     shapes.extend(walls);
     shapes.push(cap(Tissue::Rv, [-7.0, 2.95], [2.8, 2.75], 1.05));
     let cav_y = sep_y + wk / 2.0 + cav;
@@ -436,28 +687,73 @@ fn parasternal_long(p: &Patient, m: &Motion) -> Scene {
     shapes.push(cap(Tissue::Aorta, [0.6, 4.35], [7.5, 4.0], 1.15));
     shapes.push(ell(Tissue::La, [2.7, 7.7], 1.95, 1.6, 0.0));
     // Aortic cusps open in systole; the anterior mitral leaflet hangs from the aortic root.
-    leaflets([1.4, 3.25], [1.4, 5.45], 1.0, 1.0, 0.0, m.sl_open, &mut shapes);
+    leaflets(
+        [1.4, 3.25],
+        [1.4, 5.45],
+        1.0,
+        1.0,
+        0.0,
+        m.sl_open,
+        &mut shapes,
+    );
     let av = m.av_open;
-    shapes.push(cap(Tissue::Valve, [0.4, 5.6], add([0.4, 5.6], polar(2.1, lerp(1.95, 3.2, av))), 0.09));
-    shapes.push(cap(Tissue::Valve, [0.8, post_y - 0.4], add([0.8, post_y - 0.4], polar(1.1, lerp(-2.0, -2.9, av))), 0.09));
+    shapes.push(cap(
+        Tissue::Valve,
+        [0.4, 5.6],
+        add([0.4, 5.6], polar(2.1, lerp(1.95, 3.2, av))),
+        0.09,
+    ));
+    shapes.push(cap(
+        Tissue::Valve,
+        [0.8, post_y - 0.4],
+        add([0.8, post_y - 0.4], polar(1.1, lerp(-2.0, -2.9, av))),
+        0.09,
+    ));
     // Authored with the septum 4.4 cm deep; a parasternal window puts it deeper in the sector.
-    Scene { shapes, background: Tissue::Background, centre: [-1.0, 5.5], radius: 6.5 }.posed(0.0, 0.85, [0.8, 2.2])
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: [-1.0, 5.5],
+        radius: 6.5,
+    }
+    .posed(0.0, 0.85, [0.8, 2.2])
 }
 
 /// The round LV of the short-axis views with the RV crescent at the upper left.
-fn short_axis_ring(p: &Patient, m: &Motion, radius: f32, rv: f32, out: &mut Vec<Shape>) -> (V2, f32) {
+fn short_axis_ring(
+    p: &Patient,
+    m: &Motion,
+    radius: f32,
+    rv: f32,
+    out: &mut Vec<Shape>,
+) -> (V2, f32) {
     let k = m.contraction;
     let c = [0.4, 7.4];
     let r = radius * p.lv_dilation * (1.0 - 0.28 * k);
     let wall = p.wall * (1.0 + 0.5 * k);
     let mut walls = vec![ell(Tissue::Myocardium, c, r + wall, (r + wall) * 0.97, 0.0)];
     if rv > 0.0 {
-        walls.insert(0, ell(Tissue::Myocardium, [c[0] - 1.9 * rv, c[1] - 2.1 * rv], 2.7 * rv + 0.3, 1.55 * rv + 0.3, -0.55));
+        walls.insert(
+            0,
+            ell(
+                Tissue::Myocardium,
+                [c[0] - 1.9 * rv, c[1] - 2.1 * rv],
+                2.7 * rv + 0.3,
+                1.55 * rv + 0.3,
+                -0.55,
+            ),
+        );
     }
     out.extend(pericardium(&walls, p.effusion));
     if rv > 0.0 {
         out.push(walls[0].clone());
-        out.push(ell(Tissue::Rv, [c[0] - 1.9 * rv, c[1] - 2.1 * rv], 2.7 * rv, 1.55 * rv, -0.55));
+        out.push(ell(
+            Tissue::Rv,
+            [c[0] - 1.9 * rv, c[1] - 2.1 * rv],
+            2.7 * rv,
+            1.55 * rv,
+            -0.55,
+        ));
         out.push(walls[1].clone());
     } else {
         out.push(walls[0].clone());
@@ -471,11 +767,28 @@ fn short_axis_mitral(p: &Patient, m: &Motion) -> Scene {
     let (c, r) = short_axis_ring(p, m, 2.4, 1.0, &mut shapes);
     // The fish mouth: leaflet tissue around an orifice that opens in diastole.
     let open = m.av_open;
-    shapes.push(ell(Tissue::Valve, [c[0], c[1] + 0.1 * r], 0.78 * r, 0.12 + 0.5 * r * open + 0.12, 0.0));
+    shapes.push(ell(
+        Tissue::Valve,
+        [c[0], c[1] + 0.1 * r],
+        0.78 * r,
+        0.12 + 0.5 * r * open + 0.12,
+        0.0,
+    ));
     if open > 0.05 {
-        shapes.push(ell(Tissue::Lv, [c[0], c[1] + 0.1 * r], 0.68 * r, 0.5 * r * open, 0.0));
+        shapes.push(ell(
+            Tissue::Lv,
+            [c[0], c[1] + 0.1 * r],
+            0.68 * r,
+            0.5 * r * open,
+            0.0,
+        ));
     }
-    Scene { shapes, background: Tissue::Background, centre: c, radius: 4.0 }
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: c,
+        radius: 4.0,
+    }
 }
 
 fn short_axis_papillary(p: &Patient, m: &Motion) -> Scene {
@@ -485,16 +798,32 @@ fn short_axis_papillary(p: &Patient, m: &Motion) -> Scene {
     for clock in [4.0f32, 8.0] {
         let a = clock / 12.0 * std::f32::consts::TAU;
         let at = [c[0] + 0.72 * r * a.sin(), c[1] - 0.72 * r * a.cos()];
-        shapes.push(ell(Tissue::Papillary, at, 0.28 * r + 0.15, 0.24 * r + 0.12, a));
+        shapes.push(ell(
+            Tissue::Papillary,
+            at,
+            0.28 * r + 0.15,
+            0.24 * r + 0.12,
+            a,
+        ));
     }
-    Scene { shapes, background: Tissue::Background, centre: c, radius: 4.0 }
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: c,
+        radius: 4.0,
+    }
 }
 
 fn short_axis_apical(p: &Patient, m: &Motion) -> Scene {
     let mut shapes = Vec::new();
     // Near the apex the cavity is small and almost closes in systole.
     let (c, _) = short_axis_ring(p, m, 1.35, 0.35, &mut shapes);
-    Scene { shapes, background: Tissue::Background, centre: c, radius: 3.0 }
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: c,
+        radius: 3.0,
+    }
 }
 
 fn short_axis_aortic(p: &Patient, m: &Motion) -> Scene {
@@ -521,8 +850,21 @@ fn short_axis_aortic(p: &Patient, m: &Motion) -> Scene {
         shapes.push(cap(Tissue::Valve, rim, add(rim, polar(len, a + PI)), 0.08));
     }
     // Tricuspid valve at the left, between RA and RV inflow.
-    leaflets([-3.6, 7.6], [-2.0, 7.3], 0.9, 0.8, -PI / 2.0 - 0.3, m.av_open, &mut shapes);
-    Scene { shapes, background: Tissue::Background, centre: c, radius: 4.5 }
+    leaflets(
+        [-3.6, 7.6],
+        [-2.0, 7.3],
+        0.9,
+        0.8,
+        -PI / 2.0 - 0.3,
+        m.av_open,
+        &mut shapes,
+    );
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: c,
+        radius: 4.5,
+    }
 }
 
 fn subcostal_four(p: &Patient, m: &Motion) -> Scene {
@@ -531,9 +873,17 @@ fn subcostal_four(p: &Patient, m: &Motion) -> Scene {
     let mut shapes = vec![ell(Tissue::Liver, [-3.5, 2.0], 8.5, 5.6, 0.25)];
     let pivot = heart.centre;
     for s in heart.shapes {
-        shapes.push(Shape::new(s.tissue, s.geom.moved(pivot, PI / 2.0, 0.95, [1.2, 3.0])));
+        shapes.push(Shape::new(
+            s.tissue,
+            s.geom.moved(pivot, PI / 2.0, 0.95, [1.2, 3.0]),
+        ));
     }
-    Scene { shapes, background: Tissue::Background, centre: [1.2, 11.5], radius: 6.5 }
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: [1.2, 11.5],
+        radius: 6.5,
+    }
 }
 
 fn subcostal_ivc(_p: &Patient, m: &Motion) -> Scene {
@@ -548,7 +898,12 @@ fn subcostal_ivc(_p: &Patient, m: &Motion) -> Scene {
         cap(Tissue::HepaticVein, [-3.2, 3.6], [-0.6, 9.1], 0.42),
         cap(Tissue::HepaticVein, [-6.0, 5.0], [-3.0, 5.6], 0.25),
     ];
-    Scene { shapes, background: Tissue::Background, centre: [0.0, 9.0], radius: 7.0 }
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: [0.0, 9.0],
+        radius: 7.0,
+    }
 }
 
 fn suprasternal(_p: &Patient, m: &Motion) -> Scene {
@@ -564,7 +919,12 @@ fn suprasternal(_p: &Patient, m: &Motion) -> Scene {
     // Head and neck arteries from the top of the arch.
     for a in [1.32 * PI, 1.5 * PI, 1.68 * PI] {
         let from = add(c, polar(3.3, a));
-        shapes.push(cap(Tissue::VesselWall, from, add(from, polar(3.6, a - 0.15 * (a - 1.5 * PI).signum() - 0.0)), 0.5));
+        shapes.push(cap(
+            Tissue::VesselWall,
+            from,
+            add(from, polar(3.6, a - 0.15 * (a - 1.5 * PI).signum() - 0.0)),
+            0.5,
+        ));
         shapes.push(cap(Tissue::Vessel, from, add(from, polar(3.8, a)), 0.32));
     }
     shapes.push(arc(Tissue::Aorta, c, 3.3, 0.9 * pulse, PI, 2.0 * PI));
@@ -572,18 +932,38 @@ fn suprasternal(_p: &Patient, m: &Motion) -> Scene {
     shapes.push(cap(Tissue::Aorta, [3.3, 7.8], [2.9, 13.0], 0.78 * pulse));
     shapes.push(ell(Tissue::VesselWall, [0.0, 9.0], 1.15, 1.0, 0.0));
     shapes.push(ell(Tissue::PulmonaryArtery, [0.0, 9.0], 0.9, 0.78, 0.0));
-    Scene { shapes, background: Tissue::Background, centre: c, radius: 5.0 }
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: c,
+        radius: 5.0,
+    }
 }
 
 /// Non-cardiac cuts (liver with vessels; kidney) and off-axis hearts that match no standard view.
-pub fn other_anatomy(kind: OtherCut, seed_shapes: &[(f32, f32, f32, f32)], p: &Patient, m: &Motion) -> Scene {
+pub fn other_anatomy(
+    kind: OtherCut,
+    seed_shapes: &[(f32, f32, f32, f32)],
+    p: &Patient,
+    m: &Motion,
+) -> Scene {
     match kind {
         OtherCut::Liver => {
             let mut shapes = vec![ell(Tissue::Liver, [0.0, 8.0], 13.0, 9.0, 0.0)];
             for &(x, y, a, rot) in seed_shapes {
-                shapes.push(cap(Tissue::Vessel, [x, y], add([x, y], polar(2.0 + 3.0 * a, rot)), 0.2 + 0.5 * a));
+                shapes.push(cap(
+                    Tissue::Vessel,
+                    [x, y],
+                    add([x, y], polar(2.0 + 3.0 * a, rot)),
+                    0.2 + 0.5 * a,
+                ));
             }
-            Scene { shapes, background: Tissue::Background, centre: [0.0, 8.0], radius: 8.0 }
+            Scene {
+                shapes,
+                background: Tissue::Background,
+                centre: [0.0, 8.0],
+                radius: 8.0,
+            }
         }
         OtherCut::Kidney => {
             let shapes = vec![
@@ -592,7 +972,12 @@ pub fn other_anatomy(kind: OtherCut, seed_shapes: &[(f32, f32, f32, f32)], p: &P
                 ell(Tissue::Kidney, [0.5, 9.5], 5.2, 2.5, -0.15),
                 ell(Tissue::KidneySinus, [0.6, 9.6], 3.0, 0.9, -0.15),
             ];
-            Scene { shapes, background: Tissue::Background, centre: [0.5, 9.5], radius: 5.0 }
+            Scene {
+                shapes,
+                background: Tissue::Background,
+                centre: [0.5, 9.5],
+                radius: 5.0,
+            }
         }
         OtherCut::OffAxis => {
             // Pieces of heart at odd angles: walls and pools that form no standard arrangement.
@@ -600,10 +985,27 @@ pub fn other_anatomy(kind: OtherCut, seed_shapes: &[(f32, f32, f32, f32)], p: &P
             let k = m.contraction;
             for &(x, y, a, rot) in seed_shapes {
                 let r = 1.0 + 1.6 * a;
-                shapes.push(ell(Tissue::Myocardium, [x, y], r * 1.4 + p.wall, r + p.wall, rot));
-                shapes.push(ell(Tissue::Vessel, [x, y], r * 1.4 * (1.0 - 0.2 * k), r * (1.0 - 0.25 * k), rot));
+                shapes.push(ell(
+                    Tissue::Myocardium,
+                    [x, y],
+                    r * 1.4 + p.wall,
+                    r + p.wall,
+                    rot,
+                ));
+                shapes.push(ell(
+                    Tissue::Vessel,
+                    [x, y],
+                    r * 1.4 * (1.0 - 0.2 * k),
+                    r * (1.0 - 0.25 * k),
+                    rot,
+                ));
             }
-            Scene { shapes, background: Tissue::Background, centre: [0.0, 8.0], radius: 6.0 }
+            Scene {
+                shapes,
+                background: Tissue::Background,
+                centre: [0.0, 8.0],
+                radius: 6.0,
+            }
         }
     }
 }

@@ -50,7 +50,16 @@ fn glyph(c: char) -> [u8; 7] {
 }
 
 /// Draws `text` with its top-left corner at (x, y), each font pixel `scale` screen pixels.
-pub fn draw_text(img: &mut [u8], w: usize, h: usize, x: usize, y: usize, text: &str, scale: usize, rgb: [u8; 3]) {
+pub fn draw_text(
+    img: &mut [u8],
+    w: usize,
+    h: usize,
+    x: usize,
+    y: usize,
+    text: &str,
+    scale: usize,
+    rgb: [u8; 3],
+) {
     let mut cx = x;
     for ch in text.chars() {
         let rows = glyph(ch);

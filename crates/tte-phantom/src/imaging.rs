@@ -60,7 +60,11 @@ impl Scatterers {
     /// About two and a half scatterers per grid cell, spread over (and a little beyond) the sector.
     pub fn seed(rng: &mut Rng, scanner: &Scanner, grid: PolarGrid) -> Self {
         let n = grid.samples * grid.lines * 5 / 2;
-        let (mut pos, mut amp, mut phase) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut pos, mut amp, mut phase) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
         let half = scanner.half_angle * 1.08;
         for _ in 0..n {
             // Uniform in (depth, angle): every cell gets the same count; amplitude carries the
@@ -90,7 +94,10 @@ impl Deformation {
         let (dx, dy) = (p[0] - self.centre[0], p[1] - self.centre[1]);
         let near = (-(dx * dx + dy * dy) / (self.radius * self.radius)).exp();
         let s = 1.0 - self.squeeze * near;
-        [self.centre[0] + dx * s + self.shift[0] * near, self.centre[1] + dy * s + self.shift[1] * near]
+        [
+            self.centre[0] + dx * s + self.shift[0] * near,
+            self.centre[1] + dy * s + self.shift[1] * near,
+        ]
     }
 }
 
@@ -162,7 +169,10 @@ pub fn form_image(
             }
         }
     }
-    let mut env: Vec<f32> = iq.iter().map(|c| (c[0] * c[0] + c[1] * c[1]).sqrt()).collect();
+    let mut env: Vec<f32> = iq
+        .iter()
+        .map(|c| (c[0] * c[0] + c[1] * c[1]).sqrt())
+        .collect();
     apply_depth_effects(&mut env, scanner, grid, dr, dth);
     let reference = reference_level(&env);
     add_noise(&mut env, &iq, reference, scanner, noise_rng);
@@ -177,7 +187,9 @@ fn gauss(x: f32) -> f32 {
     const N: usize = 512;
     const MAX: f32 = 4.0;
     static TABLE: std::sync::OnceLock<[f32; N + 1]> = std::sync::OnceLock::new();
-    let t = TABLE.get_or_init(|| std::array::from_fn(|i| (-0.5 * (i as f32 * MAX / N as f32).powi(2)).exp()));
+    let t = TABLE.get_or_init(|| {
+        std::array::from_fn(|i| (-0.5 * (i as f32 * MAX / N as f32).powi(2)).exp())
+    });
     let f = x.abs() * (N as f32 / MAX);
     if f >= N as f32 {
         return 0.0;
@@ -196,7 +208,11 @@ pub fn fast_atan2(y: f32, x: f32) -> f32 {
         return 0.0;
     }
     let (ax, ay) = (x.abs(), y.abs());
-    let (a, swap) = if ay > ax { (ax / ay, true) } else { (ay / ax, false) };
+    let (a, swap) = if ay > ax {
+        (ax / ay, true)
+    } else {
+        (ay / ax, false)
+    };
     let s = a * a;
     let mut r = ((-0.046_496_475 * s + 0.159_314_22) * s - 0.327_622_77) * s * a + a;
     if swap {
@@ -216,7 +232,8 @@ pub fn fast_atan2(y: f32, x: f32) -> f32 {
 fn apply_depth_effects(env: &mut [f32], sc: &Scanner, grid: PolarGrid, dr: f32, dth: f32) {
     for i in 0..grid.samples {
         let r = (i as f32 + 0.5) * dr;
-        let db = sc.tgc_residual_db_cm * (r - sc.depth_cm / 2.0) - sc.window_loss_db * r / sc.depth_cm;
+        let db =
+            sc.tgc_residual_db_cm * (r - sc.depth_cm / 2.0) - sc.window_loss_db * r / sc.depth_cm;
         let g = 10f32.powf(db / 20.0);
         for j in 0..grid.lines {
             let th = -sc.half_angle + (j as f32 + 0.5) * dth;
@@ -235,7 +252,12 @@ fn apply_depth_effects(env: &mut [f32], sc: &Scanner, grid: PolarGrid, dr: f32, 
 
 /// The machine's auto-gain: the level of the brightest reflectors (99th percentile).
 fn reference_level(env: &[f32]) -> f32 {
-    let mut sample: Vec<f32> = env.iter().step_by(7).copied().filter(|v| *v > 0.0).collect();
+    let mut sample: Vec<f32> = env
+        .iter()
+        .step_by(7)
+        .copied()
+        .filter(|v| *v > 0.0)
+        .collect();
     if sample.is_empty() {
         return 1.0;
     }
@@ -248,21 +270,38 @@ fn add_noise(env: &mut [f32], iq: &[[f32; 2]], reference: f32, sc: &Scanner, rng
     let sigma = reference * 10f32.powf((sc.noise_db + 0.5 * sc.window_loss_db) / 20.0);
     for (e, c) in env.iter_mut().zip(iq) {
         // Noise adds to the echo's complex value; its magnitude is Rayleigh in dark regions.
-        let scale = if c[0] == 0.0 && c[1] == 0.0 { 0.0 } else { *e / (c[0] * c[0] + c[1] * c[1]).sqrt() };
-        let (i, q) = (c[0] * scale + sigma * rng.normal(), c[1] * scale + sigma * rng.normal());
+        let scale = if c[0] == 0.0 && c[1] == 0.0 {
+            0.0
+        } else {
+            *e / (c[0] * c[0] + c[1] * c[1]).sqrt()
+        };
+        let (i, q) = (
+            c[0] * scale + sigma * rng.normal(),
+            c[1] * scale + sigma * rng.normal(),
+        );
         *e = (i * i + q * q).sqrt();
     }
 }
 
 /// Near-field haze and reverberation bands parallel to the transducer face.
-fn add_clutter(env: &mut [f32], reference: f32, sc: &Scanner, grid: PolarGrid, dr: f32, rng: &mut Rng) {
+fn add_clutter(
+    env: &mut [f32],
+    reference: f32,
+    sc: &Scanner,
+    grid: PolarGrid,
+    dr: f32,
+    rng: &mut Rng,
+) {
     if sc.clutter <= 0.0 {
         return;
     }
     let band = rng.range(0.6, 1.0);
     for i in 0..grid.samples {
         let r = (i as f32 + 0.5) * dr;
-        let level = sc.clutter * reference * (-r / 1.6).exp() * (0.75 + 0.25 * (std::f32::consts::TAU * r / band).cos());
+        let level = sc.clutter
+            * reference
+            * (-r / 1.6).exp()
+            * (0.75 + 0.25 * (std::f32::consts::TAU * r / band).cos());
         if level < reference * 1e-3 {
             break;
         }
@@ -288,8 +327,14 @@ mod tests {
     fn fast_atan2_is_close_to_libm() {
         for i in 0..2000 {
             let a = i as f32 * 0.0137 - 13.0;
-            let (y, x) = (a.sin() * (1.0 + i as f32 * 0.01), a.cos() * (0.5 + i as f32 * 0.003));
-            assert!((super::fast_atan2(y, x) - y.atan2(x)).abs() < 2e-4, "{y} {x}");
+            let (y, x) = (
+                a.sin() * (1.0 + i as f32 * 0.01),
+                a.cos() * (0.5 + i as f32 * 0.003),
+            );
+            assert!(
+                (super::fast_atan2(y, x) - y.atan2(x)).abs() < 2e-4,
+                "{y} {x}"
+            );
         }
     }
 
@@ -308,10 +353,14 @@ pub fn sample_polar(img: &[f32], grid: PolarGrid, sc: &Scanner, r: f32, th: f32)
         return None;
     }
     let fi = (r / sc.depth_cm * grid.samples as f32 - 0.5).clamp(0.0, (grid.samples - 1) as f32);
-    let fj = ((th + sc.half_angle) / (2.0 * sc.half_angle) * grid.lines as f32 - 0.5).clamp(0.0, (grid.lines - 1) as f32);
+    let fj = ((th + sc.half_angle) / (2.0 * sc.half_angle) * grid.lines as f32 - 0.5)
+        .clamp(0.0, (grid.lines - 1) as f32);
     let (i0, j0) = (fi as usize, fj as usize);
     let (i1, j1) = ((i0 + 1).min(grid.samples - 1), (j0 + 1).min(grid.lines - 1));
     let (a, b) = (fi - i0 as f32, fj - j0 as f32);
     let at = |i: usize, j: usize| img[i * grid.lines + j];
-    Some((1.0 - a) * ((1.0 - b) * at(i0, j0) + b * at(i0, j1)) + a * ((1.0 - b) * at(i1, j0) + b * at(i1, j1)))
+    Some(
+        (1.0 - a) * ((1.0 - b) * at(i0, j0) + b * at(i0, j1))
+            + a * ((1.0 - b) * at(i1, j0) + b * at(i1, j1)),
+    )
 }

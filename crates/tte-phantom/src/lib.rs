@@ -30,7 +30,16 @@ impl Renderer {
     pub fn frames_at(&self, times: &[f64]) -> Vec<Frame> {
         times
             .iter()
-            .map(|&t| Frame::new(self.params.width, self.params.height, PixelFormat::Rgb, self.frame_rgb(t), t).expect("renderer sizes its own frames"))
+            .map(|&t| {
+                Frame::new(
+                    self.params.width,
+                    self.params.height,
+                    PixelFormat::Rgb,
+                    self.frame_rgb(t),
+                    t,
+                )
+                .expect("renderer sizes its own frames")
+            })
             .collect()
     }
 
@@ -47,7 +56,12 @@ impl Renderer {
             }
         }
         let (w, h) = (self.params.width as f32, self.params.height as f32);
-        tte_frames::Rect { x0: x0.clamp(0.0, w) as usize, y0: y0.clamp(0.0, h) as usize, x1: x1.ceil().clamp(0.0, w) as usize, y1: y1.ceil().clamp(0.0, h) as usize }
+        tte_frames::Rect {
+            x0: x0.clamp(0.0, w) as usize,
+            y0: y0.clamp(0.0, h) as usize,
+            x1: x1.ceil().clamp(0.0, w) as usize,
+            y1: y1.ceil().clamp(0.0, h) as usize,
+        }
     }
 
     /// Every frame of the clip.
@@ -94,7 +108,16 @@ pub fn contact_sheet(seeds: &[u64], tile: usize) -> (usize, usize, Vec<u8>) {
                 let dst = ((row * tile + y) * w + col * tile) * 3;
                 sheet[dst..dst + tile * 3].copy_from_slice(&img[y * tile * 3..(y + 1) * tile * 3]);
             }
-            font::draw_text(&mut sheet, w, h, col * tile + 3, row * tile + tile - 10, view, 1, [255, 255, 0]);
+            font::draw_text(
+                &mut sheet,
+                w,
+                h,
+                col * tile + 3,
+                row * tile + tile - 10,
+                view,
+                1,
+                [255, 255, 0],
+            );
         }
     }
     (w, h, sheet)
@@ -131,10 +154,18 @@ mod tests {
             while let Some(i) = stack.pop() {
                 let (x, y) = (i % w, i / w);
                 let mut n = vec![];
-                if x > 0 { n.push(i - 1); }
-                if x + 1 < w { n.push(i + 1); }
-                if y > 0 { n.push(i - w); }
-                if i + w < map.len() { n.push(i + w); }
+                if x > 0 {
+                    n.push(i - 1);
+                }
+                if x + 1 < w {
+                    n.push(i + 1);
+                }
+                if y > 0 {
+                    n.push(i - w);
+                }
+                if i + w < map.len() {
+                    n.push(i + w);
+                }
                 for j in n {
                     if map[j] == t && !seen[j] {
                         seen[j] = true;
@@ -159,8 +190,10 @@ mod tests {
     #[test]
     fn same_seed_same_pixels_other_seed_other_pixels() {
         for view in ["A4C", "OTHER", "SC-IVC"] {
-            let a = Renderer::new(ClipParams::draw(view, 11, Style::Default)).frames_at(&[0.0, 0.1]);
-            let b = Renderer::new(ClipParams::draw(view, 11, Style::Default)).frames_at(&[0.0, 0.1]);
+            let a =
+                Renderer::new(ClipParams::draw(view, 11, Style::Default)).frames_at(&[0.0, 0.1]);
+            let b =
+                Renderer::new(ClipParams::draw(view, 11, Style::Default)).frames_at(&[0.0, 0.1]);
             assert_eq!(a, b, "{view}");
             let c = Renderer::new(ClipParams::draw(view, 12, Style::Default)).frames_at(&[0.0]);
             assert_ne!(a[0].data, c[0].data);
@@ -174,7 +207,10 @@ mod tests {
                 let r = Renderer::new(ClipParams::draw(&view, seed, Style::Default));
                 let f = &r.frames_at(&[0.2])[0];
                 let mean = f.data.iter().map(|&v| v as f64).sum::<f64>() / f.data.len() as f64;
-                assert!(mean > 8.0 && mean < 200.0, "{view} seed {seed}: mean {mean}");
+                assert!(
+                    mean > 8.0 && mean < 200.0,
+                    "{view} seed {seed}: mean {mean}"
+                );
             }
         }
     }
@@ -190,7 +226,10 @@ mod tests {
             assert!(la.0 > ra.0, "LA right of RA");
             assert!(la.1 > lv.1 && ra.1 > rv.1, "atria below ventricles");
             assert!(lv.2 > rv.2, "LV larger than RV");
-            assert!(centroid(&map, 256, Tissue::Lvot).is_none(), "A4C shows no outflow tract");
+            assert!(
+                centroid(&map, 256, Tissue::Lvot).is_none(),
+                "A4C shows no outflow tract"
+            );
         }
     }
 
@@ -198,7 +237,10 @@ mod tests {
     fn a5c_adds_the_outflow_tract_between_the_av_valves() {
         let map = upright("A5C", 3).label_map(0.0);
         let lvot = centroid(&map, 256, Tissue::Lvot).expect("A5C shows the LVOT");
-        let (la, ra) = (centroid(&map, 256, Tissue::La).unwrap(), centroid(&map, 256, Tissue::Ra).unwrap());
+        let (la, ra) = (
+            centroid(&map, 256, Tissue::La).unwrap(),
+            centroid(&map, 256, Tissue::Ra).unwrap(),
+        );
         assert!(lvot.0 > ra.0 && lvot.0 < la.0);
     }
 
@@ -206,11 +248,22 @@ mod tests {
     fn two_and_three_chamber_views_have_no_right_heart() {
         for view in ["A2C", "A3C"] {
             let map = upright(view, 2).label_map(0.0);
-            assert!(centroid(&map, 256, Tissue::Rv).is_none() && centroid(&map, 256, Tissue::Ra).is_none(), "{view}");
-            assert!(centroid(&map, 256, Tissue::Lv).is_some() && centroid(&map, 256, Tissue::La).is_some(), "{view}");
+            assert!(
+                centroid(&map, 256, Tissue::Rv).is_none()
+                    && centroid(&map, 256, Tissue::Ra).is_none(),
+                "{view}"
+            );
+            assert!(
+                centroid(&map, 256, Tissue::Lv).is_some()
+                    && centroid(&map, 256, Tissue::La).is_some(),
+                "{view}"
+            );
         }
         let a3c = upright("A3C", 2).label_map(0.0);
-        let (ao, la) = (centroid(&a3c, 256, Tissue::Aorta).unwrap(), centroid(&a3c, 256, Tissue::La).unwrap());
+        let (ao, la) = (
+            centroid(&a3c, 256, Tissue::Aorta).unwrap(),
+            centroid(&a3c, 256, Tissue::La).unwrap(),
+        );
         assert!(ao.0 > la.0, "A3C: aorta to the right of the LA");
     }
 
@@ -221,10 +274,17 @@ mod tests {
             assert_eq!(components(&map, 256, Tissue::Papillary), 2, "seed {seed}");
             let lv = centroid(&map, 256, Tissue::Lv).unwrap();
             let pm = centroid(&map, 256, Tissue::Papillary).unwrap();
-            assert!(pm.1 > lv.1, "papillary muscles sit in the lower half of the ring");
+            assert!(
+                pm.1 > lv.1,
+                "papillary muscles sit in the lower half of the ring"
+            );
         }
         for view in ["PSAX-MV", "PSAX-AP", "PSAX-AV"] {
-            assert_eq!(components(&upright(view, 1).label_map(0.0), 256, Tissue::Papillary), 0, "{view}");
+            assert_eq!(
+                components(&upright(view, 1).label_map(0.0), 256, Tissue::Papillary),
+                0,
+                "{view}"
+            );
         }
     }
 
@@ -236,7 +296,10 @@ mod tests {
         let at_phase = |ph: f64| ((ph - phase0).rem_euclid(1.0)) * period;
         let valve = |t: f64| centroid(&r.label_map(t), 256, Tissue::Valve).map_or(0, |c| c.2);
         let (diastole, systole) = (valve(at_phase(0.7)), valve(at_phase(0.2)));
-        assert!(diastole > systole, "closed cusps ({diastole} px) span more than open ones ({systole} px)");
+        assert!(
+            diastole > systole,
+            "closed cusps ({diastole} px) span more than open ones ({systole} px)"
+        );
     }
 
     #[test]
@@ -251,26 +314,45 @@ mod tests {
     #[test]
     fn subcostal_views_have_liver_in_the_near_field() {
         let sc4c = upright("SC4C", 4).label_map(0.0);
-        let (liver, rv) = (centroid(&sc4c, 256, Tissue::Liver).unwrap(), centroid(&sc4c, 256, Tissue::Rv).unwrap());
+        let (liver, rv) = (
+            centroid(&sc4c, 256, Tissue::Liver).unwrap(),
+            centroid(&sc4c, 256, Tissue::Rv).unwrap(),
+        );
         let lv = centroid(&sc4c, 256, Tissue::Lv).unwrap();
         assert!(liver.1 < rv.1, "SC4C: liver above the heart");
         assert!(rv.1 < lv.1, "SC4C: the RV is the chamber nearest the liver");
         let ivc = upright("SC-IVC", 4);
         let map = ivc.label_map(0.0);
         // The near field (top quarter of the sector) is mostly liver; the IVC runs across below it.
-        let top = (ivc.placement().apex[1] + ivc.placement().px_per_cm * ivc.params.scanner.depth_cm * 0.3) as usize;
-        let near: Vec<Tissue> = map[..top * 256].iter().copied().filter(|&t| t != Tissue::Background).collect();
-        let liver_share = near.iter().filter(|&&t| t == Tissue::Liver).count() as f32 / near.len().max(1) as f32;
-        assert!(liver_share > 0.6, "SC-IVC near field is {liver_share} liver");
+        let top = (ivc.placement().apex[1]
+            + ivc.placement().px_per_cm * ivc.params.scanner.depth_cm * 0.3)
+            as usize;
+        let near: Vec<Tissue> = map[..top * 256]
+            .iter()
+            .copied()
+            .filter(|&t| t != Tissue::Background)
+            .collect();
+        let liver_share =
+            near.iter().filter(|&&t| t == Tissue::Liver).count() as f32 / near.len().max(1) as f32;
+        assert!(
+            liver_share > 0.6,
+            "SC-IVC near field is {liver_share} liver"
+        );
         assert!(centroid(&map, 256, Tissue::Ivc).unwrap().1 > top as f32);
     }
 
     #[test]
     fn ssn_shows_the_arch_with_the_rpa_beneath() {
         let map = upright("SSN", 6).label_map(0.0);
-        let (ao, pa) = (centroid(&map, 256, Tissue::Aorta).unwrap(), centroid(&map, 256, Tissue::PulmonaryArtery).unwrap());
+        let (ao, pa) = (
+            centroid(&map, 256, Tissue::Aorta).unwrap(),
+            centroid(&map, 256, Tissue::PulmonaryArtery).unwrap(),
+        );
         assert!(pa.1 > ao.1 - 5.0);
-        assert!(components(&map, 256, Tissue::Vessel) >= 3, "head and neck vessels");
+        assert!(
+            components(&map, 256, Tissue::Vessel) >= 3,
+            "head and neck vessels"
+        );
     }
 
     #[test]

@@ -19,7 +19,9 @@ impl std::str::FromStr for Style {
         match s {
             "default" => Ok(Style::Default),
             "shifted" => Ok(Style::Shifted),
-            other => Err(format!("unknown style `{other}`; use `default` or `shifted`")),
+            other => Err(format!(
+                "unknown style `{other}`; use `default` or `shifted`"
+            )),
         }
     }
 }
@@ -36,10 +38,18 @@ mod cut_serde {
     use crate::anatomy::OtherCut;
     use serde::{Deserialize, Deserializer, Serializer};
     pub fn serialize<S: Serializer>(c: &OtherCut, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(match c { OtherCut::Liver => "liver", OtherCut::Kidney => "kidney", OtherCut::OffAxis => "off-axis" })
+        s.serialize_str(match c {
+            OtherCut::Liver => "liver",
+            OtherCut::Kidney => "kidney",
+            OtherCut::OffAxis => "off-axis",
+        })
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OtherCut, D::Error> {
-        Ok(match String::deserialize(d)?.as_str() { "liver" => OtherCut::Liver, "kidney" => OtherCut::Kidney, _ => OtherCut::OffAxis })
+        Ok(match String::deserialize(d)?.as_str() {
+            "liver" => OtherCut::Liver,
+            "kidney" => OtherCut::Kidney,
+            _ => OtherCut::OffAxis,
+        })
     }
 }
 
@@ -103,7 +113,16 @@ fn typical_depth(view: &str) -> (f32, f32) {
 }
 
 const SIZES: [(usize, usize); 10] = [
-    (112, 112), (128, 128), (160, 120), (224, 224), (320, 240), (400, 300), (480, 360), (640, 480), (800, 600), (1024, 768),
+    (112, 112),
+    (128, 128),
+    (160, 120),
+    (224, 224),
+    (320, 240),
+    (400, 300),
+    (480, 360),
+    (640, 480),
+    (800, 600),
+    (1024, 768),
 ];
 const SHIFTED_SIZES: [(usize, usize); 4] = [(96, 96), (200, 100), (720, 720), (1280, 720)];
 
@@ -129,22 +148,45 @@ impl ClipParams {
         let patient = Patient {
             scale: r.range(0.85, 1.15),
             wall: r.range(0.8, 1.4),
-            lv_dilation: if r.chance(0.15) { r.range(1.15, 1.4) } else { r.range(0.92, 1.08) },
-            effusion: if r.chance(0.1) { r.range(0.3, 1.3) } else { 0.0 },
+            lv_dilation: if r.chance(0.15) {
+                r.range(1.15, 1.4)
+            } else {
+                r.range(0.92, 1.08)
+            },
+            effusion: if r.chance(0.1) {
+                r.range(0.3, 1.3)
+            } else {
+                0.0
+            },
         };
-        let pose = [r.range(-0.16, 0.16), patient.scale, r.range(-0.7, 0.7), r.range(-0.7, 0.7)];
+        let pose = [
+            r.range(-0.16, 0.16),
+            patient.scale,
+            r.range(-0.7, 0.7),
+            r.range(-0.7, 0.7),
+        ];
 
         let mut r = rng.fork(3);
         let (dlo, dhi) = typical_depth(view);
-        let depth_cm = if shifted { r.range(dhi, dhi + 4.0) } else { r.range(dlo, dhi) };
+        let depth_cm = if shifted {
+            r.range(dhi, dhi + 4.0)
+        } else {
+            r.range(dlo, dhi)
+        };
         let half_angle = if shifted {
-            if r.chance(0.5) { r.range(18.0, 27.0) } else { r.range(47.0, 56.0) }
+            if r.chance(0.5) {
+                r.range(18.0, 27.0)
+            } else {
+                r.range(47.0, 56.0)
+            }
         } else {
             r.range(30.0, 45.0)
         }
         .to_radians();
         let ribs = if r.chance(0.25) {
-            (0..r.int(1, 2)).map(|_| [r.range(-half_angle, half_angle), r.range(0.05, 0.14)]).collect()
+            (0..r.int(1, 2))
+                .map(|_| [r.range(-half_angle, half_angle), r.range(0.05, 0.14)])
+                .collect()
         } else {
             vec![]
         };
@@ -152,14 +194,34 @@ impl ClipParams {
             depth_cm,
             half_angle,
             freq_mhz: r.range(1.7, 3.6),
-            gain_db: if shifted { *r.pick(&[-1.0f32, 1.0]) * r.range(8.0, 12.0) } else { r.range(-6.0, 6.0) },
-            dynamic_range_db: if shifted { if r.chance(0.5) { r.range(30.0, 38.0) } else { r.range(72.0, 85.0) } } else { r.range(45.0, 66.0) },
+            gain_db: if shifted {
+                *r.pick(&[-1.0f32, 1.0]) * r.range(8.0, 12.0)
+            } else {
+                r.range(-6.0, 6.0)
+            },
+            dynamic_range_db: if shifted {
+                if r.chance(0.5) {
+                    r.range(30.0, 38.0)
+                } else {
+                    r.range(72.0, 85.0)
+                }
+            } else {
+                r.range(45.0, 66.0)
+            },
             tgc_residual_db_cm: r.range(-0.45, 0.45),
             noise_db: r.range(-78.0, -58.0),
-            clutter: if r.chance(0.6) { r.range(0.05, 0.5) } else { 0.0 },
+            clutter: if r.chance(0.6) {
+                r.range(0.05, 0.5)
+            } else {
+                0.0
+            },
             ribs,
             rib_depth_cm: r.range(1.2, 2.8),
-            window_loss_db: if r.chance(0.15) { r.range(4.0, 14.0) } else { 0.0 },
+            window_loss_db: if r.chance(0.15) {
+                r.range(4.0, 14.0)
+            } else {
+                0.0
+            },
             gamma: r.range(0.8, 1.25),
         };
 
@@ -168,8 +230,17 @@ impl ClipParams {
         let placement = [
             r.range(0.4, 0.6),
             r.range(0.03, 0.12),
-            if shifted { *r.pick(&[-1.0f32, 1.0]) * r.range(10.0, 20.0) } else { r.range(-6.0, 6.0) }.to_radians(),
-            if shifted { r.range(1.2, 1.5) } else { r.range(0.88, 1.15) },
+            if shifted {
+                *r.pick(&[-1.0f32, 1.0]) * r.range(10.0, 20.0)
+            } else {
+                r.range(-6.0, 6.0)
+            }
+            .to_radians(),
+            if shifted {
+                r.range(1.2, 1.5)
+            } else {
+                r.range(0.88, 1.15)
+            },
         ];
         let mirrored = r.chance(if apical { 0.15 } else { 0.05 });
         let tint = if shifted {
@@ -184,7 +255,12 @@ impl ClipParams {
         let doppler_box = r.chance(if shifted { 0.4 } else { 0.15 }).then(|| {
             let a0 = r.range(-half_angle * 0.8, 0.0);
             let d0 = r.range(0.2, 0.5) * depth_cm;
-            [a0, a0 + r.range(0.3, 0.9) * half_angle, d0, d0 + r.range(0.2, 0.4) * depth_cm]
+            [
+                a0,
+                a0 + r.range(0.3, 0.9) * half_angle,
+                d0,
+                d0 + r.range(0.2, 0.4) * depth_cm,
+            ]
         });
         let letterbox = if r.chance(0.2) {
             let side = r.int(0, width / 8);
@@ -200,8 +276,16 @@ impl ClipParams {
             colour_bar: r.chance(0.6),
             logo: r.chance(0.4),
             doppler_box,
-            text_rgb: if shifted { *r.pick(&[[0u8, 230, 230], [255, 160, 40], [255, 80, 200]]) } else { *r.pick(&[[230u8, 230, 230], [200, 200, 200], [240, 240, 120]]) },
-            ecg_rgb: if shifted { *r.pick(&[[255u8, 140, 0], [0, 200, 255]]) } else { *r.pick(&[[0u8, 220, 0], [60, 255, 60], [240, 240, 0]]) },
+            text_rgb: if shifted {
+                *r.pick(&[[0u8, 230, 230], [255, 160, 40], [255, 80, 200]])
+            } else {
+                *r.pick(&[[230u8, 230, 230], [200, 200, 200], [240, 240, 120]])
+            },
+            ecg_rgb: if shifted {
+                *r.pick(&[[255u8, 140, 0], [0, 200, 255]])
+            } else {
+                *r.pick(&[[0u8, 220, 0], [60, 255, 60], [240, 240, 0]])
+            },
             letterbox,
             patient_id: format!("{:08}", r.next_u64() % 100_000_000),
         };
@@ -221,7 +305,9 @@ impl ClipParams {
                 OtherKind::Cut(OtherCut::OffAxis)
             };
             let reference = match kind {
-                OtherKind::SpectralDoppler | OtherKind::MMode => Some(r.pick(&["A4C", "A5C", "PLAX", "PSAX-MV"]).to_string()),
+                OtherKind::SpectralDoppler | OtherKind::MMode => {
+                    Some(r.pick(&["A4C", "A5C", "PLAX", "PSAX-MV"]).to_string())
+                }
                 _ => None,
             };
             (Some(kind), reference)
@@ -229,7 +315,14 @@ impl ClipParams {
             (None, None)
         };
         let other_shapes = (0..r.int(1, 3))
-            .map(|_| (r.range(-4.0, 4.0), r.range(4.0, 12.0), r.unit(), r.range(0.0, std::f32::consts::PI)))
+            .map(|_| {
+                (
+                    r.range(-4.0, 4.0),
+                    r.range(4.0, 12.0),
+                    r.unit(),
+                    r.range(0.0, std::f32::consts::PI),
+                )
+            })
             .collect();
 
         ClipParams {
@@ -275,11 +368,15 @@ impl ClipParams {
 
     /// Display time of every frame.
     pub fn frame_times(&self) -> Vec<f64> {
-        (0..self.frame_count()).map(|i| i as f64 / self.fps as f64).collect()
+        (0..self.frame_count())
+            .map(|i| i as f64 / self.fps as f64)
+            .collect()
     }
 }
 
 /// A stable string hash (FNV-1a), so view names perturb seeds the same way everywhere.
 fn fxhash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }

@@ -4,7 +4,7 @@
 
 use crate::anatomy::{self, Motion, Scene, Tissue};
 use crate::font::{draw_text, text_width};
-use crate::imaging::{form_image, sample_polar, Deformation, PolarGrid, Scatterers, Scanner};
+use crate::imaging::{form_image, sample_polar, Deformation, PolarGrid, Scanner, Scatterers};
 use crate::params::{ClipParams, OtherKind};
 use crate::rng::Rng;
 
@@ -21,13 +21,20 @@ impl Placement {
     /// Canvas pixel centre to (depth cm, angle rad) in the scanner's frame, and the point in cm.
     #[inline]
     pub fn to_sector(&self, x: f32, y: f32) -> (f32, f32, [f32; 2]) {
-        let (dx, dy) = ((x - self.apex[0]) / self.px_per_cm, (y - self.apex[1]) / self.px_per_cm);
+        let (dx, dy) = (
+            (x - self.apex[0]) / self.px_per_cm,
+            (y - self.apex[1]) / self.px_per_cm,
+        );
         let (s, c) = (-self.rotation).sin_cos();
         let (mut u, v) = (dx * c - dy * s, dx * s + dy * c);
         if self.mirrored {
             u = -u;
         }
-        ((u * u + v * v).sqrt(), crate::imaging::fast_atan2(u, v), [u, v])
+        (
+            (u * u + v * v).sqrt(),
+            crate::imaging::fast_atan2(u, v),
+            [u, v],
+        )
     }
 
     /// (depth cm, angle rad) to canvas pixels.
@@ -37,7 +44,10 @@ impl Placement {
             u = -u;
         }
         let (s, c) = self.rotation.sin_cos();
-        [self.apex[0] + (u * c - v * s) * self.px_per_cm, self.apex[1] + (u * s + v * c) * self.px_per_cm]
+        [
+            self.apex[0] + (u * c - v * s) * self.px_per_cm,
+            self.apex[1] + (u * s + v * c) * self.px_per_cm,
+        ]
     }
 }
 
@@ -58,26 +68,60 @@ impl Renderer {
     pub fn new(params: ClipParams) -> Self {
         let (w, h) = (params.width, params.height);
         let lb = params.overlays.letterbox;
-        let content = [lb[0], lb[1], w.saturating_sub(lb[0] + lb[2]).max(16), h.saturating_sub(lb[1] + lb[3]).max(16)];
+        let content = [
+            lb[0],
+            lb[1],
+            w.saturating_sub(lb[0] + lb[2]).max(16),
+            h.saturating_sub(lb[1] + lb[3]).max(16),
+        ];
         let sc = &params.scanner;
         let (image_h, trace) = match params.other {
             Some(OtherKind::SpectralDoppler | OtherKind::MMode) => {
                 let top = (content[3] as f32 * 0.4) as usize;
-                (top, Some([content[0] + content[2] / 20, content[1] + top + content[3] / 20, content[2] * 9 / 10, content[3] - top - content[3] / 10]))
+                (
+                    top,
+                    Some([
+                        content[0] + content[2] / 20,
+                        content[1] + top + content[3] / 20,
+                        content[2] * 9 / 10,
+                        content[3] - top - content[3] / 10,
+                    ]),
+                )
             }
             _ => (content[3], None),
         };
         let [fx, fy, rot, zoom] = params.placement;
-        let apex = [content[0] as f32 + fx * content[2] as f32, content[1] as f32 + fy * image_h as f32];
+        let apex = [
+            content[0] as f32 + fx * content[2] as f32,
+            content[1] as f32 + fy * image_h as f32,
+        ];
         let fit_depth = image_h as f32 * (1.0 - fy) * 0.93 / sc.depth_cm;
         let fit_width = 0.49 * content[2] as f32 / (sc.depth_cm * sc.half_angle.sin());
         let px_per_cm = fit_depth.min(fit_width) * zoom;
-        let placement = Placement { apex, px_per_cm, rotation: rot, mirrored: params.mirrored };
+        let placement = Placement {
+            apex,
+            px_per_cm,
+            rotation: rot,
+            mirrored: params.mirrored,
+        };
         let grid = PolarGrid::for_display(px_per_cm * sc.depth_cm, sc.half_angle);
         let mut rng = Rng::new(params.seed.wrapping_mul(31).wrapping_add(7));
         let scatterers = Scatterers::seed(&mut rng, sc, grid);
-        let tissue_jitter = [rng.range(0.8, 1.2), rng.range(0.8, 1.25), rng.range(0.7, 1.3), rng.range(0.85, 1.15)];
-        Self { params, scatterers, grid, placement, content, trace, tissue_jitter }
+        let tissue_jitter = [
+            rng.range(0.8, 1.2),
+            rng.range(0.8, 1.25),
+            rng.range(0.7, 1.3),
+            rng.range(0.85, 1.15),
+        ];
+        Self {
+            params,
+            scatterers,
+            grid,
+            placement,
+            content,
+            trace,
+            tissue_jitter,
+        }
     }
 
     pub fn placement(&self) -> Placement {
@@ -88,7 +132,10 @@ impl Renderer {
     pub fn motion_at(&self, t: f64) -> (f32, Motion) {
         let p = &self.params;
         let phase = p.cardiac_phase0 + (t as f32) * p.heart_rate_bpm / 60.0;
-        (phase, Motion::at(phase, (t as f32) * p.breaths_per_min / 60.0))
+        (
+            phase,
+            Motion::at(phase, (t as f32) * p.breaths_per_min / 60.0),
+        )
     }
 
     /// The anatomy the sector shows at time `t`, posed as in the clip.
@@ -97,9 +144,13 @@ impl Renderer {
         let (_, m) = self.motion_at(t);
         let view = p.reference_view.as_deref().unwrap_or(&p.view);
         let scene = match (anatomy::standard_view(view, &p.patient, &m), p.other) {
-            (_, Some(OtherKind::Cut(cut))) => anatomy::other_anatomy(cut, &p.other_shapes, &p.patient, &m),
+            (_, Some(OtherKind::Cut(cut))) => {
+                anatomy::other_anatomy(cut, &p.other_shapes, &p.patient, &m)
+            }
             (Some(s), _) => s,
-            (None, _) => anatomy::other_anatomy(anatomy::OtherCut::OffAxis, &p.other_shapes, &p.patient, &m),
+            (None, _) => {
+                anatomy::other_anatomy(anatomy::OtherCut::OffAxis, &p.other_shapes, &p.patient, &m)
+            }
         };
         let [angle, scale, sx, sy] = p.pose;
         scene.posed(angle, scale, [sx, sy])
@@ -145,21 +196,35 @@ impl Renderer {
             squeeze: 0.07 * m.contraction,
             shift: [0.22 * ang.sin(), 0.12 * ang.cos() + 0.1 * m.breath],
         };
-        let mut noise = Rng::new(self.params.seed ^ ((t * 1000.0).round() as u64).wrapping_mul(0x9E37_79B9));
-        form_image(scene, &gain, &self.scatterers, deform, &self.params.scanner, self.grid, &mut noise)
+        let mut noise =
+            Rng::new(self.params.seed ^ ((t * 1000.0).round() as u64).wrapping_mul(0x9E37_79B9));
+        form_image(
+            scene,
+            &gain,
+            &self.scatterers,
+            deform,
+            &self.params.scanner,
+            self.grid,
+            &mut noise,
+        )
     }
 
     fn scan_convert(&self, polar: &[f32], scene: &Scene, m: &Motion, t: f64, img: &mut [u8]) {
         let p = &self.params;
         let sc: &Scanner = &p.scanner;
         let [cx, cy, cw, ch] = self.content;
-        let image_bottom = match self.trace { Some(a) => a[1].saturating_sub(2), None => cy + ch };
+        let image_bottom = match self.trace {
+            Some(a) => a[1].saturating_sub(2),
+            None => cy + ch,
+        };
         let tint = p.tint;
         let mut colour_rng = Rng::new(p.seed ^ 0xC0FFEE ^ ((t * 1000.0) as u64));
         for y in cy..image_bottom.min(p.height) {
             for x in cx..(cx + cw).min(p.width) {
                 let (r, th, pt) = self.placement.to_sector(x as f32 + 0.5, y as f32 + 0.5);
-                let Some(v) = sample_polar(polar, self.grid, sc, r, th) else { continue };
+                let Some(v) = sample_polar(polar, self.grid, sc, r, th) else {
+                    continue;
+                };
                 let px = &mut img[(y * p.width + x) * 3..][..3];
                 let g = v * 255.0;
                 px[0] = (g * tint[0]) as u8;
@@ -191,7 +256,14 @@ impl Renderer {
             ];
             for (r, th) in pts {
                 let [x, y] = self.placement.to_canvas(r, th);
-                put(img, self.params.width, self.params.height, x as isize, y as isize, [170, 170, 170]);
+                put(
+                    img,
+                    self.params.width,
+                    self.params.height,
+                    x as isize,
+                    y as isize,
+                    [170, 170, 170],
+                );
             }
         }
     }
@@ -203,7 +275,14 @@ impl Renderer {
             let r = sc.depth_cm * i as f32 / 200.0;
             let [x, y] = self.placement.to_canvas(r, 0.08);
             if i % 6 < 4 {
-                put(img, self.params.width, self.params.height, x as isize, y as isize, [230, 230, 230]);
+                put(
+                    img,
+                    self.params.width,
+                    self.params.height,
+                    x as isize,
+                    y as isize,
+                    [230, 230, 230],
+                );
             }
         }
     }
@@ -230,22 +309,47 @@ impl Renderer {
             let down = m.sl_open * 0.9;
             for row in 0..ah {
                 let y = ay + row;
-                let (v, dir) = if y < baseline { ((baseline - y) as f32 / (baseline - ay) as f32, up) } else { ((y - baseline) as f32 / (ay + ah - baseline) as f32, down) };
+                let (v, dir) = if y < baseline {
+                    ((baseline - y) as f32 / (baseline - ay) as f32, up)
+                } else {
+                    ((y - baseline) as f32 / (ay + ah - baseline) as f32, down)
+                };
                 if v <= dir {
                     let speck = tex[(col * 7 + row * 13) % 512];
                     let bright = (0.35 + 0.65 * (v / dir.max(1e-3))) * (0.5 + 0.5 * speck);
                     let g = (bright * 235.0) as u8;
-                    put(img, p.width, p.height, (ax + col) as isize, y as isize, [g, g, g]);
+                    put(
+                        img,
+                        p.width,
+                        p.height,
+                        (ax + col) as isize,
+                        y as isize,
+                        [g, g, g],
+                    );
                 }
             }
         }
         for col in 0..aw {
-            put(img, p.width, p.height, (ax + col) as isize, baseline as isize, [150, 150, 150]);
+            put(
+                img,
+                p.width,
+                p.height,
+                (ax + col) as isize,
+                baseline as isize,
+                [150, 150, 150],
+            );
         }
         for k in 0..5 {
             let y = ay + k * ah / 4;
             for dx in 0..4 {
-                put(img, p.width, p.height, (ax + aw + dx) as isize, y as isize, [200, 200, 200]);
+                put(
+                    img,
+                    p.width,
+                    p.height,
+                    (ax + aw + dx) as isize,
+                    y as isize,
+                    [200, 200, 200],
+                );
             }
         }
     }
@@ -271,7 +375,14 @@ impl Renderer {
                 let g = ((e.min(1.2) / 1.2).powf(0.6) * tex[row] * 255.0) as u8;
                 for col in col0..(col0 + step).min(aw) {
                     if col.abs_diff(cursor) >= 2 {
-                        put(img, p.width, p.height, (ax + col) as isize, (ay + row) as isize, [g, g, g]);
+                        put(
+                            img,
+                            p.width,
+                            p.height,
+                            (ax + col) as isize,
+                            (ay + row) as isize,
+                            [g, g, g],
+                        );
                     }
                 }
             }
@@ -291,13 +402,35 @@ impl Renderer {
                 format!("{:.1}MHZ", p.scanner.freq_mhz),
             ];
             for (i, line) in lines.iter().enumerate() {
-                draw_text(img, w, h, cx + 3, cy + 3 + i * 9 * scale, line, scale, o.text_rgb);
+                draw_text(
+                    img,
+                    w,
+                    h,
+                    cx + 3,
+                    cy + 3 + i * 9 * scale,
+                    line,
+                    scale,
+                    o.text_rgb,
+                );
             }
-            let right = [format!("HR {:.0}", p.heart_rate_bpm), format!("DR {:.0}", p.scanner.dynamic_range_db), format!("{:.0}CM", p.scanner.depth_cm)];
+            let right = [
+                format!("HR {:.0}", p.heart_rate_bpm),
+                format!("DR {:.0}", p.scanner.dynamic_range_db),
+                format!("{:.0}CM", p.scanner.depth_cm),
+            ];
             for (i, line) in right.iter().enumerate() {
                 let tw = text_width(line, scale);
                 if cw > tw + 6 {
-                    draw_text(img, w, h, cx + cw - tw - 3, cy + 3 + i * 9 * scale, line, scale, o.text_rgb);
+                    draw_text(
+                        img,
+                        w,
+                        h,
+                        cx + cw - tw - 3,
+                        cy + 3 + i * 9 * scale,
+                        line,
+                        scale,
+                        o.text_rgb,
+                    );
                 }
             }
         }
@@ -318,7 +451,11 @@ impl Renderer {
             for dy in 0..bh {
                 let f = 1.0 - dy as f32 / bh.max(1) as f32;
                 let rgb = if o.doppler_box.is_some() {
-                    if f > 0.5 { [(255.0 * (f - 0.5) * 2.0) as u8, 0, 0] } else { [0, 0, (255.0 * (0.5 - f) * 2.0) as u8] }
+                    if f > 0.5 {
+                        [(255.0 * (f - 0.5) * 2.0) as u8, 0, 0]
+                    } else {
+                        [0, 0, (255.0 * (0.5 - f) * 2.0) as u8]
+                    }
                 } else {
                     let g = (f * 255.0) as u8;
                     [g, g, g]
@@ -332,10 +469,26 @@ impl Renderer {
             let (lx, ly) = (cx + 3, cy + ch.saturating_sub(14 * scale));
             for dy in 0..(11 * scale) {
                 for dx in 0..(22 * scale) {
-                    put(img, w, h, (lx + dx) as isize, (ly + dy) as isize, [40, 60, 110]);
+                    put(
+                        img,
+                        w,
+                        h,
+                        (lx + dx) as isize,
+                        (ly + dy) as isize,
+                        [40, 60, 110],
+                    );
                 }
             }
-            draw_text(img, w, h, lx + 2 * scale, ly + 2 * scale, "PH", scale, [230, 230, 230]);
+            draw_text(
+                img,
+                w,
+                h,
+                lx + 2 * scale,
+                ly + 2 * scale,
+                "PH",
+                scale,
+                [230, 230, 230],
+            );
         }
         if o.ecg && self.trace.is_none() {
             self.draw_ecg(img, t);
@@ -358,11 +511,19 @@ impl Renderer {
             }
             let back = (cursor + cw - col) % cw;
             let tc = t - back as f64 / cw as f64 * sweep;
-            let phase = (p.cardiac_phase0 as f64 + tc * p.heart_rate_bpm as f64 / 60.0).rem_euclid(1.0) as f32;
+            let phase = (p.cardiac_phase0 as f64 + tc * p.heart_rate_bpm as f64 / 60.0)
+                .rem_euclid(1.0) as f32;
             let y = base as isize - (ecg_wave(phase) * amp) as isize;
             let from = prev.unwrap_or(y);
             for yy in from.min(y)..=from.max(y) {
-                put(img, p.width, p.height, (cx + col) as isize, yy, p.overlays.ecg_rgb);
+                put(
+                    img,
+                    p.width,
+                    p.height,
+                    (cx + col) as isize,
+                    yy,
+                    p.overlays.ecg_rgb,
+                );
             }
             prev = Some(y);
         }
@@ -371,8 +532,14 @@ impl Renderer {
 
 /// An ECG beat as a function of phase from the R wave: R, S, T, then P before the next R.
 pub fn ecg_wave(phase: f32) -> f32 {
-    let g = |c: f32, w: f32, a: f32| a * (-((phase - c) / w).powi(2)).exp() + a * (-((phase - 1.0 - c) / w).powi(2)).exp();
-    g(0.0, 0.012, 1.0) + g(0.025, 0.012, -0.25) + g(0.3, 0.05, 0.3) + g(0.88, 0.03, 0.15) + g(-0.02, 0.01, -0.1)
+    let g = |c: f32, w: f32, a: f32| {
+        a * (-((phase - c) / w).powi(2)).exp() + a * (-((phase - 1.0 - c) / w).powi(2)).exp()
+    };
+    g(0.0, 0.012, 1.0)
+        + g(0.025, 0.012, -0.25)
+        + g(0.3, 0.05, 0.3)
+        + g(0.88, 0.03, 0.15)
+        + g(-0.02, 0.01, -0.1)
 }
 
 fn doppler_colour(tissue: Tissue, m: &Motion, rng: &mut Rng) -> Option<[u8; 3]> {
@@ -392,7 +559,11 @@ fn doppler_colour(tissue: Tissue, m: &Motion, rng: &mut Rng) -> Option<[u8; 3]> 
     let a = v.abs().min(1.2);
     Some(if a > 0.95 {
         // Aliasing mosaic.
-        if rng.chance(0.5) { [255, 230, 80] } else { [80, 230, 255] }
+        if rng.chance(0.5) {
+            [255, 230, 80]
+        } else {
+            [80, 230, 255]
+        }
     } else if v > 0.0 {
         [(120.0 + 135.0 * a) as u8, (40.0 * a) as u8, 0]
     } else {

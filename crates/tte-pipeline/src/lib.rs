@@ -59,7 +59,11 @@ pub fn spec_for(meta: &ModelMeta) -> ClipSpec {
 }
 
 /// Decodes only the frames the model will see (memory stays bounded on long clips) and prepares them.
-pub fn decode_and_prepare(bytes: Vec<u8>, spec: &ClipSpec, limits: &Limits) -> Result<(Prepared, Vec<String>, Timings), PipelineError> {
+pub fn decode_and_prepare(
+    bytes: Vec<u8>,
+    spec: &ClipSpec,
+    limits: &Limits,
+) -> Result<(Prepared, Vec<String>, Timings), PipelineError> {
     let t0 = Instant::now();
     let mut src = Source::open(bytes, limits)?;
     let indices = tte_preprocess::plan(src.times(), spec);
@@ -76,12 +80,26 @@ pub fn decode_and_prepare(bytes: Vec<u8>, spec: &ClipSpec, limits: &Limits) -> R
     prepared.indices = indices;
     prepared.spec = spec.clone();
     let preprocess_ms = t1.elapsed().as_secs_f64() * 1e3;
-    Ok((prepared, warnings, Timings { decode_ms, preprocess_ms, inference_ms: 0.0 }))
+    Ok((
+        prepared,
+        warnings,
+        Timings {
+            decode_ms,
+            preprocess_ms,
+            inference_ms: 0.0,
+        },
+    ))
 }
 
 /// Runs the network on a batch of prepared clips; returns one probability row per clip.
-pub fn infer(model: &TrainedModel, clips: &[&Prepared], device: &Device) -> Result<Vec<Vec<f32>>, PipelineError> {
-    let Some(first) = clips.first() else { return Ok(vec![]) };
+pub fn infer(
+    model: &TrainedModel,
+    clips: &[&Prepared],
+    device: &Device,
+) -> Result<Vec<Vec<f32>>, PipelineError> {
+    let Some(first) = clips.first() else {
+        return Ok(vec![]);
+    };
     let [c, t, h, w] = first.shape();
     let mut data = Vec::with_capacity(clips.len() * c * t * h * w);
     for p in clips {
@@ -89,19 +107,33 @@ pub fn infer(model: &TrainedModel, clips: &[&Prepared], device: &Device) -> Resu
     }
     let x = Tensor::<5>::from_data(TensorData::new(data, [clips.len(), c, t, h, w]), device);
     let probs = model.net.probabilities(x).into_data();
-    let flat = probs.try_to_vec::<f32>().map_err(|e| PipelineError::Inference(format!("{e:?}")))?;
-    Ok(flat.chunks(model.meta.labels.len()).map(<[f32]>::to_vec).collect())
+    let flat = probs
+        .try_to_vec::<f32>()
+        .map_err(|e| PipelineError::Inference(format!("{e:?}")))?;
+    Ok(flat
+        .chunks(model.meta.labels.len())
+        .map(<[f32]>::to_vec)
+        .collect())
 }
 
 /// Turns a probability row into a labelled prediction.
 pub fn label(model: &TrainedModel, probs: Vec<f32>) -> (String, f32, Vec<(String, f32)>) {
-    let (best, conf) = probs.iter().enumerate().fold((0, f32::MIN), |a, (i, &p)| if p > a.1 { (i, p) } else { a });
+    let (best, conf) =
+        probs
+            .iter()
+            .enumerate()
+            .fold((0, f32::MIN), |a, (i, &p)| if p > a.1 { (i, p) } else { a });
     let named = model.meta.labels.iter().cloned().zip(probs).collect();
     (model.meta.labels[best].clone(), conf, named)
 }
 
 /// The whole path for one file.
-pub fn classify_bytes(model: &TrainedModel, bytes: Vec<u8>, device: &Device, limits: &Limits) -> Result<Prediction, PipelineError> {
+pub fn classify_bytes(
+    model: &TrainedModel,
+    bytes: Vec<u8>,
+    device: &Device,
+    limits: &Limits,
+) -> Result<Prediction, PipelineError> {
     let spec = spec_for(&model.meta);
     let (prepared, warnings, mut timings) = decode_and_prepare(bytes, &spec, limits)?;
     let t = Instant::now();
@@ -109,5 +141,13 @@ pub fn classify_bytes(model: &TrainedModel, bytes: Vec<u8>, device: &Device, lim
     timings.inference_ms = t.elapsed().as_secs_f64() * 1e3;
     let (view, confidence, probabilities) = label(model, probs);
     let s = prepared.sector;
-    Ok(Prediction { view, confidence, probabilities, timings, frames_used: prepared.indices, sector: [s.x0, s.y0, s.x1, s.y1], warnings })
+    Ok(Prediction {
+        view,
+        confidence,
+        probabilities,
+        timings,
+        frames_used: prepared.indices,
+        sector: [s.x0, s.y0, s.x1, s.y1],
+        warnings,
+    })
 }

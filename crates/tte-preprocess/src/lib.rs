@@ -29,7 +29,14 @@ pub struct ClipSpec {
 
 impl Default for ClipSpec {
     fn default() -> Self {
-        Self { frames: 16, size: 112, channels: 3, window_s: 1.0, mean: [0.5; 3], std: [0.25; 3] }
+        Self {
+            frames: 16,
+            size: 112,
+            channels: 3,
+            window_s: 1.0,
+            mean: [0.5; 3],
+            std: [0.25; 3],
+        }
     }
 }
 
@@ -50,7 +57,12 @@ pub struct Prepared {
 impl Prepared {
     /// `[channels, frames, size, size]`.
     pub fn shape(&self) -> [usize; 4] {
-        [self.spec.channels, self.spec.frames, self.spec.size, self.spec.size]
+        [
+            self.spec.channels,
+            self.spec.frames,
+            self.spec.size,
+            self.spec.size,
+        ]
     }
 }
 
@@ -58,7 +70,10 @@ impl Prepared {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PrepError {
     NoFrames,
-    MixedSizes { first: (usize, usize), other: (usize, usize) },
+    MixedSizes {
+        first: (usize, usize),
+        other: (usize, usize),
+    },
     BadSpec(&'static str),
 }
 
@@ -67,7 +82,11 @@ impl std::fmt::Display for PrepError {
         match self {
             PrepError::NoFrames => write!(f, "the clip has no frames"),
             PrepError::MixedSizes { first, other } => {
-                write!(f, "frames change size mid-clip ({}x{} then {}x{})", first.0, first.1, other.0, other.1)
+                write!(
+                    f,
+                    "frames change size mid-clip ({}x{} then {}x{})",
+                    first.0, first.1, other.0, other.1
+                )
             }
             PrepError::BadSpec(why) => write!(f, "invalid clip spec: {why}"),
         }
@@ -97,17 +116,26 @@ pub fn prepare_frames(
     start_s: f64,
 ) -> Result<Prepared, PrepError> {
     if spec.frames == 0 || spec.size == 0 || !(spec.channels == 1 || spec.channels == 3) {
-        return Err(PrepError::BadSpec("frames and size must be positive and channels 1 or 3"));
+        return Err(PrepError::BadSpec(
+            "frames and size must be positive and channels 1 or 3",
+        ));
     }
     let first = frames.first().ok_or(PrepError::NoFrames)?;
-    if let Some(other) = frames.iter().find(|f| (f.width, f.height) != (first.width, first.height)) {
-        return Err(PrepError::MixedSizes { first: (first.width, first.height), other: (other.width, other.height) });
+    if let Some(other) = frames
+        .iter()
+        .find(|f| (f.width, f.height) != (first.width, first.height))
+    {
+        return Err(PrepError::MixedSizes {
+            first: (first.width, first.height),
+            other: (other.width, other.height),
+        });
     }
     let indices = sample::sample_indices(times, spec.frames, spec.window_s, start_s);
-    let (sector, from_metadata) = match sector::region_from_dicom(regions, first.width, first.height) {
-        Some(r) => (r, true),
-        None => (find_sector_in(frames, &indices), false),
-    };
+    let (sector, from_metadata) =
+        match sector::region_from_dicom(regions, first.width, first.height) {
+            Some(r) => (r, true),
+            None => (find_sector_in(frames, &indices), false),
+        };
     let plane = spec.size * spec.size;
     let mut data = vec![0f32; spec.channels * spec.frames * plane];
     for (t, &i) in indices.iter().enumerate() {
@@ -120,7 +148,13 @@ pub fn prepare_frames(
             }
         }
     }
-    Ok(Prepared { data, spec: spec.clone(), sector, indices, sector_from_metadata: from_metadata })
+    Ok(Prepared {
+        data,
+        spec: spec.clone(),
+        sector,
+        indices,
+        sector_from_metadata: from_metadata,
+    })
 }
 
 /// Sector search over up to eight of the chosen frames, spread over the clip.
@@ -138,8 +172,12 @@ mod tests {
 
     #[test]
     fn a_screen_capture_becomes_a_normalised_tensor_of_the_fan() {
-        let (frames, truth) = sector::tests::screen(400, 300, (200.0, 20.0), 240.0, 40.0, 0.0, 45, 3);
-        let clip = Clip { frames, regions: vec![] };
+        let (frames, truth) =
+            sector::tests::screen(400, 300, (200.0, 20.0), 240.0, 40.0, 0.0, 45, 3);
+        let clip = Clip {
+            frames,
+            regions: vec![],
+        };
         let spec = ClipSpec::default();
         let p = prepare(&clip, &spec).unwrap();
         assert_eq!(p.shape(), [3, 16, 112, 112]);
@@ -151,16 +189,30 @@ mod tests {
         let hi = (1.0 - 0.5) / 0.25;
         assert!(p.data.iter().all(|&v| v >= lo - 1e-4 && v <= hi + 1e-4));
         // 45 frames at 30 fps is 1.5 s: a one-second window uses about 30 of them.
-        assert!(*p.indices.last().unwrap() >= 27 && *p.indices.last().unwrap() <= 30, "{:?}", p.indices);
+        assert!(
+            *p.indices.last().unwrap() >= 27 && *p.indices.last().unwrap() <= 30,
+            "{:?}",
+            p.indices
+        );
     }
 
     #[test]
     fn empty_and_mixed_clips_are_refused_clearly() {
         let spec = ClipSpec::default();
-        assert_eq!(prepare(&Clip::default(), &spec).unwrap_err(), PrepError::NoFrames);
+        assert_eq!(
+            prepare(&Clip::default(), &spec).unwrap_err(),
+            PrepError::NoFrames
+        );
         let a = Frame::new(4, 4, tte_frames::PixelFormat::Gray, vec![0; 16], 0.0).unwrap();
         let b = Frame::new(5, 4, tte_frames::PixelFormat::Gray, vec![0; 20], 0.1).unwrap();
-        let err = prepare(&Clip { frames: vec![a, b], regions: vec![] }, &spec).unwrap_err();
+        let err = prepare(
+            &Clip {
+                frames: vec![a, b],
+                regions: vec![],
+            },
+            &spec,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("4x4 then 5x4"));
     }
 }

@@ -26,7 +26,11 @@ fn axis_weights(src_len: usize, dst_len: usize) -> Vec<Vec<(usize, f32)>> {
                 let c = ((o as f64 + 0.5) * scale - 0.5).clamp(0.0, (src_len - 1) as f64);
                 let i = c.floor() as usize;
                 let f = (c - i as f64) as f32;
-                if i + 1 < src_len && f > 0.0 { vec![(i, 1.0 - f), (i + 1, f)] } else { vec![(i, 1.0)] }
+                if i + 1 < src_len && f > 0.0 {
+                    vec![(i, 1.0 - f), (i + 1, f)]
+                } else {
+                    vec![(i, 1.0)]
+                }
             }
         })
         .collect()
@@ -35,9 +39,17 @@ fn axis_weights(src_len: usize, dst_len: usize) -> Vec<Vec<(usize, f32)>> {
 /// Where a `w` x `h` region lands inside a `size` x `size` square when scaled to fit and centred.
 pub fn fit(w: usize, h: usize, size: usize) -> Rect {
     let scale = size as f64 / w.max(h).max(1) as f64;
-    let (nw, nh) = (((w as f64 * scale).round() as usize).clamp(1, size), ((h as f64 * scale).round() as usize).clamp(1, size));
+    let (nw, nh) = (
+        ((w as f64 * scale).round() as usize).clamp(1, size),
+        ((h as f64 * scale).round() as usize).clamp(1, size),
+    );
     let (x0, y0) = ((size - nw) / 2, (size - nh) / 2);
-    Rect { x0, y0, x1: x0 + nw, y1: y0 + nh }
+    Rect {
+        x0,
+        y0,
+        x1: x0 + nw,
+        y1: y0 + nh,
+    }
 }
 
 /// Resizes `region` of `frame` into `size` x `size` planes of RGB (or luminance when `channels == 1`),
@@ -102,9 +114,21 @@ mod tests {
     fn area_averaging_preserves_the_mean_when_shrinking() {
         // A fine checkerboard must average to grey, not alias into stripes.
         let (w, h) = (301, 197);
-        let data: Vec<u8> = (0..w * h).map(|i| if (i % w + i / w) % 2 == 0 { 0 } else { 200 }).collect();
+        let data: Vec<u8> = (0..w * h)
+            .map(|i| if (i % w + i / w) % 2 == 0 { 0 } else { 200 })
+            .collect();
         let f = Frame::new(w, h, PixelFormat::Gray, data, 0.0).unwrap();
-        let planes = resize_region(&f, Rect { x0: 0, y0: 0, x1: w, y1: h }, 64, 1);
+        let planes = resize_region(
+            &f,
+            Rect {
+                x0: 0,
+                y0: 0,
+                x1: w,
+                y1: h,
+            },
+            64,
+            1,
+        );
         let t = fit(w, h, 64);
         for y in t.y0 + 1..t.y1 - 1 {
             for x in t.x0 + 1..t.x1 - 1 {

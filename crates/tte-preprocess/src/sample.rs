@@ -13,7 +13,11 @@ pub fn sample_indices(times: &[f64], count: usize, window_s: f64, start_s: f64) 
     }
     let first = times[0];
     let duration = clip_duration(times);
-    let window = if window_s <= 0.0 || window_s > duration { duration } else { window_s };
+    let window = if window_s <= 0.0 || window_s > duration {
+        duration
+    } else {
+        window_s
+    };
     let start = first + start_s.clamp(0.0, (duration - window).max(0.0));
     let step = window / count as f64;
     // Frames are taken at the middle of each of `count` equal slots, so the window is covered evenly
@@ -61,7 +65,10 @@ mod tests {
             let idx = sample_indices(&times, 16, 1.0, 0.0);
             assert_eq!(idx.len(), 16);
             let (a, b) = (times[idx[0]], times[idx[15]]);
-            assert!(a < 0.05 && (0.85..1.0).contains(&b), "{fps} fps covers {a}..{b}");
+            assert!(
+                a < 0.05 && (0.85..1.0).contains(&b),
+                "{fps} fps covers {a}..{b}"
+            );
         }
     }
 
@@ -83,7 +90,10 @@ mod tests {
         let idx = sample_indices(&times, 8, 0.0, 0.0);
         let picked: Vec<f64> = idx.iter().map(|&i| times[i]).collect();
         // By index most picks would land in the burst; by time they spread out.
-        assert!(picked.iter().filter(|&&t| t < 0.1).count() <= 2, "{picked:?}");
+        assert!(
+            picked.iter().filter(|&&t| t < 0.1).count() <= 2,
+            "{picked:?}"
+        );
     }
 
     proptest! {

@@ -10,7 +10,11 @@ use tte_frames::{Frame, Rect, UltrasoundRegion};
 const GRID: usize = 128;
 
 /// The 2-D image region a DICOM Sequence of Ultrasound Regions declares (the largest, if several).
-pub fn region_from_dicom(regions: &[UltrasoundRegion], width: usize, height: usize) -> Option<Rect> {
+pub fn region_from_dicom(
+    regions: &[UltrasoundRegion],
+    width: usize,
+    height: usize,
+) -> Option<Rect> {
     regions
         .iter()
         .filter(|r| r.is_2d_image())
@@ -22,13 +26,29 @@ pub fn region_from_dicom(regions: &[UltrasoundRegion], width: usize, height: usi
 /// Bounding box of the fan in pixel coordinates, or the whole frame when nothing stands out.
 /// `frames` should be a handful of frames spread over the clip, all of one size.
 pub fn find_sector(frames: &[&Frame]) -> Rect {
-    let Some(first) = frames.first() else { return Rect { x0: 0, y0: 0, x1: 0, y1: 0 } };
+    let Some(first) = frames.first() else {
+        return Rect {
+            x0: 0,
+            y0: 0,
+            x1: 0,
+            y1: 0,
+        };
+    };
     let (w, h) = (first.width, first.height);
-    let whole = Rect { x0: 0, y0: 0, x1: w, y1: h };
+    let whole = Rect {
+        x0: 0,
+        y0: 0,
+        x1: w,
+        y1: h,
+    };
     let cell = w.max(h).div_ceil(GRID).max(1);
     let (gw, gh) = (w.div_ceil(cell), h.div_ceil(cell));
 
-    let lumas: Vec<Vec<f32>> = frames.iter().filter(|f| f.width == w && f.height == h).map(|f| cell_luma(f, cell, gw, gh)).collect();
+    let lumas: Vec<Vec<f32>> = frames
+        .iter()
+        .filter(|f| f.width == w && f.height == h)
+        .map(|f| cell_luma(f, cell, gw, gh))
+        .collect();
     let motion = cell_motion(&lumas);
     let moving = motion.iter().filter(|&&m| m > 1.5).count();
     let mask: Vec<bool> = if moving * 50 >= gw * gh {
@@ -40,17 +60,33 @@ pub fn find_sector(frames: &[&Frame]) -> Rect {
     // undilated cells of the winning component so the margin does not leak into it.
     let grown = dilate(&mask, gw, gh, 2);
     let component = largest_component(&grown, gw);
-    let mut b = Rect { x0: usize::MAX, y0: usize::MAX, x1: 0, y1: 0 };
+    let mut b = Rect {
+        x0: usize::MAX,
+        y0: usize::MAX,
+        x1: 0,
+        y1: 0,
+    };
     let mut cells = 0;
     for &i in component.iter().filter(|&&i| mask[i]) {
         let (x, y) = (i % gw, i / gw);
-        b = Rect { x0: b.x0.min(x), y0: b.y0.min(y), x1: b.x1.max(x + 1), y1: b.y1.max(y + 1) };
+        b = Rect {
+            x0: b.x0.min(x),
+            y0: b.y0.min(y),
+            x1: b.x1.max(x + 1),
+            y1: b.y1.max(y + 1),
+        };
         cells += 1;
     }
     if cells == 0 || b.area() * 20 < gw * gh {
         return whole;
     }
-    Rect { x0: b.x0 * cell, y0: b.y0 * cell, x1: b.x1 * cell, y1: b.y1 * cell }.clamp(w, h)
+    Rect {
+        x0: b.x0 * cell,
+        y0: b.y0 * cell,
+        x1: b.x1 * cell,
+        y1: b.y1 * cell,
+    }
+    .clamp(w, h)
 }
 
 /// Mean luminance of each grid cell.
@@ -66,7 +102,10 @@ fn cell_luma(f: &Frame, cell: usize, gw: usize, gh: usize) -> Vec<f32> {
             n[i] += 1;
         }
     }
-    sum.iter().zip(&n).map(|(s, &k)| s / k.max(1) as f32).collect()
+    sum.iter()
+        .zip(&n)
+        .map(|(s, &k)| s / k.max(1) as f32)
+        .collect()
 }
 
 /// Mean absolute change of each cell between consecutive frames.
@@ -171,15 +210,26 @@ pub(crate) mod tests {
     pub struct Lcg(pub u64);
     impl Lcg {
         pub fn next(&mut self) -> u32 {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (self.0 >> 33) as u32
         }
     }
 
     /// A screen with a speckled fan (apex at `apex`, radius `depth`, half-angle `half_deg`, turned by
     /// `tilt_deg`), static text blocks, a colour bar and an ECG line; returns frames and the fan's box.
-    pub fn screen(w: usize, h: usize, apex: (f64, f64), depth: f64, half_deg: f64, tilt_deg: f64, frames: usize, seed: u64)
-        -> (Vec<Frame>, Rect) {
+    pub fn screen(
+        w: usize,
+        h: usize,
+        apex: (f64, f64),
+        depth: f64,
+        half_deg: f64,
+        tilt_deg: f64,
+        frames: usize,
+        seed: u64,
+    ) -> (Vec<Frame>, Rect) {
         let mut rng = Lcg(seed);
         let (half, tilt) = (half_deg.to_radians(), tilt_deg.to_radians());
         let inside = |x: f64, y: f64| {
@@ -192,7 +242,10 @@ pub(crate) mod tests {
         for y in 0..h {
             for x in 0..w {
                 if inside(x as f64 + 0.5, y as f64 + 0.5) {
-                    x0 = x0.min(x); y0 = y0.min(y); x1 = x1.max(x + 1); y1 = y1.max(y + 1);
+                    x0 = x0.min(x);
+                    y0 = y0.min(y);
+                    x1 = x1.max(x + 1);
+                    y1 = y1.max(y + 1);
                 }
             }
         }
@@ -223,8 +276,15 @@ pub(crate) mod tests {
                     for x in 0..w {
                         if inside(x as f64 + 0.5, y as f64 + 0.5) {
                             // Tissue speckle with a dark "chamber" in the middle of the fan.
-                            let chamber = ((x as f64 - apex.0).powi(2) + (y as f64 - apex.1 - depth * 0.5).powi(2)).sqrt() < depth * 0.18;
-                            let v = if chamber { rng.next() % 12 } else { 30 + rng.next() % 180 };
+                            let chamber = ((x as f64 - apex.0).powi(2)
+                                + (y as f64 - apex.1 - depth * 0.5).powi(2))
+                            .sqrt()
+                                < depth * 0.18;
+                            let v = if chamber {
+                                rng.next() % 12
+                            } else {
+                                30 + rng.next() % 180
+                            };
                             data[(y * w + x) * 3..][..3].copy_from_slice(&[v as u8; 3]);
                         }
                     }
@@ -244,11 +304,46 @@ pub(crate) mod tests {
     #[test]
     fn dicom_regions_win_and_the_largest_2d_region_is_chosen() {
         let regions = vec![
-            UltrasoundRegion { rect: Rect { x0: 0, y0: 400, x1: 640, y1: 480 }, spatial_format: 3, data_type: 3 },
-            UltrasoundRegion { rect: Rect { x0: 100, y0: 40, x1: 540, y1: 380 }, spatial_format: 1, data_type: 1 },
-            UltrasoundRegion { rect: Rect { x0: 10, y0: 10, x1: 60, y1: 60 }, spatial_format: 1, data_type: 1 },
+            UltrasoundRegion {
+                rect: Rect {
+                    x0: 0,
+                    y0: 400,
+                    x1: 640,
+                    y1: 480,
+                },
+                spatial_format: 3,
+                data_type: 3,
+            },
+            UltrasoundRegion {
+                rect: Rect {
+                    x0: 100,
+                    y0: 40,
+                    x1: 540,
+                    y1: 380,
+                },
+                spatial_format: 1,
+                data_type: 1,
+            },
+            UltrasoundRegion {
+                rect: Rect {
+                    x0: 10,
+                    y0: 10,
+                    x1: 60,
+                    y1: 60,
+                },
+                spatial_format: 1,
+                data_type: 1,
+            },
         ];
-        assert_eq!(region_from_dicom(&regions, 640, 480), Some(Rect { x0: 100, y0: 40, x1: 540, y1: 380 }));
+        assert_eq!(
+            region_from_dicom(&regions, 640, 480),
+            Some(Rect {
+                x0: 100,
+                y0: 40,
+                x1: 540,
+                y1: 380
+            })
+        );
         assert_eq!(region_from_dicom(&regions[..1], 640, 480), None);
     }
 

@@ -135,7 +135,9 @@ impl SlowFastConfig {
             return vec![0];
         }
         let last = (self.frames - 1) as f64;
-        (0..n).map(|i| (last * i as f64 / (n - 1) as f64) as usize).collect()
+        (0..n)
+            .map(|i| (last * i as f64 / (n - 1) as f64) as usize)
+            .collect()
     }
 
     /// Parameters and MACs, computed from the layer shapes (no tensors are allocated).
@@ -146,22 +148,50 @@ impl SlowFastConfig {
 
         // Stems: conv (stride 2) + BN, then a (1,3,3)/2 max pool.
         size = conv_out(size, self.stem_kernel, 2, self.stem_kernel / 2);
-        cost.conv_bn(self.input_channels, self.stem_width, 1, self.stem_kernel, t_slow * size * size);
+        cost.conv_bn(
+            self.input_channels,
+            self.stem_width,
+            1,
+            self.stem_kernel,
+            t_slow * size * size,
+        );
         let fast_stem = self.fast(self.stem_width);
-        cost.conv_bn(self.input_channels, fast_stem, self.fast_stem_temporal, self.stem_kernel, t_fast * size * size);
+        cost.conv_bn(
+            self.input_channels,
+            fast_stem,
+            self.fast_stem_temporal,
+            self.stem_kernel,
+            t_fast * size * size,
+        );
         size = conv_out(size, 3, 2, 1);
 
         let mut slow_in = self.stem_width;
         let mut fast_in = fast_stem;
         for stage in 0..4 {
             // Lateral connection into this stage.
-            cost.conv_bn(fast_in, self.fused(fast_in), self.fusion_kernel, 1, t_slow * size * size);
+            cost.conv_bn(
+                fast_in,
+                self.fused(fast_in),
+                self.fusion_kernel,
+                1,
+                t_slow * size * size,
+            );
             slow_in += self.fused(fast_in);
             let stride = self.spatial_strides[stage];
             let out_size = conv_out(size, 3, stride, 1);
             for (inner, t_kernel, t, input) in [
-                (self.inner_widths[stage], self.slow_temporal[stage], t_slow, &mut slow_in),
-                (self.fast(self.inner_widths[stage]), self.fast_temporal[stage], t_fast, &mut fast_in),
+                (
+                    self.inner_widths[stage],
+                    self.slow_temporal[stage],
+                    t_slow,
+                    &mut slow_in,
+                ),
+                (
+                    self.fast(self.inner_widths[stage]),
+                    self.fast_temporal[stage],
+                    t_fast,
+                    &mut fast_in,
+                ),
             ] {
                 let out = inner * self.expansion;
                 for block in 0..self.depths[stage] {
@@ -181,7 +211,10 @@ impl SlowFastConfig {
         let features = (slow_in + fast_in) as u64;
         cost.params += features * self.num_classes as u64 + self.num_classes as u64;
         cost.macs += features * self.num_classes as u64;
-        Cost { params: cost.params, macs: cost.macs }
+        Cost {
+            params: cost.params,
+            macs: cost.macs,
+        }
     }
 }
 
@@ -214,7 +247,12 @@ mod tests {
         let cost = SlowFastConfig::r50(400).cost();
         let published = 34.57e6;
         let rel = (cost.params as f64 - published).abs() / published;
-        assert!(rel < 0.001, "r50 has {} params, {:.3} % from 34.57 M", cost.params, rel * 100.0);
+        assert!(
+            rel < 0.001,
+            "r50 has {} params, {:.3} % from 34.57 M",
+            cost.params,
+            rel * 100.0
+        );
     }
 
     #[test]

@@ -50,7 +50,10 @@ impl ModelMeta {
 
     fn check(&self) -> Result<(), ModelFileError> {
         if self.labels.len() != self.config.num_classes {
-            return Err(ModelFileError::LabelMismatch { labels: self.labels.len(), classes: self.config.num_classes });
+            return Err(ModelFileError::LabelMismatch {
+                labels: self.labels.len(),
+                classes: self.config.num_classes,
+            });
         }
         Ok(())
     }
@@ -105,7 +108,11 @@ impl TrainedModel {
     /// Reads only the header (cheap: no tensors are built).
     pub fn read_meta(bytes: &[u8]) -> Result<(ModelMeta, usize), ModelFileError> {
         if bytes.len() < 20 || &bytes[..8] != MAGIC {
-            return Err(if bytes.len() >= 8 && &bytes[..8] != MAGIC { ModelFileError::NotAModel } else { ModelFileError::Truncated });
+            return Err(if bytes.len() >= 8 && &bytes[..8] != MAGIC {
+                ModelFileError::NotAModel
+            } else {
+                ModelFileError::Truncated
+            });
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
         if version > FORMAT_VERSION {
@@ -158,35 +165,60 @@ mod tests {
     fn model() -> TrainedModel {
         let cfg = tiny();
         let labels = vec!["A4C".into(), "PLAX".into(), "OTHER".into()];
-        TrainedModel { meta: ModelMeta::new("custom", cfg.clone(), labels), net: cfg.init(&Device::flex()) }
+        TrainedModel {
+            meta: ModelMeta::new("custom", cfg.clone(), labels),
+            net: cfg.init(&Device::flex()),
+        }
     }
 
     #[test]
     fn round_trip_keeps_weights_labels_and_outputs() {
         let device = Device::flex();
         let m = model();
-        let clip: Tensor<5> = Tensor::random([1, 3, 8, 32, 32], Distribution::Normal(0.0, 1.0), &device);
+        let clip: Tensor<5> =
+            Tensor::random([1, 3, 8, 32, 32], Distribution::Normal(0.0, 1.0), &device);
         let before = m.net.forward(clip.clone()).into_data();
         let back = TrainedModel::from_bytes(&m.to_bytes().unwrap(), &device).unwrap();
         assert_eq!(back.meta, m.meta);
-        back.net.forward(clip).into_data().assert_approx_eq::<f32>(&before, burn::tensor::Tolerance::absolute(1e-6));
+        back.net
+            .forward(clip)
+            .into_data()
+            .assert_approx_eq::<f32>(&before, burn::tensor::Tolerance::absolute(1e-6));
     }
 
     #[test]
     fn a_label_list_that_does_not_fit_the_network_is_refused() {
         let mut m = model();
         m.meta.labels.pop();
-        assert!(matches!(m.to_bytes(), Err(ModelFileError::LabelMismatch { labels: 2, classes: 3 })));
+        assert!(matches!(
+            m.to_bytes(),
+            Err(ModelFileError::LabelMismatch {
+                labels: 2,
+                classes: 3
+            })
+        ));
     }
 
     #[test]
     fn broken_files_give_specific_errors() {
         let device = Device::flex();
         let bytes = model().to_bytes().unwrap();
-        assert!(matches!(TrainedModel::from_bytes(b"GIF89a not a model at all", &device), Err(ModelFileError::NotAModel)));
-        assert!(matches!(TrainedModel::from_bytes(&bytes[..15], &device), Err(ModelFileError::Truncated)));
-        assert!(matches!(TrainedModel::from_bytes(&bytes[..100], &device), Err(ModelFileError::Truncated)));
+        assert!(matches!(
+            TrainedModel::from_bytes(b"GIF89a not a model at all", &device),
+            Err(ModelFileError::NotAModel)
+        ));
+        assert!(matches!(
+            TrainedModel::from_bytes(&bytes[..15], &device),
+            Err(ModelFileError::Truncated)
+        ));
+        assert!(matches!(
+            TrainedModel::from_bytes(&bytes[..100], &device),
+            Err(ModelFileError::Truncated)
+        ));
         let cut = bytes.len() - 1000;
-        assert!(matches!(TrainedModel::from_bytes(&bytes[..cut], &device), Err(ModelFileError::Weights(_))));
+        assert!(matches!(
+            TrainedModel::from_bytes(&bytes[..cut], &device),
+            Err(ModelFileError::Weights(_))
+        ));
     }
 }

@@ -18,14 +18,27 @@ pub struct ConvBn {
 }
 
 impl ConvBn {
-    fn new(c_in: usize, c_out: usize, kernel: [usize; 3], stride: [usize; 3], device: &Device) -> Self {
+    fn new(
+        c_in: usize,
+        c_out: usize,
+        kernel: [usize; 3],
+        stride: [usize; 3],
+        device: &Device,
+    ) -> Self {
         let conv = Conv3dConfig::new([c_in, c_out], kernel)
             .with_stride(stride)
-            .with_padding(PaddingConfig3d::Explicit(kernel[0] / 2, kernel[1] / 2, kernel[2] / 2))
+            .with_padding(PaddingConfig3d::Explicit(
+                kernel[0] / 2,
+                kernel[1] / 2,
+                kernel[2] / 2,
+            ))
             .with_bias(false)
             .init(device);
         // pytorchvideo's defaults (eps 1e-5, momentum 0.1), so imported weights behave identically.
-        let bn = BatchNormConfig::new(c_out).with_epsilon(1e-5).with_momentum(0.1).init(device);
+        let bn = BatchNormConfig::new(c_out)
+            .with_epsilon(1e-5)
+            .with_momentum(0.1)
+            .init(device);
         Self { conv, bn }
     }
 
@@ -44,7 +57,14 @@ pub struct Bottleneck {
 }
 
 impl Bottleneck {
-    fn new(c_in: usize, inner: usize, c_out: usize, t_kernel: usize, stride: usize, device: &Device) -> Self {
+    fn new(
+        c_in: usize,
+        inner: usize,
+        c_out: usize,
+        t_kernel: usize,
+        stride: usize,
+        device: &Device,
+    ) -> Self {
         let shortcut = (c_in != c_out || stride != 1)
             .then(|| ConvBn::new(c_in, c_out, [1, 1, 1], [1, stride, stride], device));
         Self {
@@ -73,7 +93,15 @@ pub struct Stage {
 }
 
 impl Stage {
-    fn new(c_in: usize, inner: usize, c_out: usize, depth: usize, t_kernel: usize, stride: usize, device: &Device) -> Self {
+    fn new(
+        c_in: usize,
+        inner: usize,
+        c_out: usize,
+        depth: usize,
+        t_kernel: usize,
+        stride: usize,
+        device: &Device,
+    ) -> Self {
         let blocks = (0..depth)
             .map(|i| {
                 let (c, s) = if i == 0 { (c_in, stride) } else { (c_out, 1) };
@@ -108,9 +136,21 @@ impl SlowFastConfig {
     /// Builds the network on `device` (the caller's choice of backend).
     pub fn init(&self, device: &Device) -> SlowFast {
         let (ks, kt) = (self.stem_kernel, self.fast_stem_temporal);
-        let slow_stem = ConvBn::new(self.input_channels, self.stem_width, [1, ks, ks], [1, 2, 2], device);
+        let slow_stem = ConvBn::new(
+            self.input_channels,
+            self.stem_width,
+            [1, ks, ks],
+            [1, 2, 2],
+            device,
+        );
         let fast_stem_width = self.fast(self.stem_width);
-        let fast_stem = ConvBn::new(self.input_channels, fast_stem_width, [kt, ks, ks], [1, 2, 2], device);
+        let fast_stem = ConvBn::new(
+            self.input_channels,
+            fast_stem_width,
+            [kt, ks, ks],
+            [1, 2, 2],
+            device,
+        );
         let stem_pool = MaxPool2dConfig::new([3, 3])
             .with_strides([2, 2])
             .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
@@ -120,13 +160,35 @@ impl SlowFastConfig {
         let (mut fusions, mut slow_stages, mut fast_stages) = (vec![], vec![], vec![]);
         for s in 0..4 {
             let fused = self.fused(fast_in);
-            fusions.push(ConvBn::new(fast_in, fused, [self.fusion_kernel, 1, 1], [self.alpha, 1, 1], device));
+            fusions.push(ConvBn::new(
+                fast_in,
+                fused,
+                [self.fusion_kernel, 1, 1],
+                [self.alpha, 1, 1],
+                device,
+            ));
             slow_in += fused;
             let (inner, stride) = (self.inner_widths[s], self.spatial_strides[s]);
             let slow_out = inner * self.expansion;
-            slow_stages.push(Stage::new(slow_in, inner, slow_out, self.depths[s], self.slow_temporal[s], stride, device));
+            slow_stages.push(Stage::new(
+                slow_in,
+                inner,
+                slow_out,
+                self.depths[s],
+                self.slow_temporal[s],
+                stride,
+                device,
+            ));
             let (fast_inner, fast_out) = (self.fast(inner), self.fast(inner) * self.expansion);
-            fast_stages.push(Stage::new(fast_in, fast_inner, fast_out, self.depths[s], self.fast_temporal[s], stride, device));
+            fast_stages.push(Stage::new(
+                fast_in,
+                fast_inner,
+                fast_out,
+                self.depths[s],
+                self.fast_temporal[s],
+                stride,
+                device,
+            ));
             slow_in = slow_out;
             fast_in = fast_out;
         }
@@ -170,12 +232,22 @@ impl SlowFast {
     /// Trainable parameters, counted as PyTorch's `parameters()` does: Burn's `num_params` also
     /// counts batch norm's running mean and variance, which are statistics, not parameters.
     pub fn trainable_params(&self) -> usize {
-        let stages = self.slow_stages.iter().chain(&self.fast_stages).flat_map(|s| &s.blocks);
+        let stages = self
+            .slow_stages
+            .iter()
+            .chain(&self.fast_stages)
+            .flat_map(|s| &s.blocks);
         let conv_bns = [&self.slow_stem, &self.fast_stem]
             .into_iter()
             .chain(&self.fusions)
-            .chain(stages.flat_map(|b| [&b.conv_a, &b.conv_b, &b.conv_c].into_iter().chain(b.shortcut.as_ref())));
-        let running: usize = conv_bns.map(|cb| 2 * cb.bn.gamma.shape().num_elements()).sum();
+            .chain(stages.flat_map(|b| {
+                [&b.conv_a, &b.conv_b, &b.conv_c]
+                    .into_iter()
+                    .chain(b.shortcut.as_ref())
+            }));
+        let running: usize = conv_bns
+            .map(|cb| 2 * cb.bn.gamma.shape().num_elements())
+            .sum();
         self.num_params() - running
     }
 
@@ -211,7 +283,11 @@ mod tests {
 
     fn random_clip(cfg: &SlowFastConfig, batch: usize) -> Tensor<5> {
         let s = cfg.crop_size;
-        Tensor::random([batch, cfg.input_channels, cfg.frames, s, s], Distribution::Normal(0.0, 1.0), &device())
+        Tensor::random(
+            [batch, cfg.input_channels, cfg.frames, s, s],
+            Distribution::Normal(0.0, 1.0),
+            &device(),
+        )
     }
 
     fn values(t: Tensor<2>) -> Vec<f32> {
@@ -231,33 +307,54 @@ mod tests {
         let cfg = SlowFastConfig::lite(13);
         let net = cfg.init(&device());
         let (b, c, t, h, w) = (2, 3, 4, 9, 8);
-        let x: Tensor<5> = Tensor::random([b, c, t, h, w], Distribution::Normal(0.0, 1.0), &device());
+        let x: Tensor<5> =
+            Tensor::random([b, c, t, h, w], Distribution::Normal(0.0, 1.0), &device());
         let input = x.to_data().try_to_vec::<f32>().unwrap();
         let got = net.pool_spatial(x);
         let [_, _, _, ho, wo] = got.dims();
         assert_eq!((ho, wo), (5, 4));
         let got = got.into_data().try_to_vec::<f32>().unwrap();
-        let at = |bi: usize, ci: usize, ti: usize, y: usize, x: usize| input[(((bi * c + ci) * t + ti) * h + y) * w + x];
+        let at = |bi: usize, ci: usize, ti: usize, y: usize, x: usize| {
+            input[(((bi * c + ci) * t + ti) * h + y) * w + x]
+        };
         let mut k = 0;
-        for bi in 0..b { for ci in 0..c { for ti in 0..t { for oy in 0..ho { for ox in 0..wo {
-            let mut best = f32::NEG_INFINITY;
-            for dy in 0..3 { for dx in 0..3 {
-                let (y, x) = ((oy * 2 + dy) as isize - 1, (ox * 2 + dx) as isize - 1);
-                if y >= 0 && x >= 0 && (y as usize) < h && (x as usize) < w {
-                    best = best.max(at(bi, ci, ti, y as usize, x as usize));
+        for bi in 0..b {
+            for ci in 0..c {
+                for ti in 0..t {
+                    for oy in 0..ho {
+                        for ox in 0..wo {
+                            let mut best = f32::NEG_INFINITY;
+                            for dy in 0..3 {
+                                for dx in 0..3 {
+                                    let (y, x) =
+                                        ((oy * 2 + dy) as isize - 1, (ox * 2 + dx) as isize - 1);
+                                    if y >= 0 && x >= 0 && (y as usize) < h && (x as usize) < w {
+                                        best = best.max(at(bi, ci, ti, y as usize, x as usize));
+                                    }
+                                }
+                            }
+                            assert_eq!(got[k], best, "at {bi},{ci},{ti},{oy},{ox}");
+                            k += 1;
+                        }
+                    }
                 }
-            }}
-            assert_eq!(got[k], best, "at {bi},{ci},{ti},{oy},{ox}");
-            k += 1;
-        }}}}}
+            }
+        }
     }
 
     #[test]
     fn global_average_equals_adaptive_avg_pool3d() {
-        let x: Tensor<5> = Tensor::random([2, 5, 3, 7, 6], Distribution::Normal(0.0, 1.0), &device());
-        let reference = AdaptiveAvgPool3dConfig::new([1, 1, 1]).init().forward(x.clone()).reshape([2, 5]);
+        let x: Tensor<5> =
+            Tensor::random([2, 5, 3, 7, 6], Distribution::Normal(0.0, 1.0), &device());
+        let reference = AdaptiveAvgPool3dConfig::new([1, 1, 1])
+            .init()
+            .forward(x.clone())
+            .reshape([2, 5]);
         let ours = global_average(x);
-        ours.into_data().assert_approx_eq::<f32>(&reference.into_data(), burn::tensor::Tolerance::absolute(1e-5));
+        ours.into_data().assert_approx_eq::<f32>(
+            &reference.into_data(),
+            burn::tensor::Tolerance::absolute(1e-5),
+        );
     }
 
     fn assert_rows_are_distributions(probs: Vec<f32>, classes: usize, batch: usize) {
@@ -307,6 +404,9 @@ mod tests {
         let clip = Tensor::<5>::from_data(TensorData::new(data, [1, 1, t, 1, 1]), &device());
         let idx: Vec<i64> = cfg.slow_indices().iter().map(|&i| i as i64).collect();
         let slow = clip.select(2, Tensor::<1, Int>::from_ints(idx.as_slice(), &device()));
-        assert_eq!(slow.into_data().try_to_vec::<f32>().unwrap(), vec![0.0, 5.0, 10.0, 15.0]);
+        assert_eq!(
+            slow.into_data().try_to_vec::<f32>().unwrap(),
+            vec![0.0, 5.0, 10.0, 15.0]
+        );
     }
 }

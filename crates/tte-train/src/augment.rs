@@ -95,7 +95,12 @@ pub fn on_frames(frames: &mut [Frame], cfg: &AugmentConfig, d: &mut Draw) {
         return;
     }
     if d.chance(cfg.overlay_p) {
-        let (bx, by, bw, bh) = (d.unit(), d.unit() * 0.3, 0.1 + 0.2 * d.unit(), 0.02 + 0.04 * d.unit());
+        let (bx, by, bw, bh) = (
+            d.unit(),
+            d.unit() * 0.3,
+            0.1 + 0.2 * d.unit(),
+            0.02 + 0.04 * d.unit(),
+        );
         let ecg_y = 0.85 + 0.12 * d.unit();
         let shade = 150 + (d.unit() * 105.0) as u8;
         for f in frames.iter_mut() {
@@ -161,7 +166,14 @@ fn blockify(f: &mut Frame, mix: f32) {
 
 /// Applies geometry, grey-map, speckle, noise and blur to a prepared clip `[c, t, s, s]`
 /// (normalised with `mean`/`std`), and maybe reverses time.
-pub fn on_clip(data: &mut [f32], shape: [usize; 4], mean: [f32; 3], std: [f32; 3], cfg: &AugmentConfig, d: &mut Draw) {
+pub fn on_clip(
+    data: &mut [f32],
+    shape: [usize; 4],
+    mean: [f32; 3],
+    std: [f32; 3],
+    cfg: &AugmentConfig,
+    d: &mut Draw,
+) {
     if !cfg.enabled {
         return;
     }
@@ -170,13 +182,19 @@ pub fn on_clip(data: &mut [f32], shape: [usize; 4], mean: [f32; 3], std: [f32; 3
     let (angle, zoom) = (d.sym(cfg.rotate_deg).to_radians(), d.range(cfg.zoom));
     let (sx, sy) = (d.sym(cfg.shift) * w as f32, d.sym(cfg.shift) * h as f32);
     let (gain, contrast, gamma) = (d.sym(cfg.gain), d.range(cfg.contrast), d.range(cfg.gamma));
-    let speckle = if d.chance(cfg.speckle_p) { cfg.speckle } else { 0.0 };
+    let speckle = if d.chance(cfg.speckle_p) {
+        cfg.speckle
+    } else {
+        0.0
+    };
     let noise = cfg.noise * d.unit();
     let blur = d.chance(cfg.blur_p);
     let reverse = d.chance(cfg.reverse_p);
     let mut speckle_field = vec![1f32; plane];
     if speckle > 0.0 {
-        speckle_field.iter_mut().for_each(|v| *v = (1.0 + speckle * d.normal()).max(0.0));
+        speckle_field
+            .iter_mut()
+            .for_each(|v| *v = (1.0 + speckle * d.normal()).max(0.0));
     }
     let mut buf = vec![0f32; plane];
     for ch in 0..c {
@@ -190,7 +208,9 @@ pub fn on_clip(data: &mut [f32], shape: [usize; 4], mean: [f32; 3], std: [f32; 3
             }
             for (i, v) in p.iter_mut().enumerate() {
                 let x = (*v * s + m).clamp(0.0, 1.0);
-                let x = ((x - 0.5) * contrast + 0.5 + gain).clamp(0.0, 1.0).powf(gamma);
+                let x = ((x - 0.5) * contrast + 0.5 + gain)
+                    .clamp(0.0, 1.0)
+                    .powf(gamma);
                 let x = (x * speckle_field[i] + noise * d.normal()).clamp(0.0, 1.0);
                 *v = (x - m) / s;
             }
@@ -208,13 +228,26 @@ pub fn on_clip(data: &mut [f32], shape: [usize; 4], mean: [f32; 3], std: [f32; 3
 
 /// Rotation about the centre, zoom and shift, sampled bilinearly; outside is padding.
 #[allow(clippy::too_many_arguments)]
-fn warp(p: &mut [f32], buf: &mut [f32], w: usize, h: usize, angle: f32, zoom: f32, sx: f32, sy: f32, pad: f32) {
+fn warp(
+    p: &mut [f32],
+    buf: &mut [f32],
+    w: usize,
+    h: usize,
+    angle: f32,
+    zoom: f32,
+    sx: f32,
+    sy: f32,
+    pad: f32,
+) {
     buf.copy_from_slice(p);
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
     let (s, c) = angle.sin_cos();
     for y in 0..h {
         for x in 0..w {
-            let (dx, dy) = ((x as f32 + 0.5 - cx - sx) / zoom, (y as f32 + 0.5 - cy - sy) / zoom);
+            let (dx, dy) = (
+                (x as f32 + 0.5 - cx - sx) / zoom,
+                (y as f32 + 0.5 - cy - sy) / zoom,
+            );
             let (u, v) = (c * dx + s * dy + cx - 0.5, -s * dx + c * dy + cy - 0.5);
             p[y * w + x] = if u < 0.0 || v < 0.0 || u > (w - 1) as f32 || v > (h - 1) as f32 {
                 pad
@@ -222,7 +255,8 @@ fn warp(p: &mut [f32], buf: &mut [f32], w: usize, h: usize, angle: f32, zoom: f3
                 let (x0, y0) = (u as usize, v as usize);
                 let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
                 let (a, b) = (u - x0 as f32, v - y0 as f32);
-                (1.0 - b) * ((1.0 - a) * buf[y0 * w + x0] + a * buf[y0 * w + x1]) + b * ((1.0 - a) * buf[y1 * w + x0] + a * buf[y1 * w + x1])
+                (1.0 - b) * ((1.0 - a) * buf[y0 * w + x0] + a * buf[y0 * w + x1])
+                    + b * ((1.0 - a) * buf[y1 * w + x0] + a * buf[y1 * w + x1])
             };
         }
     }
@@ -252,8 +286,18 @@ mod tests {
     fn disabled_augmentation_changes_nothing() {
         let mut data: Vec<f32> = (0..3 * 4 * 8 * 8).map(|i| (i % 17) as f32 / 17.0).collect();
         let before = data.clone();
-        let cfg = AugmentConfig { enabled: false, ..Default::default() };
-        on_clip(&mut data, [3, 4, 8, 8], [0.5; 3], [0.25; 3], &cfg, &mut Draw::new(1));
+        let cfg = AugmentConfig {
+            enabled: false,
+            ..Default::default()
+        };
+        on_clip(
+            &mut data,
+            [3, 4, 8, 8],
+            [0.5; 3],
+            [0.25; 3],
+            &cfg,
+            &mut Draw::new(1),
+        );
         assert_eq!(data, before);
     }
 
@@ -261,12 +305,28 @@ mod tests {
     fn reversal_reverses_time_and_nothing_else() {
         let mut data: Vec<f32> = (0..2 * 4 * 2 * 2).map(|i| (i / 4) as f32).collect();
         let cfg = AugmentConfig {
-            rotate_deg: 0.0, shift: 0.0, zoom: [1.0, 1.0], gain: 0.0, contrast: [1.0, 1.0], gamma: [1.0, 1.0],
-            speckle_p: 0.0, noise: 0.0, blur_p: 0.0, reverse_p: 1.0, ..Default::default()
+            rotate_deg: 0.0,
+            shift: 0.0,
+            zoom: [1.0, 1.0],
+            gain: 0.0,
+            contrast: [1.0, 1.0],
+            gamma: [1.0, 1.0],
+            speckle_p: 0.0,
+            noise: 0.0,
+            blur_p: 0.0,
+            reverse_p: 1.0,
+            ..Default::default()
         };
         // Values are chosen inside the normalised 0..1 range so the grey map is the identity.
         let mut norm: Vec<f32> = data.iter().map(|v| (v / 8.0 - 0.5) / 0.25).collect();
-        on_clip(&mut norm, [2, 4, 2, 2], [0.5; 3], [0.25; 3], &cfg, &mut Draw::new(3));
+        on_clip(
+            &mut norm,
+            [2, 4, 2, 2],
+            [0.5; 3],
+            [0.25; 3],
+            &cfg,
+            &mut Draw::new(3),
+        );
         data.iter_mut().for_each(|v| *v = (*v / 8.0 - 0.5) / 0.25);
         for ch in 0..2 {
             for t in 0..4 {

@@ -83,7 +83,11 @@ impl Default for TrainConfig {
             validate_every: 250,
             validation_per_class: 6,
             patience: 0,
-            data: DataConfig::Phantom { clips_per_class: 100_000, class_counts: BTreeMap::new(), fresh_each_epoch: true },
+            data: DataConfig::Phantom {
+                clips_per_class: 100_000,
+                class_counts: BTreeMap::new(),
+                fresh_each_epoch: true,
+            },
             sampler: SamplerConfig::default(),
             augment: Default::default(),
             class_weights: false,
@@ -97,7 +101,8 @@ impl Default for TrainConfig {
 
 impl TrainConfig {
     pub fn load(path: &str) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read config {path}: {e}"))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read config {path}: {e}"))?;
         serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("config {path} is not valid: {e}"))
     }
 

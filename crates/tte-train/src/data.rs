@@ -48,21 +48,45 @@ pub struct Dataset {
 impl Dataset {
     pub fn from_config(cfg: &TrainConfig, labels: &[String]) -> anyhow::Result<Self> {
         let (per_class, fresh) = match &cfg.data {
-            DataConfig::Phantom { clips_per_class, class_counts, fresh_each_epoch } => {
+            DataConfig::Phantom {
+                clips_per_class,
+                class_counts,
+                fresh_each_epoch,
+            } => {
                 let per_class = labels
                     .iter()
-                    .map(|view| ClassItems::Phantom { view: view.clone(), count: class_counts.get(view).copied().unwrap_or(*clips_per_class) })
+                    .map(|view| ClassItems::Phantom {
+                        view: view.clone(),
+                        count: class_counts.get(view).copied().unwrap_or(*clips_per_class),
+                    })
                     .collect();
                 (per_class, *fresh_each_epoch)
             }
             DataConfig::Manifest { path } => (read_manifest(path, labels)?, false),
         };
-        let counts: Vec<f64> = per_class.iter().map(|v: &ClassItems| v.len() as f64).collect();
-        let weights: Vec<f64> = counts.iter().map(|&n| if n > 0.0 { n.powf(cfg.sampler.power) } else { 0.0 }).collect();
+        let counts: Vec<f64> = per_class
+            .iter()
+            .map(|v: &ClassItems| v.len() as f64)
+            .collect();
+        let weights: Vec<f64> = counts
+            .iter()
+            .map(|&n| {
+                if n > 0.0 {
+                    n.powf(cfg.sampler.power)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         let total: f64 = weights.iter().sum();
         anyhow::ensure!(total > 0.0, "the training set is empty");
         let class_probs = weights.iter().map(|w| w / total).collect();
-        Ok(Self { labels: labels.to_vec(), per_class, class_probs, fresh })
+        Ok(Self {
+            labels: labels.to_vec(),
+            per_class,
+            class_probs,
+            fresh,
+        })
     }
 
     /// Number of items per class.
@@ -87,9 +111,17 @@ impl Dataset {
         let i = ((d.unit() as f64) * items.len() as f64) as usize % items.len();
         let item = match items {
             // Fresh clips: a new seed every draw, still inside the training seed range.
-            ClassItems::Phantom { view, .. } if self.fresh => Item::Phantom { view: view.clone(), seed: train_seed(run_seed, class, (k as usize).wrapping_mul(7919) ^ i) },
-            ClassItems::Phantom { view, .. } => Item::Phantom { view: view.clone(), seed: train_seed(run_seed, class, i) },
-            ClassItems::Files(files) => Item::File { path: files[i].clone() },
+            ClassItems::Phantom { view, .. } if self.fresh => Item::Phantom {
+                view: view.clone(),
+                seed: train_seed(run_seed, class, (k as usize).wrapping_mul(7919) ^ i),
+            },
+            ClassItems::Phantom { view, .. } => Item::Phantom {
+                view: view.clone(),
+                seed: train_seed(run_seed, class, i),
+            },
+            ClassItems::Files(files) => Item::File {
+                path: files[i].clone(),
+            },
         };
         (class, item, run_seed ^ k.wrapping_mul(0x9E37_79B9))
     }
@@ -106,34 +138,61 @@ pub fn heldout_seed(set: u64, i: u64) -> u64 {
 }
 
 fn read_manifest(path: &str, labels: &[String]) -> anyhow::Result<Vec<ClassItems>> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read manifest {path}: {e}"))?;
-    let dir = std::path::Path::new(path).parent().unwrap_or(std::path::Path::new("."));
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read manifest {path}: {e}"))?;
+    let dir = std::path::Path::new(path)
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
-    let col = |name: &str| header.iter().position(|h| h.trim() == name).ok_or_else(|| anyhow::anyhow!("manifest {path} has no `{name}` column"));
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| anyhow::anyhow!("manifest {path} has no `{name}` column"))
+    };
     let (fc, vc) = (col("file")?, col("view")?);
     let mut per_class = vec![Vec::new(); labels.len()];
     for (n, line) in lines.enumerate() {
         let cells: Vec<&str> = line.split(',').collect();
-        let (Some(file), Some(view)) = (cells.get(fc), cells.get(vc)) else { anyhow::bail!("manifest {path} line {} is short", n + 2) };
-        let Some(c) = labels.iter().position(|l| l == view.trim()) else { anyhow::bail!("manifest {path} line {}: unknown view `{view}`", n + 2) };
+        let (Some(file), Some(view)) = (cells.get(fc), cells.get(vc)) else {
+            anyhow::bail!("manifest {path} line {} is short", n + 2)
+        };
+        let Some(c) = labels.iter().position(|l| l == view.trim()) else {
+            anyhow::bail!("manifest {path} line {}: unknown view `{view}`", n + 2)
+        };
         per_class[c].push(dir.join(file.trim()).to_string_lossy().into_owned());
     }
     Ok(per_class.into_iter().map(ClassItems::Files).collect())
 }
 
 /// Renders (or decodes), augments and prepares one clip.
-pub fn make_example(item: &Item, label: usize, spec: &ClipSpec, aug: &AugmentConfig, aug_seed: u64) -> anyhow::Result<Example> {
+pub fn make_example(
+    item: &Item,
+    label: usize,
+    spec: &ClipSpec,
+    aug: &AugmentConfig,
+    aug_seed: u64,
+) -> anyhow::Result<Example> {
     let mut d = Draw::new(aug_seed);
-    let window = if aug.enabled { spec.window_s * d.range(aug.window_scale) as f64 } else { spec.window_s };
-    let start_frac = if aug.enabled && aug.random_start { d.unit() as f64 } else { 0.0 };
+    let window = if aug.enabled {
+        spec.window_s * d.range(aug.window_scale) as f64
+    } else {
+        spec.window_s
+    };
+    let start_frac = if aug.enabled && aug.random_start {
+        d.unit() as f64
+    } else {
+        0.0
+    };
     let (mut frames, regions) = match item {
         Item::Phantom { view, seed } => {
             // The model sees a 112-pixel crop: rendering the big screens at full size would only
             // be averaged away, so training renders them at most 256 pixels wide.
             let r = Renderer::new(ClipParams::draw(view, *seed, Style::Default).with_max_side(256));
             let times = r.params.frame_times();
-            let start = start_frac * (tte_preprocess::sample::clip_duration(&times) - window).max(0.0);
+            let start =
+                start_frac * (tte_preprocess::sample::clip_duration(&times) - window).max(0.0);
             let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, window, start);
             let picked: Vec<f64> = idx.iter().map(|&i| times[i]).collect();
             (r.frames_at(&picked), vec![])
@@ -141,30 +200,58 @@ pub fn make_example(item: &Item, label: usize, spec: &ClipSpec, aug: &AugmentCon
         Item::File { path } => {
             let bytes = std::fs::read(path)?;
             let limits = tte_media::Limits::default();
-            let mut src = tte_media::Source::open(bytes, &limits).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+            let mut src = tte_media::Source::open(bytes, &limits)
+                .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
             let times = src.times().to_vec();
-            let start = start_frac * (tte_preprocess::sample::clip_duration(&times) - window).max(0.0);
+            let start =
+                start_frac * (tte_preprocess::sample::clip_duration(&times) - window).max(0.0);
             let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, window, start);
-            (src.frames(&idx, &limits).map_err(|e| anyhow::anyhow!("{path}: {e}"))?, src.regions().to_vec())
+            (
+                src.frames(&idx, &limits)
+                    .map_err(|e| anyhow::anyhow!("{path}: {e}"))?,
+                src.regions().to_vec(),
+            )
         }
     };
     augment::on_frames(&mut frames, aug, &mut d);
     let data = prepare_in_order(&frames, &regions, spec)?;
     let mut data = data;
-    augment::on_clip(&mut data, [spec.channels, spec.frames, spec.size, spec.size], spec.mean, spec.std, aug, &mut d);
+    augment::on_clip(
+        &mut data,
+        [spec.channels, spec.frames, spec.size, spec.size],
+        spec.mean,
+        spec.std,
+        aug,
+        &mut d,
+    );
     Ok(Example { data, label })
 }
 
 /// Prepares frames that are already the sampled ones, in order.
-pub fn prepare_in_order(frames: &[Frame], regions: &[tte_frames::UltrasoundRegion], spec: &ClipSpec) -> anyhow::Result<Vec<f32>> {
+pub fn prepare_in_order(
+    frames: &[Frame],
+    regions: &[tte_frames::UltrasoundRegion],
+    spec: &ClipSpec,
+) -> anyhow::Result<Vec<f32>> {
     let times: Vec<f64> = (0..frames.len()).map(|i| i as f64).collect();
     let mut s = spec.clone();
     s.window_s = 0.0;
-    Ok(tte_preprocess::prepare_frames(frames, &times, regions, &s, 0.0).map_err(|e| anyhow::anyhow!("{e}"))?.data)
+    Ok(
+        tte_preprocess::prepare_frames(frames, &times, regions, &s, 0.0)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .data,
+    )
 }
 
 /// Starts `workers` threads that draw, render and prepare examples from step `start` on.
-pub fn spawn_workers(ds: Arc<Dataset>, spec: ClipSpec, aug: AugmentConfig, run_seed: u64, start: u64, workers: usize) -> Receiver<Example> {
+pub fn spawn_workers(
+    ds: Arc<Dataset>,
+    spec: ClipSpec,
+    aug: AugmentConfig,
+    run_seed: u64,
+    start: u64,
+    workers: usize,
+) -> Receiver<Example> {
     let (tx, rx) = sync_channel::<Example>(64);
     let workers = workers.max(1) as u64;
     for w in 0..workers {
@@ -200,7 +287,11 @@ mod tests {
         counts.insert("B".to_string(), 200);
         counts.insert("C".to_string(), 10);
         let mut cfg = TrainConfig::default();
-        cfg.data = DataConfig::Phantom { clips_per_class: 0, class_counts: counts, fresh_each_epoch: false };
+        cfg.data = DataConfig::Phantom {
+            clips_per_class: 0,
+            class_counts: counts,
+            fresh_each_epoch: false,
+        };
         cfg.sampler.power = power;
         Dataset::from_config(&cfg, &labels).unwrap()
     }

@@ -38,11 +38,20 @@ pub struct Report {
 }
 
 pub fn argmax(p: &[f32]) -> usize {
-    p.iter().enumerate().fold((0, f32::MIN), |a, (i, &v)| if v > a.1 { (i, v) } else { a }).0
+    p.iter()
+        .enumerate()
+        .fold((0, f32::MIN), |a, (i, &v)| if v > a.1 { (i, v) } else { a })
+        .0
 }
 
 /// Computes the report from true classes and predicted probability rows.
-pub fn compute(labels: &[String], truth: &[usize], probs: &[Vec<f32>], latencies_ms: &[f64], errors: Vec<String>) -> Report {
+pub fn compute(
+    labels: &[String],
+    truth: &[usize],
+    probs: &[Vec<f32>],
+    latencies_ms: &[f64],
+    errors: Vec<String>,
+) -> Report {
     let k = labels.len();
     let mut confusion = vec![vec![0usize; k]; k];
     for (t, p) in truth.iter().zip(probs) {
@@ -55,18 +64,46 @@ pub fn compute(labels: &[String], truth: &[usize], probs: &[Vec<f32>], latencies
             let tp = confusion[c][c] as f64;
             let predicted: usize = (0..k).map(|r| confusion[r][c]).sum();
             let support: usize = confusion[c].iter().sum();
-            let precision = if predicted > 0 { tp / predicted as f64 } else { 0.0 };
-            let recall = if support > 0 { tp / support as f64 } else { 0.0 };
-            let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
-            ClassMetrics { label: labels[c].clone(), precision, recall, f1, support }
+            let precision = if predicted > 0 {
+                tp / predicted as f64
+            } else {
+                0.0
+            };
+            let recall = if support > 0 {
+                tp / support as f64
+            } else {
+                0.0
+            };
+            let f1 = if precision + recall > 0.0 {
+                2.0 * precision * recall / (precision + recall)
+            } else {
+                0.0
+            };
+            ClassMetrics {
+                label: labels[c].clone(),
+                precision,
+                recall,
+                f1,
+                support,
+            }
         })
         .collect();
     // Macro averages over the classes present in the test set.
     let present: Vec<&ClassMetrics> = per_class.iter().filter(|m| m.support > 0).collect();
-    let mean = |f: &dyn Fn(&ClassMetrics) -> f64| if present.is_empty() { 0.0 } else { present.iter().map(|m| f(m)).sum::<f64>() / present.len() as f64 };
+    let mean = |f: &dyn Fn(&ClassMetrics) -> f64| {
+        if present.is_empty() {
+            0.0
+        } else {
+            present.iter().map(|m| f(m)).sum::<f64>() / present.len() as f64
+        }
+    };
     Report {
         n,
-        accuracy: if n > 0 { correct as f64 / n as f64 } else { 0.0 },
+        accuracy: if n > 0 {
+            correct as f64 / n as f64
+        } else {
+            0.0
+        },
         macro_f1: mean(&|m| m.f1),
         macro_precision: mean(&|m| m.precision),
         macro_recall: mean(&|m| m.recall),
@@ -90,7 +127,10 @@ fn ece(truth: &[usize], probs: &[Vec<f32>], bins: usize) -> f64 {
         acc[b].2 += 1;
     }
     let n = truth.len().max(1) as f64;
-    acc.iter().filter(|b| b.2 > 0).map(|b| (b.2 as f64 / n) * (b.0 / b.2 as f64 - b.1 / b.2 as f64).abs()).sum()
+    acc.iter()
+        .filter(|b| b.2 > 0)
+        .map(|b| (b.2 as f64 / n) * (b.0 / b.2 as f64 - b.1 / b.2 as f64).abs())
+        .sum()
 }
 
 pub fn latency(ms: &[f64]) -> Latency {
@@ -100,7 +140,11 @@ pub fn latency(ms: &[f64]) -> Latency {
     let mut s = ms.to_vec();
     s.sort_by(f64::total_cmp);
     let q = |f: f64| s[((s.len() - 1) as f64 * f).round() as usize];
-    Latency { mean_ms: s.iter().sum::<f64>() / s.len() as f64, p50_ms: q(0.5), p95_ms: q(0.95) }
+    Latency {
+        mean_ms: s.iter().sum::<f64>() / s.len() as f64,
+        p50_ms: q(0.5),
+        p95_ms: q(0.95),
+    }
 }
 
 impl Report {
@@ -109,11 +153,21 @@ impl Report {
         md += &format!("| clips | accuracy | macro-F1 | macro precision | macro recall | ECE | latency mean / p95 (ms) |\n|---|---|---|---|---|---|---|\n");
         md += &format!(
             "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.1} / {:.1} |\n\n",
-            self.n, self.accuracy, self.macro_f1, self.macro_precision, self.macro_recall, self.ece, self.latency.mean_ms, self.latency.p95_ms
+            self.n,
+            self.accuracy,
+            self.macro_f1,
+            self.macro_precision,
+            self.macro_recall,
+            self.ece,
+            self.latency.mean_ms,
+            self.latency.p95_ms
         );
         md += "| view | precision | recall | F1 | support |\n|---|---|---|---|---|\n";
         for m in &self.per_class {
-            md += &format!("| {} | {:.3} | {:.3} | {:.3} | {} |\n", m.label, m.precision, m.recall, m.f1, m.support);
+            md += &format!(
+                "| {} | {:.3} | {:.3} | {:.3} | {} |\n",
+                m.label, m.precision, m.recall, m.f1, m.support
+            );
         }
         md += "\nConfusion matrix (rows: true view, columns: predicted):\n\n| |";
         for l in &self.labels {
@@ -130,7 +184,10 @@ impl Report {
             md += "\n";
         }
         if !self.errors.is_empty() {
-            md += &format!("\n{} file(s) could not be classified:\n\n", self.errors.len());
+            md += &format!(
+                "\n{} file(s) could not be classified:\n\n",
+                self.errors.len()
+            );
             for e in &self.errors {
                 md += &format!("- {e}\n");
             }
@@ -147,8 +204,20 @@ impl Report {
         for (r, row) in self.confusion.iter().enumerate() {
             let total: usize = row.iter().sum();
             for (c, &v) in row.iter().enumerate() {
-                let f = if total > 0 { v as f32 / total as f32 } else { 0.0 };
-                let rgb = if r == c { [(255.0 * (1.0 - f)) as u8, (255.0 - 100.0 * f) as u8, (255.0 * (1.0 - f)) as u8] } else { [255, (255.0 * (1.0 - f)) as u8, (255.0 * (1.0 - f)) as u8] };
+                let f = if total > 0 {
+                    v as f32 / total as f32
+                } else {
+                    0.0
+                };
+                let rgb = if r == c {
+                    [
+                        (255.0 * (1.0 - f)) as u8,
+                        (255.0 - 100.0 * f) as u8,
+                        (255.0 * (1.0 - f)) as u8,
+                    ]
+                } else {
+                    [255, (255.0 * (1.0 - f)) as u8, (255.0 * (1.0 - f)) as u8]
+                };
                 for y in 0..cell - 1 {
                     for x in 0..cell - 1 {
                         let (px, py) = (margin + c * cell + x, margin + r * cell + y);
@@ -156,14 +225,41 @@ impl Report {
                     }
                 }
                 if v > 0 {
-                    tte_phantom::font::draw_text(&mut img, w, h, margin + c * cell + 3, margin + r * cell + 13, &v.to_string(), 1, [0, 0, 0]);
+                    tte_phantom::font::draw_text(
+                        &mut img,
+                        w,
+                        h,
+                        margin + c * cell + 3,
+                        margin + r * cell + 13,
+                        &v.to_string(),
+                        1,
+                        [0, 0, 0],
+                    );
                 }
             }
-            tte_phantom::font::draw_text(&mut img, w, h, 2, margin + r * cell + 13, &self.labels[r], 1, [0, 0, 0]);
+            tte_phantom::font::draw_text(
+                &mut img,
+                w,
+                h,
+                2,
+                margin + r * cell + 13,
+                &self.labels[r],
+                1,
+                [0, 0, 0],
+            );
         }
         for (c, l) in self.labels.iter().enumerate() {
             // Column headers, staggered so long codes do not collide.
-            tte_phantom::font::draw_text(&mut img, w, h, margin + c * cell + 1, 8 + (c % 3) * 16, l, 1, [0, 0, 0]);
+            tte_phantom::font::draw_text(
+                &mut img,
+                w,
+                h,
+                margin + c * cell + 1,
+                8 + (c % 3) * 16,
+                l,
+                1,
+                [0, 0, 0],
+            );
         }
         let file = std::fs::File::create(path)?;
         let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
@@ -181,8 +277,19 @@ mod tests {
     fn metrics_match_a_hand_computed_case() {
         let labels: Vec<String> = vec!["A".into(), "B".into()];
         // Truth A A B B; predicted A B B B.
-        let probs = vec![vec![0.9, 0.1], vec![0.4, 0.6], vec![0.2, 0.8], vec![0.3, 0.7]];
-        let r = compute(&labels, &[0, 0, 1, 1], &probs, &[1.0, 2.0, 3.0, 4.0], vec![]);
+        let probs = vec![
+            vec![0.9, 0.1],
+            vec![0.4, 0.6],
+            vec![0.2, 0.8],
+            vec![0.3, 0.7],
+        ];
+        let r = compute(
+            &labels,
+            &[0, 0, 1, 1],
+            &probs,
+            &[1.0, 2.0, 3.0, 4.0],
+            vec![],
+        );
         assert_eq!(r.confusion, vec![vec![1, 1], vec![0, 2]]);
         assert!((r.accuracy - 0.75).abs() < 1e-12);
         // A: P=1, R=0.5, F1=2/3. B: P=2/3, R=1, F1=0.8.

@@ -32,25 +32,48 @@ pub struct Outcome {
 }
 
 /// Trains on the CPU (Flex) or whatever device the caller passes (an autodiff device).
-pub fn train(cfg: &TrainConfig, device: &Device, log: &mut dyn FnMut(&str)) -> anyhow::Result<Outcome> {
+pub fn train(
+    cfg: &TrainConfig,
+    device: &Device,
+    log: &mut dyn FnMut(&str),
+) -> anyhow::Result<Outcome> {
     let labels = tte_views::codes();
-    let model_cfg = SlowFastConfig::preset(&cfg.preset, labels.len()).ok_or_else(|| anyhow::anyhow!("unknown preset {}", cfg.preset))?;
+    let model_cfg = SlowFastConfig::preset(&cfg.preset, labels.len())
+        .ok_or_else(|| anyhow::anyhow!("unknown preset {}", cfg.preset))?;
     let mut meta = ModelMeta::new(&cfg.preset, model_cfg.clone(), labels.clone());
     let spec = tte_pipeline::spec_for(&meta);
     let run_dir = PathBuf::from(&cfg.run_dir);
     std::fs::create_dir_all(&run_dir)?;
-    std::fs::write(run_dir.join("config.json"), serde_json::to_string_pretty(cfg)?)?;
+    std::fs::write(
+        run_dir.join("config.json"),
+        serde_json::to_string_pretty(cfg)?,
+    )?;
 
     let ds = Arc::new(Dataset::from_config(cfg, &labels)?);
     log(&format!("classes {:?}", ds.counts()));
     let class_weights: Option<Vec<f32>> = cfg.class_weights.then(|| {
         let counts = ds.counts();
         let total: usize = counts.iter().sum();
-        counts.iter().map(|&n| if n > 0 { total as f32 / (counts.len() * n) as f32 } else { 0.0 }).collect()
+        counts
+            .iter()
+            .map(|&n| {
+                if n > 0 {
+                    total as f32 / (counts.len() * n) as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect()
     });
 
     // Resume from the last checkpoint when the run directory has one.
-    let (mut model, mut optim, mut state) = (model_cfg.init(device), AdamWConfig::new().with_weight_decay(cfg.weight_decay).init(), RunState::default());
+    let (mut model, mut optim, mut state) = (
+        model_cfg.init(device),
+        AdamWConfig::new()
+            .with_weight_decay(cfg.weight_decay)
+            .init(),
+        RunState::default(),
+    );
     let ckpt = run_dir.join("last.ttev");
     if ckpt.exists() {
         let m = TrainedModel::load(&ckpt, device)?;
@@ -64,20 +87,50 @@ pub fn train(cfg: &TrainConfig, device: &Device, log: &mut dyn FnMut(&str)) -> a
 
     let validation = validation_set(&labels, cfg, &spec)?;
     log(&format!("validation set: {} clips", validation.len()));
-    let rx = spawn_workers(ds.clone(), spec.clone(), cfg.augment.clone(), cfg.seed, (state.step * cfg.batch_size) as u64, cfg.workers);
-    let mut csv = std::fs::OpenOptions::new().create(true).append(true).open(run_dir.join("metrics.csv"))?;
+    let rx = spawn_workers(
+        ds.clone(),
+        spec.clone(),
+        cfg.augment.clone(),
+        cfg.seed,
+        (state.step * cfg.batch_size) as u64,
+        cfg.workers,
+    );
+    let mut csv = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(run_dir.join("metrics.csv"))?;
     if csv.metadata()?.len() == 0 {
-        writeln!(csv, "step,seconds,lr,loss,train_acc,val_accuracy,val_macro_f1")?;
+        writeln!(
+            csv,
+            "step,seconds,lr,loss,train_acc,val_accuracy,val_macro_f1"
+        )?;
     }
     let started = Instant::now() - std::time::Duration::from_secs_f64(state.seconds);
-    let loss_fn = CrossEntropyLossConfig::new().with_weights(class_weights).init(device);
+    let loss_fn = CrossEntropyLossConfig::new()
+        .with_weights(class_weights)
+        .init(device);
     let (mut loss_sum, mut hits, mut seen, mut since) = (0.0f64, 0usize, 0usize, 0usize);
     while state.step < cfg.steps {
-        let batch: Vec<Example> = (0..cfg.batch_size).map(|_| rx.recv()).collect::<Result<_, _>>()?;
+        let batch: Vec<Example> = (0..cfg.batch_size)
+            .map(|_| rx.recv())
+            .collect::<Result<_, _>>()?;
         let (x, y) = to_tensors(&batch, &spec, device);
         let logits = model.forward(x);
-        let pred: Vec<usize> = logits.clone().argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().map_err(|e| anyhow::anyhow!("{e:?}"))?.iter().map(|&v| v as usize).collect();
-        hits += pred.iter().zip(&batch).filter(|(p, e)| **p == e.label).count();
+        let pred: Vec<usize> = logits
+            .clone()
+            .argmax(1)
+            .into_data()
+            .convert::<i64>()
+            .try_to_vec::<i64>()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?
+            .iter()
+            .map(|&v| v as usize)
+            .collect();
+        hits += pred
+            .iter()
+            .zip(&batch)
+            .filter(|(p, e)| **p == e.label)
+            .count();
         seen += batch.len();
         let loss = loss_fn.forward(logits, y);
         loss_sum += loss.clone().into_scalar::<f32>() as f64;
@@ -89,19 +142,39 @@ pub fn train(cfg: &TrainConfig, device: &Device, log: &mut dyn FnMut(&str)) -> a
 
         let last = state.step == cfg.steps || cfg.out_of_time(started.elapsed().as_secs_f64());
         if state.step % cfg.validate_every == 0 || last {
-            let report = evaluate_prepared(&model.valid(), &meta, &validation, &device.clone().inner())?;
+            let report =
+                evaluate_prepared(&model.valid(), &meta, &validation, &device.clone().inner())?;
             let steps = since.max(1) as f64;
             state.seconds = started.elapsed().as_secs_f64();
-            writeln!(csv, "{},{:.1},{:.6},{:.4},{:.4},{:.4},{:.4}", state.step, state.seconds, lr, loss_sum / steps, hits as f64 / seen.max(1) as f64, report.accuracy, report.macro_f1)?;
+            writeln!(
+                csv,
+                "{},{:.1},{:.6},{:.4},{:.4},{:.4},{:.4}",
+                state.step,
+                state.seconds,
+                lr,
+                loss_sum / steps,
+                hits as f64 / seen.max(1) as f64,
+                report.accuracy,
+                report.macro_f1
+            )?;
             log(&format!(
                 "step {:>6}/{} {:>7.0}s lr {:.5} loss {:.4} train acc {:.3} | val acc {:.4} macro-F1 {:.4}",
                 state.step, cfg.steps, state.seconds, lr, loss_sum / steps, hits as f64 / seen.max(1) as f64, report.accuracy, report.macro_f1
             ));
             (loss_sum, hits, seen, since) = (0.0, 0, 0, 0);
-            meta.notes = format!("checkpoint at step {} of {}; validation macro-F1 {:.4}", state.step, cfg.steps, report.macro_f1);
-            let snapshot = TrainedModel { meta: meta.clone(), net: model.valid() };
+            meta.notes = format!(
+                "checkpoint at step {} of {}; validation macro-F1 {:.4}",
+                state.step, cfg.steps, report.macro_f1
+            );
+            let snapshot = TrainedModel {
+                meta: meta.clone(),
+                net: model.valid(),
+            };
             snapshot.save(&ckpt)?;
-            optim.to_record().save(run_dir.join("optim.bpk")).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            optim
+                .to_record()
+                .save(run_dir.join("optim.bpk"))
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             if report.macro_f1 > state.best_macro_f1 {
                 state.best_macro_f1 = report.macro_f1;
                 state.validations_without_gain = 0;
@@ -125,26 +198,57 @@ pub fn train(cfg: &TrainConfig, device: &Device, log: &mut dyn FnMut(&str)) -> a
         std::fs::create_dir_all(dir)?;
     }
     std::fs::copy(if best.exists() { &best } else { &ckpt }, &output)?;
-    Ok(Outcome { steps: state.step, best_macro_f1: state.best_macro_f1, seconds: started.elapsed().as_secs_f64(), output })
+    Ok(Outcome {
+        steps: state.step,
+        best_macro_f1: state.best_macro_f1,
+        seconds: started.elapsed().as_secs_f64(),
+        output,
+    })
 }
 
-fn to_tensors(batch: &[Example], spec: &tte_preprocess::ClipSpec, device: &Device) -> (Tensor<5>, Tensor<1, Int>) {
+fn to_tensors(
+    batch: &[Example],
+    spec: &tte_preprocess::ClipSpec,
+    device: &Device,
+) -> (Tensor<5>, Tensor<1, Int>) {
     let mut data = Vec::with_capacity(batch.len() * batch[0].data.len());
     for e in batch {
         data.extend_from_slice(&e.data);
     }
-    let x = Tensor::<5>::from_data(TensorData::new(data, [batch.len(), spec.channels, spec.frames, spec.size, spec.size]), device);
+    let x = Tensor::<5>::from_data(
+        TensorData::new(
+            data,
+            [
+                batch.len(),
+                spec.channels,
+                spec.frames,
+                spec.size,
+                spec.size,
+            ],
+        ),
+        device,
+    );
     let labels: Vec<i64> = batch.iter().map(|e| e.label as i64).collect();
     (x, Tensor::<1, Int>::from_ints(labels.as_slice(), device))
 }
 
 /// Held-out phantom clips, prepared once, without augmentation.
-fn validation_set(labels: &[String], cfg: &TrainConfig, spec: &tte_preprocess::ClipSpec) -> anyhow::Result<Vec<Example>> {
-    let none = crate::augment::AugmentConfig { enabled: false, ..Default::default() };
+fn validation_set(
+    labels: &[String],
+    cfg: &TrainConfig,
+    spec: &tte_preprocess::ClipSpec,
+) -> anyhow::Result<Vec<Example>> {
+    let none = crate::augment::AugmentConfig {
+        enabled: false,
+        ..Default::default()
+    };
     let mut out = Vec::new();
     for (c, view) in labels.iter().enumerate() {
         for i in 0..cfg.validation_per_class {
-            let item = Item::Phantom { view: view.clone(), seed: heldout_seed(1, (c * 10_000 + i) as u64) };
+            let item = Item::Phantom {
+                view: view.clone(),
+                seed: heldout_seed(1, (c * 10_000 + i) as u64),
+            };
             out.push(make_example(&item, c, spec, &none, 0)?);
         }
     }
@@ -152,12 +256,20 @@ fn validation_set(labels: &[String], cfg: &TrainConfig, spec: &tte_preprocess::C
 }
 
 /// Metrics of a model on prepared examples (inference mode).
-pub fn evaluate_prepared(net: &SlowFast, meta: &ModelMeta, examples: &[Example], device: &Device) -> anyhow::Result<metrics::Report> {
+pub fn evaluate_prepared(
+    net: &SlowFast,
+    meta: &ModelMeta,
+    examples: &[Example],
+    device: &Device,
+) -> anyhow::Result<metrics::Report> {
     let spec = tte_pipeline::spec_for(meta);
     let mut probs = Vec::new();
     for chunk in examples.chunks(8) {
         let (x, _) = to_tensors(chunk, &spec, device);
-        let p = burn::tensor::activation::softmax(net.forward(x), 1).into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let p = burn::tensor::activation::softmax(net.forward(x), 1)
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         probs.extend(p.chunks(meta.labels.len()).map(<[f32]>::to_vec));
     }
     let truth: Vec<usize> = examples.iter().map(|e| e.label).collect();

@@ -8,8 +8,13 @@ use tte_slowfast::TrainedModel;
 fn shipped_model_matches_its_card_on_fresh_unseen_clips() {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let device = burn::tensor::Device::flex();
-    let model = TrainedModel::load(&root.join("models/lite.ttev"), &device).expect("the shipped model loads");
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("models/eval/default/report.json")).expect("the model card's report exists")).unwrap();
+    let model = TrainedModel::load(&root.join("models/lite.ttev"), &device)
+        .expect("the shipped model loads");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("models/eval/default/report.json"))
+            .expect("the model card's report exists"),
+    )
+    .unwrap();
     let claimed = report["accuracy"].as_f64().unwrap();
 
     let spec = tte_pipeline::spec_for(&model.meta);
@@ -18,15 +23,29 @@ fn shipped_model_matches_its_card_on_fresh_unseen_clips() {
     for (c, view) in model.meta.labels.iter().enumerate() {
         for i in 0..per_class {
             // Seeds from a range no training run or test set uses.
-            let p = ClipParams::draw(view, (5u64 << 41) + (c * 100 + i) as u64, Style::Default).with_max_side(320);
+            let p = ClipParams::draw(view, (5u64 << 41) + (c * 100 + i) as u64, Style::Default)
+                .with_max_side(320);
             let r = Renderer::new(p);
             let times = r.params.frame_times();
             let idx = tte_preprocess::plan(&times, &spec);
             let picked: Vec<f64> = idx.iter().map(|&k| times[k]).collect();
             let frames = r.frames_at(&picked);
             let data = tte_train::data::prepare_in_order(&frames, &[], &spec).unwrap();
-            let prepared = tte_preprocess::Prepared { data, spec: spec.clone(), sector: tte_frames::Rect { x0: 0, y0: 0, x1: 0, y1: 0 }, indices: idx, sector_from_metadata: false };
-            let probs = tte_pipeline::infer(&model, &[&prepared], &device).unwrap().remove(0);
+            let prepared = tte_preprocess::Prepared {
+                data,
+                spec: spec.clone(),
+                sector: tte_frames::Rect {
+                    x0: 0,
+                    y0: 0,
+                    x1: 0,
+                    y1: 0,
+                },
+                indices: idx,
+                sector_from_metadata: false,
+            };
+            let probs = tte_pipeline::infer(&model, &[&prepared], &device)
+                .unwrap()
+                .remove(0);
             correct += usize::from(tte_train::metrics::argmax(&probs) == c);
             total += 1;
         }
@@ -35,5 +54,8 @@ fn shipped_model_matches_its_card_on_fresh_unseen_clips() {
     // 39 clips: allow three binomial standard deviations below the claim.
     let sd = (claimed * (1.0 - claimed) / total as f64).sqrt().max(0.02);
     println!("fresh accuracy {accuracy:.3} on {total} clips; card claims {claimed:.3}");
-    assert!(accuracy >= claimed - 3.0 * sd, "fresh accuracy {accuracy:.3} is below the card's {claimed:.3}");
+    assert!(
+        accuracy >= claimed - 3.0 * sd,
+        "fresh accuracy {accuracy:.3} is below the card's {claimed:.3}"
+    );
 }

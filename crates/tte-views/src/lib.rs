@@ -63,7 +63,9 @@ pub fn by_code(code: &str) -> Option<&'static View> {
 
 /// Full name for a code, or the code itself when the catalogue does not know it (a hospital's own label).
 pub fn full_name(code: &str) -> String {
-    by_code(code).map(|v| v.name.to_string()).unwrap_or_else(|| code.to_string())
+    by_code(code)
+        .map(|v| v.name.to_string())
+        .unwrap_or_else(|| code.to_string())
 }
 
 #[cfg(test)]

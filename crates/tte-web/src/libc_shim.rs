@@ -25,7 +25,9 @@ pub unsafe extern "C" fn malloc(size: usize) -> *mut u8 {
 
 #[no_mangle]
 pub unsafe extern "C" fn calloc(count: usize, size: usize) -> *mut u8 {
-    let Some(total) = count.checked_mul(size) else { return std::ptr::null_mut() };
+    let Some(total) = count.checked_mul(size) else {
+        return std::ptr::null_mut();
+    };
     let p = malloc(total);
     if !p.is_null() {
         std::ptr::write_bytes(p, 0, total);

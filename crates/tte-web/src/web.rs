@@ -42,14 +42,29 @@ impl Classifier {
     /// (wgpu's initialisation cannot be recovered from where WebGPU is absent).
     pub async fn create(model_bytes: Vec<u8>, backend: String) -> Result<Classifier, JsError> {
         let device = match backend.as_str() {
-            "webgpu" => Device::wgpu_options().init_async().await.map_err(|e| JsError::new(&format!("WebGPU unavailable: {e:?}")))?,
+            "webgpu" => Device::wgpu_options()
+                .init_async()
+                .await
+                .map_err(|e| JsError::new(&format!("WebGPU unavailable: {e:?}")))?,
             "cpu" => Device::flex(),
             other => return Err(JsError::new(&format!("unknown backend {other}"))),
         };
         let model = TrainedModel::from_bytes(&model_bytes, &device).map_err(err)?;
         let m = &model.meta;
-        let spec = ClipSpec { frames: m.config.frames, size: m.config.crop_size, channels: m.config.input_channels, window_s: m.window_s as f64, mean: m.mean, std: m.std };
-        Ok(Classifier { model, device, backend, spec })
+        let spec = ClipSpec {
+            frames: m.config.frames,
+            size: m.config.crop_size,
+            channels: m.config.input_channels,
+            window_s: m.window_s as f64,
+            mean: m.mean,
+            std: m.std,
+        };
+        Ok(Classifier {
+            model,
+            device,
+            backend,
+            spec,
+        })
     }
 
     pub fn backend(&self) -> String {
@@ -68,39 +83,73 @@ impl Classifier {
 
     /// Which frame indices to decode for a clip with these display times.
     pub fn plan(&self, times: Float64Array) -> Vec<u32> {
-        tte_preprocess::plan(&times.to_vec(), &self.spec).into_iter().map(|i| i as u32).collect()
+        tte_preprocess::plan(&times.to_vec(), &self.spec)
+            .into_iter()
+            .map(|i| i as u32)
+            .collect()
     }
 
     /// Classifies already-sampled RGBA frames (concatenated, `width * height * 4` bytes each).
     /// `regions` is the JSON the clip's `regions()` returned, or null.
-    pub async fn classify(&self, rgba: Uint8Array, width: usize, height: usize, regions: JsValue) -> Result<JsValue, JsError> {
+    pub async fn classify(
+        &self,
+        rgba: Uint8Array,
+        width: usize,
+        height: usize,
+        regions: JsValue,
+    ) -> Result<JsValue, JsError> {
         let t0 = now();
         let data = rgba.to_vec();
         let per = width * height * 4;
         if per == 0 || data.len() % per != 0 || data.is_empty() {
-            return Err(JsError::new(&format!("{} bytes are not whole {width}x{height} RGBA frames", data.len())));
+            return Err(JsError::new(&format!(
+                "{} bytes are not whole {width}x{height} RGBA frames",
+                data.len()
+            )));
         }
         let frames: Vec<Frame> = data
             .chunks_exact(per)
             .enumerate()
-            .map(|(i, c)| Frame::new(width, height, PixelFormat::Rgba, c.to_vec(), i as f64).expect("sized above"))
+            .map(|(i, c)| {
+                Frame::new(width, height, PixelFormat::Rgba, c.to_vec(), i as f64)
+                    .expect("sized above")
+            })
             .collect();
         let regions: Vec<UltrasoundRegion> = if regions.is_null() || regions.is_undefined() {
             vec![]
         } else {
-            serde_json::from_str(&js_sys::JSON::stringify(&regions).map_err(|_| JsError::new("regions"))?.as_string().unwrap_or_default()).map_err(err)?
+            serde_json::from_str(
+                &js_sys::JSON::stringify(&regions)
+                    .map_err(|_| JsError::new("regions"))?
+                    .as_string()
+                    .unwrap_or_default(),
+            )
+            .map_err(err)?
         };
         let times: Vec<f64> = (0..frames.len()).map(|i| i as f64).collect();
         let mut spec = self.spec.clone();
         spec.window_s = 0.0;
-        let prepared = tte_preprocess::prepare_frames(&frames, &times, &regions, &spec, 0.0).map_err(err)?;
+        let prepared =
+            tte_preprocess::prepare_frames(&frames, &times, &regions, &spec, 0.0).map_err(err)?;
         let t1 = now();
         let [c, t, h, w] = prepared.shape();
-        let x = Tensor::<5>::from_data(TensorData::new(prepared.data, [1, c, t, h, w]), &self.device);
+        let x = Tensor::<5>::from_data(
+            TensorData::new(prepared.data, [1, c, t, h, w]),
+            &self.device,
+        );
         let probs = self.model.net.probabilities(x);
-        let probs = probs.into_data_async().await.map_err(|e| JsError::new(&format!("{e:?}")))?.try_to_vec::<f32>().map_err(|e| JsError::new(&format!("{e:?}")))?;
+        let probs = probs
+            .into_data_async()
+            .await
+            .map_err(|e| JsError::new(&format!("{e:?}")))?
+            .try_to_vec::<f32>()
+            .map_err(|e| JsError::new(&format!("{e:?}")))?;
         let t2 = now();
-        let (best, conf) = probs.iter().enumerate().fold((0, f32::MIN), |a, (i, &p)| if p > a.1 { (i, p) } else { a });
+        let (best, conf) =
+            probs
+                .iter()
+                .enumerate()
+                .fold((0, f32::MIN), |a, (i, &p)| if p > a.1 { (i, p) } else { a });
         #[derive(Serialize)]
         struct Out<'a> {
             view: &'a str,
@@ -118,7 +167,11 @@ impl Classifier {
             view: &labels[best],
             name: tte_views::full_name(&labels[best]),
             confidence: conf,
-            probabilities: labels.iter().map(String::as_str).zip(probs.iter().copied()).collect(),
+            probabilities: labels
+                .iter()
+                .map(String::as_str)
+                .zip(probs.iter().copied())
+                .collect(),
             preprocess_ms: t1 - t0,
             inference_ms: t2 - t1,
             backend: &self.backend,
@@ -142,7 +195,10 @@ pub struct Clip {
 impl Clip {
     /// Sniffs and parses a clip. Throws a readable error for anything that is not one.
     pub fn open(bytes: Vec<u8>) -> Result<Clip, JsError> {
-        Ok(Clip { source: Source::open(bytes, &Limits::default()).map_err(err)?, track: None })
+        Ok(Clip {
+            source: Source::open(bytes, &Limits::default()).map_err(err)?,
+            track: None,
+        })
     }
 
     /// `{format, codec, frames, width, height, duration_s, ...}`.
@@ -189,22 +245,51 @@ impl Clip {
     /// bytes come from `trackDescription()` and `chunkData(i)`.
     #[wasm_bindgen(js_name = trackInfo)]
     pub fn track_info(&mut self) -> Result<JsValue, JsError> {
-        let Some(t) = self.track() else { return Ok(JsValue::NULL) };
+        let Some(t) = self.track() else {
+            return Ok(JsValue::NULL);
+        };
         #[derive(Serialize)]
-        struct C { time_s: f64, key: bool, size: usize }
+        struct C {
+            time_s: f64,
+            key: bool,
+            size: usize,
+        }
         #[derive(Serialize)]
-        struct Info { codec: String, width: usize, height: usize, chunks: Vec<C> }
-        to_js(&Info { codec: t.codec.clone(), width: t.width, height: t.height, chunks: t.chunks.iter().map(|c| C { time_s: c.time_s, key: c.key, size: c.data.len() }).collect() })
+        struct Info {
+            codec: String,
+            width: usize,
+            height: usize,
+            chunks: Vec<C>,
+        }
+        to_js(&Info {
+            codec: t.codec.clone(),
+            width: t.width,
+            height: t.height,
+            chunks: t
+                .chunks
+                .iter()
+                .map(|c| C {
+                    time_s: c.time_s,
+                    key: c.key,
+                    size: c.data.len(),
+                })
+                .collect(),
+        })
     }
 
     #[wasm_bindgen(js_name = trackDescription)]
     pub fn track_description(&mut self) -> Vec<u8> {
-        self.track().map(|t| t.description.clone()).unwrap_or_default()
+        self.track()
+            .map(|t| t.description.clone())
+            .unwrap_or_default()
     }
 
     #[wasm_bindgen(js_name = chunkData)]
     pub fn chunk_data(&mut self, i: u32) -> Vec<u8> {
-        self.track().and_then(|t| t.chunks.get(i as usize)).map(|c| c.data.clone()).unwrap_or_default()
+        self.track()
+            .and_then(|t| t.chunks.get(i as usize))
+            .map(|c| c.data.clone())
+            .unwrap_or_default()
     }
 
     fn track(&mut self) -> Option<&tte_media::EncodedTrack> {

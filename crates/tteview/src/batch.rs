@@ -13,7 +13,9 @@ use tte_pipeline::{Prediction, Timings};
 use tte_slowfast::TrainedModel;
 
 /// Extensions worth trying inside folders (explicitly named files are always tried).
-const CLIP_EXTENSIONS: [&str; 9] = ["dcm", "dicom", "mp4", "m4v", "mov", "webm", "avi", "gif", "ima"];
+const CLIP_EXTENSIONS: [&str; 9] = [
+    "dcm", "dicom", "mp4", "m4v", "mov", "webm", "avi", "gif", "ima",
+];
 
 /// Files named on the command line, with folders expanded recursively (sorted, hidden skipped).
 pub fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
@@ -29,17 +31,26 @@ pub fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(|e| anyhow!("{}: {e}", dir.display()))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| anyhow!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for p in entries {
-        let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
         if hidden {
             continue;
         }
         if p.is_dir() {
             walk(&p, out)?;
         } else {
-            let ext = p.extension().and_then(|e| e.to_str()).map(str::to_lowercase);
+            let ext = p
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_lowercase);
             if ext.as_deref().is_none_or(|e| CLIP_EXTENSIONS.contains(&e)) {
                 out.push(p);
             }
@@ -56,11 +67,20 @@ pub struct Row {
 }
 
 /// Classifies `files`, calling `each` as rows complete; returns (classified, failed, seconds).
-pub fn classify_files(model: &TrainedModel, files: &[PathBuf], device: &Device, mut each: impl FnMut(&Row)) -> (usize, usize, f64) {
+pub fn classify_files(
+    model: &TrainedModel,
+    files: &[PathBuf],
+    device: &Device,
+    mut each: impl FnMut(&Row),
+) -> (usize, usize, f64) {
     let started = Instant::now();
     let spec = tte_pipeline::spec_for(&model.meta);
     let limits = Limits::default();
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).saturating_sub(1).max(1);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .saturating_sub(1)
+        .max(1);
     let (tx, rx) = sync_channel(32);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let show_progress = std::io::stderr().is_terminal() && files.len() > 1;
@@ -71,11 +91,19 @@ pub fn classify_files(model: &TrainedModel, files: &[PathBuf], device: &Device, 
             s.spawn(move || loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(path) = files.get(i) else { return };
-                let prepared = std::fs::read(path).map_err(|e| format!("cannot read: {e}")).and_then(|bytes| {
-                    crate::quiet_panics(|| std::panic::catch_unwind(AssertUnwindSafe(|| tte_pipeline::decode_and_prepare(bytes, spec, &limits))))
-                        .map_err(|_| "the decoder crashed on this file (please report it)".to_string())?
+                let prepared = std::fs::read(path)
+                    .map_err(|e| format!("cannot read: {e}"))
+                    .and_then(|bytes| {
+                        crate::quiet_panics(|| {
+                            std::panic::catch_unwind(AssertUnwindSafe(|| {
+                                tte_pipeline::decode_and_prepare(bytes, spec, &limits)
+                            }))
+                        })
+                        .map_err(|_| {
+                            "the decoder crashed on this file (please report it)".to_string()
+                        })?
                         .map_err(|e| e.to_string())
-                });
+                    });
                 if tx.send((i, prepared)).is_err() {
                     return;
                 }
@@ -91,18 +119,38 @@ pub fn classify_files(model: &TrainedModel, files: &[PathBuf], device: &Device, 
                 Ok((p, warnings, timings)) => pending.push((i, p, warnings, timings)),
                 Err(e) => {
                     failed += 1;
-                    each(&Row { index: i, file: files[i].display().to_string(), result: Err(e) });
+                    each(&Row {
+                        index: i,
+                        file: files[i].display().to_string(),
+                        result: Err(e),
+                    });
                 }
             }
             if pending.len() >= 8 {
-                flush(model, device, files, &mut pending, &mut ok, &mut failed, &mut each);
+                flush(
+                    model,
+                    device,
+                    files,
+                    &mut pending,
+                    &mut ok,
+                    &mut failed,
+                    &mut each,
+                );
             }
             if show_progress {
                 let rate = done as f64 / started.elapsed().as_secs_f64();
                 eprint!("\r{done}/{} files, {:.1} clips/s   ", files.len(), rate);
             }
         }
-        flush(model, device, files, &mut pending, &mut ok, &mut failed, &mut each);
+        flush(
+            model,
+            device,
+            files,
+            &mut pending,
+            &mut ok,
+            &mut failed,
+            &mut each,
+        );
         if show_progress {
             eprintln!();
         }
@@ -113,7 +161,15 @@ pub fn classify_files(model: &TrainedModel, files: &[PathBuf], device: &Device, 
 type Pending = (usize, tte_preprocess::Prepared, Vec<String>, Timings);
 
 /// Runs the network on the decoded clips waiting in `pending` and emits their rows.
-fn flush(model: &TrainedModel, device: &Device, files: &[PathBuf], pending: &mut Vec<Pending>, ok: &mut usize, failed: &mut usize, each: &mut impl FnMut(&Row)) {
+fn flush(
+    model: &TrainedModel,
+    device: &Device,
+    files: &[PathBuf],
+    pending: &mut Vec<Pending>,
+    ok: &mut usize,
+    failed: &mut usize,
+    each: &mut impl FnMut(&Row),
+) {
     if pending.is_empty() {
         return;
     }
@@ -127,7 +183,15 @@ fn flush(model: &TrainedModel, device: &Device, files: &[PathBuf], pending: &mut
                 timings.inference_ms = per_clip;
                 let (view, confidence, probabilities) = tte_pipeline::label(model, rows[k].clone());
                 let s = prepared.sector;
-                Ok(Prediction { view, confidence, probabilities, timings, frames_used: prepared.indices, sector: [s.x0, s.y0, s.x1, s.y1], warnings })
+                Ok(Prediction {
+                    view,
+                    confidence,
+                    probabilities,
+                    timings,
+                    frames_used: prepared.indices,
+                    sector: [s.x0, s.y0, s.x1, s.y1],
+                    warnings,
+                })
             }
             Err(e) => Err(e.to_string()),
         };
@@ -136,7 +200,11 @@ fn flush(model: &TrainedModel, device: &Device, files: &[PathBuf], pending: &mut
         } else {
             *failed += 1
         }
-        each(&Row { index: i, file: files[i].display().to_string(), result });
+        each(&Row {
+            index: i,
+            file: files[i].display().to_string(),
+            result,
+        });
     }
 }
 

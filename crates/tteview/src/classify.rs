@@ -32,7 +32,12 @@ pub fn run(args: Args) -> Result<()> {
     }
     let labels = model.meta.labels.clone();
     if args.format == "csv" {
-        let mut header = vec!["file".to_string(), "view".into(), "confidence".into(), "error".into()];
+        let mut header = vec![
+            "file".to_string(),
+            "view".into(),
+            "confidence".into(),
+            "error".into(),
+        ];
         header.extend(labels.iter().map(|l| format!("p_{l}")));
         println!("{}", header.join(","));
     }
@@ -49,22 +54,44 @@ pub fn run(args: Args) -> Result<()> {
                     "probabilities": p.probabilities.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
                     "timings_ms": p.timings, "warnings": p.warnings, "error": null,
                 }),
-                Err(e) => serde_json::json!({"file": row.file, "view": null, "confidence": null, "probabilities": null, "error": e}),
+                Err(e) => {
+                    serde_json::json!({"file": row.file, "view": null, "confidence": null, "probabilities": null, "error": e})
+                }
             };
             println!("{v}");
         } else {
             let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
             match &row.result {
                 Ok(p) => {
-                    let probs: Vec<String> = p.probabilities.iter().map(|(_, v)| format!("{v:.6}")).collect();
-                    println!("{},{},{:.6},,{}", quote(&row.file), p.view, p.confidence, probs.join(","));
+                    let probs: Vec<String> = p
+                        .probabilities
+                        .iter()
+                        .map(|(_, v)| format!("{v:.6}"))
+                        .collect();
+                    println!(
+                        "{},{},{:.6},,{}",
+                        quote(&row.file),
+                        p.view,
+                        p.confidence,
+                        probs.join(",")
+                    );
                 }
-                Err(e) => println!("{},,,{}{}", quote(&row.file), quote(e), ",".repeat(labels.len())),
+                Err(e) => println!(
+                    "{},,,{}{}",
+                    quote(&row.file),
+                    quote(e),
+                    ",".repeat(labels.len())
+                ),
             }
         }
     });
     let counts: Vec<String> = per_view.iter().map(|(v, n)| format!("{v} {n}")).collect();
-    eprintln!("classified {ok} of {} files in {secs:.1} s ({:.1} clips/s); {failed} error(s); {}", files.len(), ok as f64 / secs.max(1e-9), counts.join(", "));
+    eprintln!(
+        "classified {ok} of {} files in {secs:.1} s ({:.1} clips/s); {failed} error(s); {}",
+        files.len(),
+        ok as f64 / secs.max(1e-9),
+        counts.join(", ")
+    );
     if ok == 0 {
         std::process::exit(1);
     }

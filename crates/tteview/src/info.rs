@@ -35,10 +35,24 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         println!("preset        {}", args.preset);
         println!("classes       {classes}");
-        println!("input         {}x{}x{}x{} (channels x fast frames x crop x crop), slow frames {}",
-            config.input_channels, config.frames, config.crop_size, config.crop_size, config.slow_frames());
-        println!("parameters    {} ({:.2} M)", cost.params, cost.params as f64 / 1e6);
-        println!("MACs/clip     {} ({:.3} G)", cost.macs, cost.macs as f64 / 1e9);
+        println!(
+            "input         {}x{}x{}x{} (channels x fast frames x crop x crop), slow frames {}",
+            config.input_channels,
+            config.frames,
+            config.crop_size,
+            config.crop_size,
+            config.slow_frames()
+        );
+        println!(
+            "parameters    {} ({:.2} M)",
+            cost.params,
+            cost.params as f64 / 1e6
+        );
+        println!(
+            "MACs/clip     {} ({:.3} G)",
+            cost.macs,
+            cost.macs as f64 / 1e9
+        );
     }
     Ok(())
 }

@@ -11,7 +11,11 @@ mod train;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "tteview", version, about = "Recognise transthoracic echo views from clips, privately, on any machine")]
+#[command(
+    name = "tteview",
+    version,
+    about = "Recognise transthoracic echo views from clips, privately, on any machine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,7 +56,12 @@ fn install_panic_hook() {
         if QUIET.with(|q| q.get()) {
             return;
         }
-        let msg = info.payload().downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| info.payload().downcast_ref::<String>().cloned()).unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
         eprintln!("tteview: internal error: {msg} (please report this)");
         std::process::exit(3);
     }));

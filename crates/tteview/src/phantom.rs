@@ -39,7 +39,11 @@ pub struct Args {
 
 /// Seeds of phantom data sets written by this command: offset far from the training range.
 pub fn clip_seed(set_seed: u64, class: usize, i: usize) -> u64 {
-    (3u64 << 41) + set_seed.wrapping_mul(1_000_003).wrapping_add((class * 100_000 + i) as u64) % (1u64 << 40)
+    (3u64 << 41)
+        + set_seed
+            .wrapping_mul(1_000_003)
+            .wrapping_add((class * 100_000 + i) as u64)
+            % (1u64 << 40)
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -62,7 +66,12 @@ pub fn run(args: Args) -> Result<()> {
         return Ok(());
     }
     let out = args.out.clone().expect("clap requires --out");
-    let formats: Vec<String> = args.formats.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
+    let formats: Vec<String> = args
+        .formats
+        .split(',')
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
     for f in &formats {
         if !["mp4", "avi", "dcm"].contains(&f.as_str()) {
             bail!("unknown format `{f}`; use mp4, avi or dcm");
@@ -70,8 +79,12 @@ pub fn run(args: Args) -> Result<()> {
     }
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let classes = tte_phantom::classes();
-    let jobs: Vec<(usize, usize)> = (0..classes.len()).flat_map(|c| (0..args.per_view).map(move |i| (c, i))).collect();
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let jobs: Vec<(usize, usize)> = (0..classes.len())
+        .flat_map(|c| (0..args.per_view).map(move |i| (c, i)))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let rows = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|s| -> Result<()> {
@@ -80,8 +93,16 @@ pub fn run(args: Args) -> Result<()> {
                 s.spawn(|| -> Result<()> {
                     loop {
                         let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&(c, i)) = jobs.get(k) else { return Ok(()) };
-                        let made = write_clip(&out, &classes[c], clip_seed(args.seed, c, i), &args, &formats)?;
+                        let Some(&(c, i)) = jobs.get(k) else {
+                            return Ok(());
+                        };
+                        let made = write_clip(
+                            &out,
+                            &classes[c],
+                            clip_seed(args.seed, c, i),
+                            &args,
+                            &formats,
+                        )?;
                         rows.lock().unwrap().push((k, made));
                     }
                 })
@@ -95,7 +116,10 @@ pub fn run(args: Args) -> Result<()> {
     let mut rows = rows.into_inner().unwrap();
     rows.sort_by_key(|r| r.0);
     let mut csv = std::fs::File::create(out.join("manifest.csv"))?;
-    writeln!(csv, "file,view,seed,format,style,width,height,fps,duration_s,frames,params")?;
+    writeln!(
+        csv,
+        "file,view,seed,format,style,width,height,fps,duration_s,frames,params"
+    )?;
     let mut n = 0;
     for (_, lines) in rows {
         for line in lines {
@@ -108,7 +132,13 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 /// Renders one clip and writes it in every format; returns its manifest rows.
-fn write_clip(out: &Path, view: &str, seed: u64, args: &Args, formats: &[String]) -> Result<Vec<String>> {
+fn write_clip(
+    out: &Path,
+    view: &str,
+    seed: u64,
+    args: &Args,
+    formats: &[String],
+) -> Result<Vec<String>> {
     let mut p = ClipParams::draw(view, seed, args.style);
     if let Some(s) = args.max_seconds {
         p.duration_s = p.duration_s.min(s);
@@ -125,21 +155,38 @@ fn write_clip(out: &Path, view: &str, seed: u64, args: &Args, formats: &[String]
         let bytes = match f.as_str() {
             "mp4" => tte_export::write_mp4(&frames, p.fps)?,
             "avi" => tte_export::write_avi(&frames, p.fps, 90)?,
-            _ => tte_export::write_dicom(&frames, &tte_export::DicomInfo { id: seed, fps: p.fps, region: Some(r.sector_rect()), series_description: format!("TTEView phantom {view}") }, 90)?,
+            _ => tte_export::write_dicom(
+                &frames,
+                &tte_export::DicomInfo {
+                    id: seed,
+                    fps: p.fps,
+                    region: Some(r.sector_rect()),
+                    series_description: format!("TTEView phantom {view}"),
+                },
+                90,
+            )?,
         };
         let name = format!("{stem}.{f}");
         std::fs::write(out.join(&name), bytes)?;
         rows.push(format!(
             "{name},{view},{seed},{f},{},{},{},{:.3},{:.3},{},\"{params}\"",
-            match args.style { Style::Default => "default", Style::Shifted => "shifted" },
-            p.width, p.height, p.fps, p.duration_s, frames.len()
+            match args.style {
+                Style::Default => "default",
+                Style::Shifted => "shifted",
+            },
+            p.width,
+            p.height,
+            p.fps,
+            p.duration_s,
+            frames.len()
         ));
     }
     Ok(rows)
 }
 
 pub fn write_png(path: &Path, w: usize, h: usize, rgb: &[u8]) -> Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
     enc.set_color(png::ColorType::Rgb);
     enc.write_header()?.write_image_data(rgb)?;

@@ -13,7 +13,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let name = args.file.display().to_string();
     let bytes = std::fs::read(&args.file).map_err(|e| anyhow!("{name}: cannot read: {e}"))?;
-    let src = tte_media::Source::open(bytes, &tte_media::Limits::default()).map_err(|e| anyhow!("{name}: {e}"))?;
+    let src = tte_media::Source::open(bytes, &tte_media::Limits::default())
+        .map_err(|e| anyhow!("{name}: {e}"))?;
     let p = src.probe();
     if args.json {
         let mut v = serde_json::to_value(p)?;
@@ -21,7 +22,15 @@ pub fn run(args: Args) -> Result<()> {
         v["regions"] = serde_json::to_value(src.regions())?;
         println!("{}", serde_json::to_string(&v)?);
     } else {
-        println!("{name}: {} {} {}x{} {} frames {:.2} s", p.format.name(), p.codec, p.width, p.height, p.frames, p.duration_s);
+        println!(
+            "{name}: {} {} {}x{} {} frames {:.2} s",
+            p.format.name(),
+            p.codec,
+            p.width,
+            p.height,
+            p.frames,
+            p.duration_s
+        );
         for w in src.warnings() {
             println!("  warning: {w}");
         }

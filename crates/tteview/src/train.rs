@@ -46,8 +46,16 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(w) = args.workers {
         cfg.workers = w;
     }
-    let device = tte_backend::device(&args.backend).map_err(|e| anyhow::anyhow!(e))?.autodiff();
+    let device = tte_backend::device(&args.backend)
+        .map_err(|e| anyhow::anyhow!(e))?
+        .autodiff();
     let out = tte_train::train::train(&cfg, &device, &mut |line| eprintln!("{line}"))?;
-    println!("trained {} steps in {:.0} s; best validation macro-F1 {:.4}; model written to {}", out.steps, out.seconds, out.best_macro_f1, out.output.display());
+    println!(
+        "trained {} steps in {:.0} s; best validation macro-F1 {:.4}; model written to {}",
+        out.steps,
+        out.seconds,
+        out.best_macro_f1,
+        out.output.display()
+    );
     Ok(())
 }

@@ -4,12 +4,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn tteview(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tteview")).args(args).output().expect("tteview runs")
+    Command::new(env!("CARGO_BIN_EXE_tteview"))
+        .args(args)
+        .output()
+        .expect("tteview runs")
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -21,7 +29,14 @@ fn tmp(name: &str) -> PathBuf {
 
 #[test]
 fn info_prints_r50_and_lite_sizes() {
-    let r50 = json(&tteview(&["info", "--preset", "r50", "--classes", "400", "--json"]));
+    let r50 = json(&tteview(&[
+        "info",
+        "--preset",
+        "r50",
+        "--classes",
+        "400",
+        "--json",
+    ]));
     let params = r50["params"].as_f64().unwrap();
     assert!((params - 34.57e6).abs() / 34.57e6 < 0.001, "{params}");
     let lite = json(&tteview(&["info", "--preset", "lite", "--json"]));
@@ -31,32 +46,70 @@ fn info_prints_r50_and_lite_sizes() {
 }
 
 fn manifest_rows(dir: &Path) -> Vec<String> {
-    std::fs::read_to_string(dir.join("manifest.csv")).unwrap().lines().map(String::from).collect()
+    std::fs::read_to_string(dir.join("manifest.csv"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
 }
 
 #[test]
 fn phantom_writes_every_class_in_every_format_reproducibly() {
     let (a, b) = (tmp("phantom-a"), tmp("phantom-b"));
     for d in [&a, &b] {
-        let out = tteview(&["phantom", "--out", d.to_str().unwrap(), "--per-view", "1", "--seed", "5", "--formats", "mp4,avi,dcm", "--max-seconds", "1", "--max-side", "160"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = tteview(&[
+            "phantom",
+            "--out",
+            d.to_str().unwrap(),
+            "--per-view",
+            "1",
+            "--seed",
+            "5",
+            "--formats",
+            "mp4,avi,dcm",
+            "--max-seconds",
+            "1",
+            "--max-side",
+            "160",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let rows = manifest_rows(&a);
     assert!(rows[0].starts_with("file,view,seed"), "{}", rows[0]);
     assert_eq!(rows.len(), 1 + 13 * 3);
-    let views: std::collections::BTreeSet<String> = rows[1..].iter().map(|r| r.split(',').nth(1).unwrap().to_string()).collect();
+    let views: std::collections::BTreeSet<String> = rows[1..]
+        .iter()
+        .map(|r| r.split(',').nth(1).unwrap().to_string())
+        .collect();
     assert_eq!(views.len(), 13);
     for r in &rows[1..] {
         let file = r.split(',').next().unwrap();
-        let (x, y) = (std::fs::read(a.join(file)).unwrap(), std::fs::read(b.join(file)).unwrap());
+        let (x, y) = (
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap(),
+        );
         assert!(x == y, "{file} differs between two runs with the same seed");
         // Every clip opens in the project's own decoders with the format its name says.
-        let probe = json(&tteview(&["probe", a.join(file).to_str().unwrap(), "--json"]));
-        let want = match file.rsplit('.').next().unwrap() { "dcm" => "dicom", other => other };
+        let probe = json(&tteview(&[
+            "probe",
+            a.join(file).to_str().unwrap(),
+            "--json",
+        ]));
+        let want = match file.rsplit('.').next().unwrap() {
+            "dcm" => "dicom",
+            other => other,
+        };
         assert_eq!(probe["format"], want, "{file}");
         assert!(probe["frames"].as_u64().unwrap() >= 20, "{file}: {probe}");
     }
-    assert_eq!(std::fs::read(a.join("manifest.csv")).unwrap(), std::fs::read(b.join("manifest.csv")).unwrap());
+    assert_eq!(
+        std::fs::read(a.join("manifest.csv")).unwrap(),
+        std::fs::read(b.join("manifest.csv")).unwrap()
+    );
 }
 
 #[test]
@@ -76,8 +129,14 @@ fn probe_names_the_file_and_reason_for_bad_input() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.trim().lines().count(), 1, "{name}: one line, got {err}");
         assert!(err.contains(name), "{name}: {err}");
-        assert!(err.to_lowercase().contains(&reason.to_lowercase()) || reason == "DICOM", "{name}: {err}");
-        assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+        assert!(
+            err.to_lowercase().contains(&reason.to_lowercase()) || reason == "DICOM",
+            "{name}: {err}"
+        );
+        assert!(
+            !err.contains("panicked") && !err.contains("backtrace"),
+            "{err}"
+        );
     }
 }
 
@@ -99,14 +158,42 @@ fn shipped_model() -> PathBuf {
 #[test]
 fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
     let d = tmp("classify");
-    let out = tteview(&["phantom", "--out", d.to_str().unwrap(), "--per-view", "1", "--seed", "11", "--formats", "mp4,avi,dcm", "--max-seconds", "1.2", "--max-side", "200"]);
+    let out = tteview(&[
+        "phantom",
+        "--out",
+        d.to_str().unwrap(),
+        "--per-view",
+        "1",
+        "--seed",
+        "11",
+        "--formats",
+        "mp4,avi,dcm",
+        "--max-seconds",
+        "1.2",
+        "--max-side",
+        "200",
+    ]);
     assert!(out.status.success());
     std::fs::write(d.join("broken.dcm"), b"DICM but not really").unwrap();
     std::fs::write(d.join("empty.mp4"), b"").unwrap();
     let model = shipped_model();
-    let out = tteview(&["classify", d.to_str().unwrap(), "--model", model.to_str().unwrap(), "--format", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out = tteview(&[
+        "classify",
+        d.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 13 * 3 + 2);
     let errors: Vec<&serde_json::Value> = rows.iter().filter(|r| !r["error"].is_null()).collect();
     assert_eq!(errors.len(), 2, "{errors:?}");
@@ -115,12 +202,30 @@ fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
         assert_eq!(probs.len(), 13);
         let sum: f64 = probs.values().map(|v| v.as_f64().unwrap()).sum();
         assert!((sum - 1.0).abs() < 1e-3);
-        assert_eq!(r["view"], *probs.iter().max_by(|a, b| a.1.as_f64().partial_cmp(&b.1.as_f64()).unwrap()).unwrap().0);
+        assert_eq!(
+            r["view"],
+            *probs
+                .iter()
+                .max_by(|a, b| a.1.as_f64().partial_cmp(&b.1.as_f64()).unwrap())
+                .unwrap()
+                .0
+        );
     }
     // CSV: a header and the same number of rows.
-    let out = tteview(&["classify", d.to_str().unwrap(), "--model", model.to_str().unwrap(), "--format", "csv"]);
+    let out = tteview(&[
+        "classify",
+        d.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.lines().next().unwrap().starts_with("file,view,confidence,error,p_PLAX"));
+    assert!(text
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("file,view,confidence,error,p_PLAX"));
     assert_eq!(text.lines().count(), 1 + 13 * 3 + 2);
 }
 
@@ -128,7 +233,12 @@ fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
 fn classify_exits_non_zero_only_when_nothing_was_classified() {
     let d = tmp("nothing");
     std::fs::write(d.join("a.dcm"), b"junk").unwrap();
-    let out = tteview(&["classify", d.join("a.dcm").to_str().unwrap(), "--model", shipped_model().to_str().unwrap()]);
+    let out = tteview(&[
+        "classify",
+        d.join("a.dcm").to_str().unwrap(),
+        "--model",
+        shipped_model().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"error\""));
 }
