@@ -316,12 +316,7 @@ impl DicomClip {
     }
 
     pub(crate) fn probe(&self) -> Probe {
-        let n = self.times.len();
-        let duration = if n > 1 {
-            self.times[n - 1] + (self.times[n - 1] - self.times[0]) / (n - 1) as f64
-        } else {
-            1.0 / 30.0
-        };
+        let duration = crate::clip_duration(&self.times);
         Probe {
             format: Format::Dicom,
             codec: self.ts.clone(),

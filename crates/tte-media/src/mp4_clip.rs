@@ -118,12 +118,7 @@ impl Mp4Clip {
     }
 
     pub(crate) fn probe(&self) -> Probe {
-        let times = self.times();
-        let duration = match times.len() {
-            0 => 0.0,
-            1 => 1.0 / 30.0,
-            n => times[n - 1] + (times[n - 1] - times[0]) / (n - 1) as f64,
-        };
+        let duration = crate::clip_duration(&self.times());
         Probe {
             format: Format::Mp4,
             codec: self.codec.clone(),

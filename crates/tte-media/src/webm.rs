@@ -87,12 +87,7 @@ impl WebmClip {
 
     pub(crate) fn probe(&self) -> Probe {
         let n = self.chunks.len();
-        let last = self.chunks[n - 1].time_s;
-        let duration = if n > 1 {
-            last + last / (n - 1) as f64
-        } else {
-            1.0 / 30.0
-        };
+        let duration = crate::clip_duration(&self.times());
         Probe {
             format: Format::Webm,
             codec: self.codec.clone(),

@@ -139,9 +139,20 @@ pub fn classify_bytes(
     let t = Instant::now();
     let probs = infer(model, &[&prepared], device)?.remove(0);
     timings.inference_ms = t.elapsed().as_secs_f64() * 1e3;
+    Ok(prediction(model, prepared, probs, warnings, timings))
+}
+
+/// Assembles the answer for one prepared clip from its probability row.
+pub fn prediction(
+    model: &TrainedModel,
+    prepared: Prepared,
+    probs: Vec<f32>,
+    warnings: Vec<String>,
+    timings: Timings,
+) -> Prediction {
     let (view, confidence, probabilities) = label(model, probs);
     let s = prepared.sector;
-    Ok(Prediction {
+    Prediction {
         view,
         confidence,
         probabilities,
@@ -149,5 +160,5 @@ pub fn classify_bytes(
         frames_used: prepared.indices,
         sector: [s.x0, s.y0, s.x1, s.y1],
         warnings,
-    })
+    }
 }

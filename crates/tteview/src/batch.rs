@@ -181,17 +181,13 @@ fn flush(
         let result = match &out {
             Ok(rows) => {
                 timings.inference_ms = per_clip;
-                let (view, confidence, probabilities) = tte_pipeline::label(model, rows[k].clone());
-                let s = prepared.sector;
-                Ok(Prediction {
-                    view,
-                    confidence,
-                    probabilities,
-                    timings,
-                    frames_used: prepared.indices,
-                    sector: [s.x0, s.y0, s.x1, s.y1],
+                Ok(tte_pipeline::prediction(
+                    model,
+                    prepared,
+                    rows[k].clone(),
                     warnings,
-                })
+                    timings,
+                ))
             }
             Err(e) => Err(e.to_string()),
         };
