@@ -41,6 +41,7 @@ done
 echo "ffprobe read $n phantom clips (MP4 and AVI with the frame counts tteview reports; DICOM as MJPEG)"
 
 step "native-bench smoke run (CPU)"
+cargo build --release -p native-bench --bins
 "$CARGO_TARGET_DIR/release/native-bench" --backend cpu --clips 2 --warmup 1 --json > "$CARGO_TARGET_DIR/bench-smoke.json"
 python3 - "$CARGO_TARGET_DIR/bench-smoke.json" <<'PY'
 import json, sys
@@ -51,6 +52,16 @@ for k in ("end_to_end_ms", "decode_ms", "preprocess_ms", "inference_ms"):
 assert r["n"] == 2 and r["backend"] == "cpu"
 print("native-bench JSON ok: end to end %.1f ms" % r["end_to_end_ms"]["mean"])
 PY
+
+step "PyTorch parity: the same SlowFast in PyTorch gives the same logits (tests/parity)"
+bash scripts/setup-tests.sh
+cargo build --release -p native-bench --bins
+"${TTEVIEW_PY:-$HOME/.cache/tteview-py}/bin/python" tests/parity/parity.py \
+  --exporter "$CARGO_TARGET_DIR/release/parity-export" --repeats 3 --json "$CARGO_TARGET_DIR/parity.json"
+
+step "native-bench builds for the Jetson (cargo check --target aarch64-unknown-linux-gnu --features wgpu)"
+cargo check --release --target aarch64-unknown-linux-gnu -p native-bench --features wgpu --bins
+echo "aarch64 check ok"
 
 step "web app in headless Chromium (WebGPU on SwiftShader, and the CPU fallback)"
 bash scripts/build-web.sh
@@ -67,6 +78,9 @@ for pat in '^a4c_.*\.mp4,' '^plax_.*\.avi,' '^psax-pm_.*\.dcm,'; do
 done
 "$CARGO_TARGET_DIR/release/tteview" classify "$clips/pick" --format json > "$clips/pick/native.jsonl"
 node tests/browser/run.mjs "$clips/pick"
+
+step "fuzzing: every cargo-fuzz target for 15 s (scripts/fuzz.sh; the long runs are in FUZZING.md)"
+bash scripts/fuzz.sh 15
 
 echo
 echo "ALL TESTS PASSED"

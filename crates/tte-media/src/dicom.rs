@@ -56,6 +56,7 @@ fn text(obj: &InMemDicomObject, tag: dicom_core::Tag) -> Option<String> {
 
 impl DicomClip {
     pub(crate) fn open(bytes: Vec<u8>, limits: &Limits) -> Result<Self, MediaError> {
+        crate::dicom_lengths::check(&bytes).map_err(MediaError::Corrupt)?;
         let obj = OpenFileOptions::new()
             .read_preamble(ReadPreamble::Always)
             .from_reader(Cursor::new(bytes))

@@ -7,9 +7,11 @@
 
 mod avi;
 mod dicom;
+mod dicom_lengths;
 mod error;
 mod gif_clip;
 mod jpeg;
+mod mp4_boxes;
 mod mp4_clip;
 mod webm;
 

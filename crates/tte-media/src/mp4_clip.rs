@@ -24,6 +24,7 @@ pub(crate) struct Mp4Clip {
 
 impl Mp4Clip {
     pub(crate) fn open(bytes: Vec<u8>, limits: &Limits) -> Result<Self, MediaError> {
+        crate::mp4_boxes::check(&bytes).map_err(MediaError::Corrupt)?;
         let size = bytes.len() as u64;
         let mut r = mp4::Mp4Reader::read_header(Cursor::new(bytes), size)
             .map_err(|e| MediaError::Corrupt(format!("MP4 structure: {e}")))?;

@@ -187,3 +187,30 @@ fn requesting_more_frames_than_the_budget_holds_is_refused() {
     let err = s.all_frames(&tiny).unwrap_err();
     assert!(matches!(err, MediaError::TooLarge(_)), "{err}");
 }
+
+#[test]
+fn fuzzer_findings_stay_fixed() {
+    // Inputs the long fuzz run found (FUZZING.md): two DICOM headers whose forged lengths made
+    // dicom-rs reserve ~3.8 GB, and an MP4 whose zero-sized box sent the mp4 crate into an
+    // endless loop. Each must now be refused quickly, naming the lying structure.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let cases = [
+        (
+            "dicom-forged-length-after-garbage.dcm",
+            "claims 3900750604 bytes",
+        ),
+        (
+            "dicom-forged-length-in-header.dcm",
+            "claims 3747903990 bytes",
+        ),
+        ("mp4-zero-sized-child-box.mp4", "declares 0 bytes"),
+    ];
+    for (name, why) in cases {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        match open(bytes) {
+            Err(MediaError::Corrupt(msg)) => assert!(msg.contains(why), "{name}: {msg}"),
+            Err(other) => panic!("{name}: unexpected error {other}"),
+            Ok(_) => panic!("{name}: opened"),
+        }
+    }
+}

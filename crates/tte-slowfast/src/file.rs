@@ -2,11 +2,13 @@
 //! weights together, so a model can never be paired with the wrong label list.
 //!
 //! Layout: `TTEVMODL` magic, u32 LE format version, u64 LE length of a JSON header, the header
-//! ([`ModelMeta`]), then Burn's burnpack bytes of the weights.
+//! ([`ModelMeta`]), then Burn's burnpack bytes of the weights, stored as f32 or (half the
+//! download, for the web app) f16; loading casts them to the network's f32 either way.
 
 use burn::module::Module;
+use burn::module::{ModuleMapper, Param};
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::{Bytes, DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::config::SlowFastConfig;
@@ -32,6 +34,13 @@ pub struct ModelMeta {
     pub window_s: f32,
     /// Free text: what it was trained on, by which command.
     pub notes: String,
+    /// How the weights after the header are stored: `f32`, or `f16` (half the download).
+    #[serde(default = "f32_name")]
+    pub stored_as: String,
+}
+
+fn f32_name() -> String {
+    "f32".into()
 }
 
 impl ModelMeta {
@@ -45,6 +54,7 @@ impl ModelMeta {
             std: [0.25; 3],
             window_s: 1.0,
             notes: String::new(),
+            stored_as: f32_name(),
         }
     }
 
@@ -86,16 +96,43 @@ pub struct TrainedModel {
 }
 
 impl TrainedModel {
-    /// Serialises metadata and weights into one buffer.
+    /// Serialises metadata and f32 weights into one buffer.
     pub fn to_bytes(&self) -> Result<Vec<u8>, ModelFileError> {
+        self.to_bytes_as(DType::F32)
+    }
+
+    /// Serialises with the weights stored as `dtype` (F32, or F16 for half the size; values
+    /// are rounded to the nearest f16 and read back as f32).
+    pub fn to_bytes_as(&self, dtype: DType) -> Result<Vec<u8>, ModelFileError> {
         self.meta.check()?;
-        let header = serde_json::to_vec(&self.meta)?;
-        let weights = self
-            .net
-            .clone()
-            .into_record()
-            .into_bytes()
-            .map_err(|e| ModelFileError::Weights(format!("{e:?}")))?;
+        let stored_as = match dtype {
+            DType::F32 => "f32",
+            DType::F16 => "f16",
+            other => {
+                return Err(ModelFileError::Weights(format!(
+                    "cannot store weights as {other:?}; use F32 or F16"
+                )))
+            }
+        };
+        let header = serde_json::to_vec(&ModelMeta {
+            stored_as: stored_as.into(),
+            ..self.meta.clone()
+        })?;
+        let record = |net: SlowFast| {
+            net.into_record()
+                .into_bytes()
+                .map_err(|e| ModelFileError::Weights(format!("{e:?}")))
+        };
+        let mut weights = record(self.net.clone())?;
+        if dtype != DType::F32 {
+            // Cast an independent copy: a module clone shares its batch-norm statistics, and
+            // casting those in place would change the caller's network.
+            let copy = self.meta.config.init(&Device::flex()).load_record(
+                ModuleRecord::from_bytes(weights)
+                    .map_err(|e| ModelFileError::Weights(format!("{e:?}")))?,
+            );
+            weights = record(copy.map(&mut CastFloats(dtype)))?;
+        }
         let mut out = Vec::with_capacity(20 + header.len() + weights.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -132,12 +169,27 @@ impl TrainedModel {
     pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<Self, ModelFileError> {
         let (meta, offset) = Self::read_meta(bytes)?;
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes[offset..].to_vec()))
-            .map_err(|e| ModelFileError::Weights(format!("{e:?}")))?;
-        let net = meta
-            .config
-            .init(device)
-            .try_load_record(record)
-            .map_err(|e| ModelFileError::Weights(format!("{e:?}")))?;
+            .map_err(|e| ModelFileError::Weights(format!("{e:?}")))?
+            .cast_to_module_dtype();
+        let load = |device: &Device| {
+            meta.config
+                .init(device)
+                .try_load_record(record)
+                .map_err(|e| ModelFileError::Weights(format!("{e:?}")))
+        };
+        let net = match meta.stored_as.as_str() {
+            "f32" => load(device)?,
+            // Half-precision weights become f32 on the CPU first (batch-norm statistics keep the
+            // record's dtype on load, and not every GPU has f16), then move to `device`.
+            "f16" => load(&Device::flex())?
+                .map(&mut CastFloats(DType::F32))
+                .to_device(device),
+            other => {
+                return Err(ModelFileError::Weights(format!(
+                    "weights stored as `{other}`, which this build cannot read; update tteview"
+                )))
+            }
+        };
         Ok(Self { meta, net })
     }
 
@@ -145,8 +197,23 @@ impl TrainedModel {
         Ok(std::fs::write(path, self.to_bytes()?)?)
     }
 
+    /// Saves with f16 weights (half the size of [`save`](Self::save)).
+    pub fn save_half(&self, path: &std::path::Path) -> Result<(), ModelFileError> {
+        Ok(std::fs::write(path, self.to_bytes_as(DType::F16)?)?)
+    }
+
     pub fn load(path: &std::path::Path, device: &Device) -> Result<Self, ModelFileError> {
         Self::from_bytes(&std::fs::read(path)?, device)
+    }
+}
+
+/// Casts every float parameter and buffer of a module to one dtype.
+struct CastFloats(DType);
+
+impl ModuleMapper for CastFloats {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        Param::from_mapped_value(id, tensor.cast(self.0), mapper)
     }
 }
 
@@ -184,6 +251,30 @@ mod tests {
             .forward(clip)
             .into_data()
             .assert_approx_eq::<f32>(&before, burn::tensor::Tolerance::absolute(1e-6));
+    }
+
+    #[test]
+    fn half_precision_file_is_half_the_size_and_answers_the_same() {
+        let device = Device::flex();
+        let m = model();
+        let clip: Tensor<5> =
+            Tensor::random([2, 3, 8, 32, 32], Distribution::Normal(0.0, 1.0), &device);
+        let full = m.to_bytes().unwrap();
+        let half = m.to_bytes_as(DType::F16).unwrap();
+        let (_, header) = TrainedModel::read_meta(&full).unwrap();
+        let ratio = (half.len() - header) as f64 / (full.len() - header) as f64;
+        assert!(
+            (0.45..0.56).contains(&ratio),
+            "weights shrank to {ratio:.3}"
+        );
+        let back = TrainedModel::from_bytes(&half, &device).unwrap();
+        assert_eq!(back.meta.stored_as, "f16");
+        assert_eq!(back.meta.labels, m.meta.labels);
+        let want = m.net.probabilities(clip.clone()).into_data();
+        let got = back.net.probabilities(clip).into_data();
+        got.assert_approx_eq::<f32>(&want, burn::tensor::Tolerance::absolute(2e-3));
+        // Loaded weights are f32 again, so every backend runs the network as trained.
+        assert_eq!(back.net.head.weight.val().dtype(), DType::F32);
     }
 
     #[test]

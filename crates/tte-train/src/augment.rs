@@ -35,6 +35,12 @@ pub struct AugmentConfig {
     pub overlay_p: f32,
     /// 8x8 block averaging, like heavy JPEG compression.
     pub compress_p: f32,
+    /// Horizontal stretch range (1 = none): a wider or narrower sector than the phantom drew.
+    pub stretch: [f32; 2],
+    /// Probability of a colour cast (a machine's tinted grey map); each channel is scaled by a
+    /// factor in `[1 - tint, 1]`.
+    pub tint_p: f32,
+    pub tint: f32,
 }
 
 impl Default for AugmentConfig {
@@ -56,6 +62,10 @@ impl Default for AugmentConfig {
             reverse_p: 0.5,
             overlay_p: 0.3,
             compress_p: 0.2,
+            // Off by default so configs written before these existed train as they did.
+            stretch: [1.0, 1.0],
+            tint_p: 0.0,
+            tint: 0.3,
         }
     }
 }
@@ -180,6 +190,18 @@ pub fn on_clip(
     let [c, t, h, w] = shape;
     let plane = h * w;
     let (angle, zoom) = (d.sym(cfg.rotate_deg).to_radians(), d.range(cfg.zoom));
+    // Draw the newer augmentations only when configured, so older configs keep their random stream.
+    let stretch = if cfg.stretch[0] != cfg.stretch[1] {
+        d.range(cfg.stretch)
+    } else {
+        cfg.stretch[0]
+    };
+    let scale = [zoom * stretch, zoom];
+    let tint: [f32; 3] = if cfg.tint_p > 0.0 && d.chance(cfg.tint_p) {
+        [0; 3].map(|_| 1.0 - cfg.tint * d.unit())
+    } else {
+        [1.0; 3]
+    };
     let (sx, sy) = (d.sym(cfg.shift) * w as f32, d.sym(cfg.shift) * h as f32);
     let (gain, contrast, gamma) = (d.sym(cfg.gain), d.range(cfg.contrast), d.range(cfg.gamma));
     let speckle = if d.chance(cfg.speckle_p) {
@@ -202,7 +224,7 @@ pub fn on_clip(
         let pad = -m / s;
         for ti in 0..t {
             let p = &mut data[(ch * t + ti) * plane..][..plane];
-            warp(p, &mut buf, w, h, angle, zoom, sx, sy, pad);
+            warp(p, &mut buf, w, h, angle, scale, sx, sy, pad);
             if blur {
                 box_blur(p, &mut buf, w, h);
             }
@@ -211,7 +233,8 @@ pub fn on_clip(
                 let x = ((x - 0.5) * contrast + 0.5 + gain)
                     .clamp(0.0, 1.0)
                     .powf(gamma);
-                let x = (x * speckle_field[i] + noise * d.normal()).clamp(0.0, 1.0);
+                let x =
+                    (x * tint[ch.min(2)] * speckle_field[i] + noise * d.normal()).clamp(0.0, 1.0);
                 *v = (x - m) / s;
             }
         }
@@ -226,7 +249,7 @@ pub fn on_clip(
     }
 }
 
-/// Rotation about the centre, zoom and shift, sampled bilinearly; outside is padding.
+/// Rotation about the centre, zoom (`[x, y]`) and shift, sampled bilinearly; outside is padding.
 #[allow(clippy::too_many_arguments)]
 fn warp(
     p: &mut [f32],
@@ -234,7 +257,7 @@ fn warp(
     w: usize,
     h: usize,
     angle: f32,
-    zoom: f32,
+    zoom: [f32; 2],
     sx: f32,
     sy: f32,
     pad: f32,
@@ -245,8 +268,8 @@ fn warp(
     for y in 0..h {
         for x in 0..w {
             let (dx, dy) = (
-                (x as f32 + 0.5 - cx - sx) / zoom,
-                (y as f32 + 0.5 - cy - sy) / zoom,
+                (x as f32 + 0.5 - cx - sx) / zoom[0],
+                (y as f32 + 0.5 - cy - sy) / zoom[1],
             );
             let (u, v) = (c * dx + s * dy + cx - 0.5, -s * dx + c * dy + cy - 0.5);
             p[y * w + x] = if u < 0.0 || v < 0.0 || u > (w - 1) as f32 || v > (h - 1) as f32 {
@@ -281,6 +304,82 @@ fn box_blur(p: &mut [f32], buf: &mut [f32], w: usize, h: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn identity() -> AugmentConfig {
+        AugmentConfig {
+            rotate_deg: 0.0,
+            shift: 0.0,
+            zoom: [1.0, 1.0],
+            gain: 0.0,
+            contrast: [1.0, 1.0],
+            gamma: [1.0, 1.0],
+            speckle_p: 0.0,
+            noise: 0.0,
+            blur_p: 0.0,
+            reverse_p: 0.0,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn tint_darkens_channels_unequally_and_keeps_grey_order() {
+        let (t, s) = (2, 6);
+        let grey = (0.6 - 0.5) / 0.25;
+        let mut data = vec![grey; 3 * t * s * s];
+        let cfg = AugmentConfig {
+            tint_p: 1.0,
+            tint: 0.3,
+            ..identity()
+        };
+        on_clip(
+            &mut data,
+            [3, t, s, s],
+            [0.5; 3],
+            [0.25; 3],
+            &cfg,
+            &mut Draw::new(7),
+        );
+        let means: Vec<f32> = data
+            .chunks(t * s * s)
+            .map(|c| c.iter().sum::<f32>() / c.len() as f32 * 0.25 + 0.5)
+            .collect();
+        for m in &means {
+            assert!((0.6 * 0.7 - 1e-4..=0.6 + 1e-4).contains(m), "{means:?}");
+        }
+        assert!(
+            means.iter().any(|m| (m - means[0]).abs() > 1e-3),
+            "{means:?}"
+        );
+    }
+
+    #[test]
+    fn stretch_widens_horizontally_only() {
+        // A bright vertical bar two pixels right of centre moves outwards under a 1.5x stretch,
+        // and every row stays identical (nothing moved vertically).
+        let s = 16;
+        let mut data = vec![-2.0f32; s * s];
+        for y in 0..s {
+            data[y * s + 10] = 2.0;
+        }
+        let cfg = AugmentConfig {
+            stretch: [1.5, 1.5],
+            ..identity()
+        };
+        on_clip(
+            &mut data,
+            [1, 1, s, s],
+            [0.5; 3],
+            [0.25; 3],
+            &cfg,
+            &mut Draw::new(3),
+        );
+        let row: Vec<f32> = data[..s].to_vec();
+        let peak = (0..s).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+        assert!(peak > 10, "bar at {peak}: {row:?}");
+        for y in 1..s {
+            assert_eq!(&data[y * s..][..s], &row[..], "row {y}");
+        }
+    }
 
     #[test]
     fn disabled_augmentation_changes_nothing() {

@@ -36,6 +36,10 @@ pub struct TrainConfig {
     /// Wall-clock budget in seconds (0 = none): the schedule runs over whichever of `steps` and
     /// this budget ends first, and the run stops (validated and saved) when it is spent.
     pub max_seconds: f64,
+    /// Start from this model file's weights instead of random ones (fine-tuning: a clinic's own
+    /// clips on top of the shipped model, or a second schedule on top of a first). Its preset and
+    /// labels must match this run's. Ignored when the run directory already holds a checkpoint.
+    pub init_from: Option<String>,
 }
 
 /// Where clips come from.
@@ -95,6 +99,7 @@ impl Default for TrainConfig {
             output: "models/lite.ttev".into(),
             workers: 1,
             max_seconds: 0.0,
+            init_from: None,
         }
     }
 }

@@ -83,6 +83,9 @@ pub fn train(
         }
         state = serde_json::from_str(&std::fs::read_to_string(run_dir.join("state.json"))?)?;
         log(&format!("resuming at step {}", state.step));
+    } else if let Some(init) = &cfg.init_from {
+        model = initial_weights(init, &meta, device)?;
+        log(&format!("starting from the weights of {init}"));
     }
 
     let validation = validation_set(&labels, cfg, &spec)?;
@@ -206,6 +209,20 @@ pub fn train(
     })
 }
 
+/// The network of `path`, checked to have this run's architecture and label order.
+fn initial_weights(path: &str, meta: &ModelMeta, device: &Device) -> anyhow::Result<SlowFast> {
+    let m = TrainedModel::load(std::path::Path::new(path), device)
+        .map_err(|e| anyhow::anyhow!("init_from {path}: {e}"))?;
+    if m.meta.config != meta.config || m.meta.labels != meta.labels {
+        anyhow::bail!(
+            "init_from {path}: its network ({} preset, labels {:?}) differs from this run's ({} preset, labels {:?}); \
+             fine-tune only a model of the same preset and labels",
+            m.meta.preset, m.meta.labels, meta.preset, meta.labels
+        );
+    }
+    Ok(m.net)
+}
+
 fn to_tensors(
     batch: &[Example],
     spec: &tte_preprocess::ClipSpec,
@@ -279,4 +296,48 @@ pub fn evaluate_prepared(
 /// Rebuilds a record of `model` (used by tests to check resume round-trips).
 pub fn record_of(model: &SlowFast) -> ModuleRecord {
     model.clone().into_record()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved_lite(dir: &std::path::Path) -> (String, ModelMeta) {
+        let labels = tte_views::codes();
+        let cfg = SlowFastConfig::lite(labels.len());
+        let meta = ModelMeta::new("lite", cfg.clone(), labels);
+        let path = dir.join("start.ttev");
+        TrainedModel {
+            meta: meta.clone(),
+            net: cfg.init(&Device::flex()),
+        }
+        .save(&path)
+        .unwrap();
+        (path.display().to_string(), meta)
+    }
+
+    #[test]
+    fn init_from_starts_at_the_given_weights() {
+        let dir = std::env::temp_dir().join(format!("tte-init-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (path, meta) = saved_lite(&dir);
+        let want = TrainedModel::load(std::path::Path::new(&path), &Device::flex()).unwrap();
+        let got = initial_weights(&path, &meta, &Device::flex()).unwrap();
+        let head = |n: &SlowFast| n.head.weight.val().into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(head(&got), head(&want.net));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn init_from_refuses_a_model_with_other_labels() {
+        let dir = std::env::temp_dir().join(format!("tte-init-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (path, mut meta) = saved_lite(&dir);
+        meta.labels.swap(0, 1);
+        let err = initial_weights(&path, &meta, &Device::flex())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("differs from this run's"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

@@ -2,6 +2,7 @@
 
 mod batch;
 mod classify;
+mod convert;
 mod eval;
 mod info;
 mod phantom;
@@ -35,6 +36,8 @@ enum Command {
     Eval(eval::Args),
     /// Classify clips and folders: one JSON object (or CSV row) per file.
     Classify(classify::Args),
+    /// Rewrite a model file, e.g. with f16 weights (`--half`) for a smaller web download.
+    Convert(convert::Args),
 }
 
 thread_local! {
@@ -77,6 +80,7 @@ fn main() {
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Classify(args) => classify::run(args),
+        Command::Convert(args) => convert::run(args),
     };
     if let Err(e) = result {
         eprintln!("tteview: {e:#}");

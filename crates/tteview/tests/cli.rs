@@ -242,3 +242,56 @@ fn classify_exits_non_zero_only_when_nothing_was_classified() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"error\""));
 }
+
+#[test]
+fn convert_round_trips_the_shipped_model_and_reports_agreement() {
+    // The shipped model may itself be f16; converting to f32 and back must keep its answers.
+    let d = tmp("convert");
+    let full = d.join("full.ttev");
+    let half = d.join("half.ttev");
+    let model = shipped_model();
+    let out = tteview(&[
+        "convert",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        full.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = tteview(&[
+        "convert",
+        "--model",
+        full.to_str().unwrap(),
+        "--out",
+        half.to_str().unwrap(),
+        "--half",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("weights f16") && text.contains("same top view on 13/13"),
+        "{text}"
+    );
+    let (a, b) = (
+        std::fs::metadata(&full).unwrap().len() as f64,
+        std::fs::metadata(&half).unwrap().len() as f64,
+    );
+    assert!(b / a < 0.56, "f16 file is {b} bytes, f32 {a}");
+    let bad = tteview(&[
+        "convert",
+        "--model",
+        "Cargo.toml",
+        "--out",
+        d.join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a TTEView model file"));
+}

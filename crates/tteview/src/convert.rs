@@ -1,0 +1,79 @@
+//! `tteview convert`: rewrite a model file, with f16 weights for a smaller download, and show
+//! that the smaller file answers like the original on fresh phantom clips of every view.
+
+use anyhow::{anyhow, Result};
+use burn::tensor::{DType, Device};
+use std::path::PathBuf;
+use tte_phantom::{ClipParams, Renderer, Style};
+use tte_slowfast::TrainedModel;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model file to convert.
+    #[arg(long)]
+    model: PathBuf,
+    /// Where to write the converted model.
+    #[arg(long)]
+    out: PathBuf,
+    /// Store weights as f16 (half the size); without it, f32.
+    #[arg(long)]
+    half: bool,
+    /// Phantom clips per view used to compare the two files' answers.
+    #[arg(long, default_value_t = 1)]
+    check_per_view: usize,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let device = Device::flex();
+    let read =
+        |p: &PathBuf| TrainedModel::load(p, &device).map_err(|e| anyhow!("{}: {e}", p.display()));
+    let original = read(&args.model)?;
+    let bytes = original
+        .to_bytes_as(if args.half { DType::F16 } else { DType::F32 })
+        .map_err(|e| anyhow!("{e}"))?;
+    std::fs::write(&args.out, &bytes).map_err(|e| anyhow!("{}: {e}", args.out.display()))?;
+    let converted = read(&args.out)?;
+    let (agree, total, max_diff) = compare(&original, &converted, args.check_per_view)?;
+    let before = std::fs::metadata(&args.model)?.len();
+    println!(
+        "{} ({:.2} MB) -> {} ({:.2} MB, weights {}): same top view on {agree}/{total} phantom clips, max probability difference {max_diff:.2e}",
+        args.model.display(),
+        before as f64 / 1e6,
+        args.out.display(),
+        bytes.len() as f64 / 1e6,
+        converted.meta.stored_as,
+    );
+    if agree < total {
+        eprintln!(
+            "tteview: warning: the converted model's top view differs on {} clips",
+            total - agree
+        );
+    }
+    Ok(())
+}
+
+/// Top-view agreement and the largest probability difference between two models on fresh
+/// phantom clips (seeds no training or test set uses).
+fn compare(a: &TrainedModel, b: &TrainedModel, per_view: usize) -> Result<(usize, usize, f32)> {
+    let device = Device::flex();
+    let spec = tte_pipeline::spec_for(&a.meta);
+    let (mut agree, mut total, mut max_diff) = (0, 0, 0f32);
+    for (c, view) in a.meta.labels.iter().enumerate() {
+        for i in 0..per_view {
+            let p = ClipParams::draw(view, (7u64 << 41) + (c * 1000 + i) as u64, Style::Default)
+                .with_max_side(256);
+            let times = p.frame_times();
+            let frames = Renderer::new(p).all_frames();
+            let prepared = tte_preprocess::prepare_frames(&frames, &times, &[], &spec, 0.0)?;
+            let pa = tte_pipeline::infer(a, &[&prepared], &device)?.remove(0);
+            let pb = tte_pipeline::infer(b, &[&prepared], &device)?.remove(0);
+            agree +=
+                usize::from(tte_train::metrics::argmax(&pa) == tte_train::metrics::argmax(&pb));
+            total += 1;
+            for (x, y) in pa.iter().zip(&pb) {
+                max_diff = max_diff.max((x - y).abs());
+            }
+        }
+    }
+    Ok((agree, total, max_diff))
+}
