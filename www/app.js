@@ -65,11 +65,7 @@ function showResult(card, file, r) {
   card.append(bars);
   card.append(el('div', { class: 'meta', text: `decode ${r.decode_ms.toFixed(0)} ms · preprocess ${r.preprocess_ms.toFixed(0)} ms · inference ${r.inference_ms.toFixed(0)} ms · ${r.backend === 'webgpu' ? 'WebGPU' : 'CPU'} · ${r.probe.format} ${r.probe.width}×${r.probe.height}, ${r.probe.frames} frames` }));
   for (const w of r.warnings || []) card.append(el('div', { class: 'meta', text: `warning: ${w}` }));
-  if ($('#teach').checked && ['mp4', 'webm'].includes(r.probe.format)) {
-    const v = el('video', { class: 'player', controls: '', loop: '', muted: '', autoplay: '' });
-    v.src = URL.createObjectURL(file);
-    card.append(v);
-  }
+  if ($('#teach').checked) card.append(player(file, r));
   card.dataset.view = r.view;
   card.dataset.confidence = r.confidence.toFixed(4);
   card.dataset.backend = r.backend;
@@ -77,6 +73,37 @@ function showResult(card, file, r) {
   card.dataset.inferenceMs = r.inference_ms.toFixed(1);
   card.dataset.probabilities = JSON.stringify(Object.fromEntries(r.probabilities));
   card.dataset.status = 'done';
+}
+
+/// Teaching mode: the clip itself where the browser plays it (MP4, WebM), and for every format
+/// the frames the model saw, looped at the clip's pace, with the answer over them.
+function player(file, r) {
+  const box = el('div', { class: 'teach' });
+  if (['mp4', 'webm'].includes(r.probe.format)) {
+    const v = el('video', { class: 'player', controls: '', loop: '', muted: '', autoplay: '' });
+    v.src = URL.createObjectURL(file);
+    box.append(v);
+  }
+  const frames = r.frames || [];
+  if (frames.length) {
+    const c = el('canvas', { class: 'player model-view', width: frames[0].width, height: frames[0].height + 22 });
+    const g = c.getContext('2d');
+    let k = 0;
+    const draw = () => {
+      if (!c.isConnected && k > 0) return clearInterval(timer);
+      g.fillStyle = '#000';
+      g.fillRect(0, 0, c.width, c.height);
+      g.drawImage(frames[k % frames.length], 0, 0);
+      g.fillStyle = '#fff';
+      g.font = '13px system-ui, sans-serif';
+      g.fillText(`${r.view} ${(r.confidence * 100).toFixed(0)} % · frame ${(k % frames.length) + 1}/${frames.length} the model saw`, 4, c.height - 6);
+      k++;
+    };
+    const timer = setInterval(draw, r.frame_interval_ms || 60);
+    draw();
+    box.append(c);
+  }
+  return box;
 }
 
 function showError(card, file, e) {
@@ -97,7 +124,7 @@ async function handle(files) {
   }
   for (const [file, card] of cards) {
     try {
-      const r = await c.classify(file, { onProgress: (p) => { if (p.stage) card.querySelector('.stage') && (card.querySelector('.stage').textContent = p.stage); } });
+      const r = await c.classify(file, { playback: $('#teach').checked, onProgress: (p) => { if (p.stage) card.querySelector('.stage') && (card.querySelector('.stage').textContent = p.stage); } });
       showResult(card, file, r);
     } catch (e) {
       showError(card, file, e);

@@ -36,13 +36,18 @@ export interface ViewResult {
   sector: [number, number, number, number];
   warnings: string[];
   thumbnails: ImageBitmap[];
+  /** With `playback: true`: every frame the model saw (at most 320 px), in order. */
+  frames?: ImageBitmap[];
+  /** Time between those frames in the clip, ms (for a player that keeps the clip's pace). */
+  frame_interval_ms: number;
+  probe: { format: string; codec: string; frames: number; width: number; height: number; duration_s: number };
 }
 
 export interface Classifier {
   backend: Backend;
   labels: string[];
   modelBytes: number;
-  classify(input: File | Blob | ArrayBuffer, opts?: { name?: string; onProgress?: (p: Progress) => void }): Promise<ViewResult>;
+  classify(input: File | Blob | ArrayBuffer, opts?: { name?: string; playback?: boolean; onProgress?: (p: Progress) => void }): Promise<ViewResult>;
   close(): void;
 }
 

@@ -25,7 +25,7 @@ export async function createClassifier(options = {}) {
       } else if (m.type === 'result') {
         const p = pending.get(m.id);
         pending.delete(m.id);
-        if (p) p.resolve({ ...m.result, file: m.name, thumbnails: m.thumbs });
+        if (p) p.resolve({ ...m.result, file: m.name, thumbnails: m.thumbs, frames: m.frames });
       } else if (m.type === 'error') {
         if (m.id == null) reject(new Error(m.error));
         const p = pending.get(m.id);
@@ -44,14 +44,15 @@ export async function createClassifier(options = {}) {
     meta: info.meta,
     catalogue: info.catalogue,
     modelBytes: info.modelBytes,
-    /** Classifies a File, Blob or ArrayBuffer holding a DICOM, MP4, WebM, AVI or GIF clip. */
+    /** Classifies a File, Blob or ArrayBuffer holding a DICOM, MP4, WebM, AVI or GIF clip.
+     *  `opts.playback`: also return `frames`, the frames the model saw, for a player. */
     async classify(input, opts = {}) {
       const name = input && input.name ? input.name : opts.name || 'clip';
       const bytes = input instanceof ArrayBuffer ? input : await input.arrayBuffer();
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject, onProgress: opts.onProgress });
-        worker.postMessage({ type: 'classify', id, name, bytes }, [bytes]);
+        worker.postMessage({ type: 'classify', id, name, bytes, playback: !!opts.playback }, [bytes]);
       });
     },
     close() { worker.terminate(); },

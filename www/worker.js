@@ -145,23 +145,25 @@ async function decodeClip(id, bytes) {
   const regions = clip.regions();
   const warnings = clip.warnings();
   clip.free();
-  return { ...decoded, regions, warnings, probe, decode_ms: performance.now() - t0 };
+  const span = wanted.length > 1 ? (times[wanted[wanted.length - 1]] - times[wanted[0]]) / (wanted.length - 1) : 0.05;
+  return { ...decoded, regions, warnings, probe, frame_interval_ms: Math.max(20, span * 1000), decode_ms: performance.now() - t0 };
 }
 
-/// Small thumbnails of a few of the sampled frames, as ImageBitmaps for the card's strip.
-async function thumbnails(rgba, w, h, n) {
+/// `n` of the sampled frames (evenly spread, all of them when `n` is the count), as ImageBitmaps
+/// at most `side` pixels wide or high: the card's strip, or the teaching-mode player.
+async function thumbnails(rgba, w, h, n, side = 72) {
   if (typeof OffscreenCanvas === 'undefined') return [];
   const per = w * h * 4, count = rgba.length / per, out = [];
-  for (let k = 0; k < n; k++) {
+  for (let k = 0; k < Math.min(n, count); k++) {
     const i = Math.floor((k * (count - 1)) / Math.max(1, n - 1));
     const img = new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset + i * per, per), w, h);
-    const scale = 72 / Math.max(w, h);
+    const scale = Math.min(1, side / Math.max(w, h));
     out.push(await createImageBitmap(img, { resizeWidth: Math.max(1, Math.round(w * scale)), resizeHeight: Math.max(1, Math.round(h * scale)) }));
   }
   return out;
 }
 
-async function classify(id, name, bytes) {
+async function classify(id, name, bytes, playback) {
   const d = await decodeClip(id, bytes);
   post({ type: 'progress', id, stage: `classifying on ${classifier.backend()}` });
   let result;
@@ -176,7 +178,10 @@ async function classify(id, name, bytes) {
     result = await classifier.classify(d.rgba, d.width, d.height, d.regions);
   }
   const thumbs = await thumbnails(d.rgba, d.width, d.height, 4);
-  post({ type: 'result', id, name, result: { ...result, decode_ms: d.decode_ms, warnings: d.warnings, probe: d.probe }, thumbs }, thumbs);
+  // Teaching mode: every frame the model saw, to loop beside the answer.
+  const frames = playback ? await thumbnails(d.rgba, d.width, d.height, d.rgba.length / (d.width * d.height * 4), 320) : [];
+  const extra = { decode_ms: d.decode_ms, warnings: d.warnings, probe: d.probe, frame_interval_ms: d.frame_interval_ms };
+  post({ type: 'result', id, name, result: { ...result, ...extra }, thumbs, frames }, [...thumbs, ...frames]);
 }
 
 // One job at a time: the wasm classifier is borrowed for the whole of each call.
@@ -193,7 +198,7 @@ async function handle(m) {
       const backend = await load(m.backend);
       post({ type: 'ready', backend, labels: classifier.labels(), meta: classifier.meta(), catalogue: viewCatalogue(), modelBytes: modelBytes.length });
     } else if (m.type === 'classify') {
-      await classify(m.id, m.name, new Uint8Array(m.bytes));
+      await classify(m.id, m.name, new Uint8Array(m.bytes), !!m.playback);
     }
   } catch (e) {
     post({ type: 'error', id: m.id ?? null, error: String(e && e.message ? e.message : e) });

@@ -39,7 +39,7 @@ function startServer() {
 const failures = [];
 const check = (ok, msg) => { if (!ok) failures.push(msg); console.log(`${ok ? 'ok  ' : 'FAIL'} ${msg}`); };
 
-async function runPage(browser, url, files, label) {
+async function runPage(browser, url, files, label, { teach = false } = {}) {
   const page = await browser.newPage();
   const origin = new URL(url).origin;
   const foreign = [];
@@ -54,6 +54,7 @@ async function runPage(browser, url, files, label) {
   const loadMs = Date.now() - t0;
   const backend = await page.evaluate(() => document.body.dataset.backend);
   console.log(`[${label}] model loaded and backend ${backend} ready in ${loadMs} ms`);
+  if (teach) await page.check('#teach');
   const t1 = Date.now();
   await page.setInputFiles('#files', files);
   await page.waitForFunction((n) => {
@@ -99,8 +100,19 @@ try {
   check(by['empty.dcm'] && by['empty.dcm'].status === 'error', '0-byte file gets an error card');
   if (screenshot) await gpu.page.screenshot({ path: screenshot, fullPage: true });
 
-  const cpu = await runPage(browser, `${url}?backend=cpu`, phantom.map((p) => p.file), 'cpu');
+  // The CPU run also turns teaching mode on: every card loops the frames the model saw.
+  const cpu = await runPage(browser, `${url}?backend=cpu`, phantom.map((p) => p.file), 'cpu', { teach: true });
   check(cpu.backend === 'cpu', `CPU backend when asked (got ${cpu.backend})`);
+  const players = await cpu.page.$$eval('[data-testid=result]', (cs) => cs.map((c) => {
+    const canvas = c.querySelector('canvas.model-view');
+    return { file: c.dataset.file, canvas: !!canvas && canvas.width > 0, video: !!c.querySelector('video'), first: canvas && canvas.toDataURL() };
+  }));
+  await cpu.page.waitForTimeout(700);
+  const later = await cpu.page.$$eval('canvas.model-view', (cs) => cs.map((c) => c.toDataURL()));
+  players.forEach((p, i) => {
+    const isVideo = /\.(mp4|webm)$/.test(p.file);
+    check(p.canvas && p.video === isVideo && later[i] !== p.first, `teaching mode: ${p.file} loops the model's frames${isVideo ? ' beside the video' : ''}`);
+  });
   for (const c of cpu.cards) {
     const g = by[c.file];
     const pg = JSON.parse(g.probabilities || '{}'), pc = JSON.parse(c.probabilities || '{}');
