@@ -14,7 +14,7 @@ export interface Progress {
 export interface ClassifierOptions {
   /** URL of a `.ttev` model (default: models/lite.ttev next to the module). */
   modelUrl?: string;
-  /** 'auto' (WebGPU when present, else CPU), 'webgpu' or 'cpu'. */
+  /** 'auto' (WebGPU on a hardware GPU, else the CPU backend, which beats a software GPU), 'webgpu' (any WebGPU adapter, even a software one) or 'cpu'. */
   backend?: 'auto' | Backend;
   onProgress?: (p: Progress) => void;
 }

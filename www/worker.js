@@ -28,17 +28,27 @@ async function fetchWithProgress(url, onProgress) {
   return out;
 }
 
-async function hasWebGpu() {
+/// 'hardware', 'software' (a CPU emulation of a GPU, such as SwiftShader) or 'none'.
+async function webGpuKind() {
   try {
-    if (!self.navigator || !self.navigator.gpu) return false;
-    return !!(await self.navigator.gpu.requestAdapter());
+    if (!self.navigator || !self.navigator.gpu) return 'none';
+    const adapter = await self.navigator.gpu.requestAdapter();
+    if (!adapter) return 'none';
+    const info = adapter.info || {};
+    const text = `${info.vendor || ''} ${info.architecture || ''} ${info.description || ''}`;
+    return info.isFallbackAdapter || adapter.isFallbackAdapter || /swiftshader|llvmpipe|software/i.test(text) ? 'software' : 'hardware';
   } catch (_) {
-    return false;
+    return 'none';
   }
 }
 
+/// 'auto' takes WebGPU on a real GPU and the CPU backend otherwise: on a software GPU the
+/// WebAssembly CPU backend answers about ten times sooner. 'webgpu' insists on any adapter.
 async function load(backend) {
-  const wanted = backend === 'cpu' ? 'cpu' : (await hasWebGpu()) ? 'webgpu' : 'cpu';
+  const kind = backend === 'cpu' ? 'none' : await webGpuKind();
+  let wanted = 'cpu';
+  if (kind === 'hardware' || (kind === 'software' && backend === 'webgpu')) wanted = 'webgpu';
+  else if (kind === 'software') post({ type: 'notice', text: 'WebGPU here is a software renderer (slower than the CPU backend); using the CPU backend. Add ?backend=webgpu to use it anyway.' });
   try {
     classifier = await Classifier.create(modelBytes, wanted);
   } catch (e) {

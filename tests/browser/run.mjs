@@ -78,7 +78,12 @@ const browser = await chromium.launch({
 try {
   const files = [...phantom.map((p) => p.file), ...(existsSync(fixture) ? [fixture] : []), path.join(extras, 'garbage.mp4'), path.join(extras, 'empty.dcm')];
   if (!existsSync(fixture)) console.log('SKIPPED: the real fixture DICOM part (../shared/fixtures/dicom is absent)');
-  const gpu = await runPage(browser, url, files, 'webgpu');
+  // SwiftShader is a software GPU: 'auto' must pick the faster CPU backend there, and
+  // ?backend=webgpu must still run the WebGPU path.
+  const auto = await runPage(browser, url, [], 'auto');
+  check(auto.backend === 'cpu', `auto picks the CPU backend on a software GPU (got ${auto.backend})`);
+  await auto.page.close();
+  const gpu = await runPage(browser, `${url}?backend=webgpu`, files, 'webgpu');
   const by = Object.fromEntries(gpu.cards.map((c) => [c.file, c]));
   check(gpu.backend === 'webgpu', `WebGPU backend in use (got ${gpu.backend})`);
   for (const p of phantom) {
