@@ -152,7 +152,12 @@ fn dataset(r: &mut Reader, end: Option<usize>, depth: usize) -> Step<()> {
         let tag = r.tag()?;
         if tag == ITEM_END || tag == SEQUENCE_END {
             r.u32()?;
-            return Ok(());
+            // Inside an item a delimiter ends it; at the top level dicom-rs steps over a stray
+            // one and reads on, so this pass must too (a fuzzer-found file hid its lie behind one).
+            if depth > 0 {
+                return Ok(());
+            }
+            continue;
         }
         let (vr, len) = r.header(tag)?;
         let sequence = vr == Some(VR::SQ)
@@ -395,6 +400,17 @@ mod tests {
         // A truncated header: nothing claims too much, so dicom-rs gets to say what is wrong.
         let body = [0x10, 0x00, 0x10, 0x00, b'P'];
         assert_eq!(check(&file(EXPLICIT_LE, &body)), Ok(()));
+    }
+
+    #[test]
+    fn a_stray_delimiter_at_the_top_level_does_not_end_the_check() {
+        let mut body = vec![
+            0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0,
+        ];
+        body.extend([0x20, 0x00, 0x0D, 0x02, 0, 0, 0, 0]);
+        body.extend(2_248_148_044u32.to_le_bytes());
+        let err = check(&file(EXPLICIT_LE, &body)).unwrap_err();
+        assert!(err.contains("(0020,020D)"), "{err}");
     }
 
     #[test]

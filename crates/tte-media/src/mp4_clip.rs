@@ -41,6 +41,21 @@ impl Mp4Clip {
         let (width, height) = (track.width() as usize, track.height() as usize);
         let count = track.sample_count();
         limits.check(width as u64, height as u64, count as u64, 3)?;
+        // The mp4 crate allocates each sample at its declared size before reading it: a sample
+        // table claiming more bytes than the file holds is a lie (found by the `open_any` fuzzer).
+        let stsz = &track.trak.mdia.minf.stbl.stsz;
+        let biggest = stsz
+            .sample_sizes
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .max(stsz.sample_size);
+        if biggest as u64 > size {
+            return Err(MediaError::Corrupt(format!(
+                "MP4 sample table declares a {biggest}-byte sample in a {size}-byte file"
+            )));
+        }
         let timescale = track.timescale().max(1) as f64;
         let avc = track
             .trak

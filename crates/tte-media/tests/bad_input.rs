@@ -190,9 +190,9 @@ fn requesting_more_frames_than_the_budget_holds_is_refused() {
 
 #[test]
 fn fuzzer_findings_stay_fixed() {
-    // Inputs the long fuzz run found (FUZZING.md): two DICOM headers whose forged lengths made
-    // dicom-rs reserve ~3.8 GB, and an MP4 whose zero-sized box sent the mp4 crate into an
-    // endless loop. Each must now be refused quickly, naming the lying structure.
+    // Inputs the long fuzz runs found (FUZZING.md): DICOM headers whose forged lengths made
+    // dicom-rs reserve 2-4 GB, MP4 boxes that sent the mp4 crate into an endless loop, and an MP4
+    // sample table that made it allocate 4 GB. Each must now be refused at once, naming the lie.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
     let cases = [
         (
@@ -204,6 +204,18 @@ fn fuzzer_findings_stay_fixed() {
             "claims 3747903990 bytes",
         ),
         ("mp4-zero-sized-child-box.mp4", "declares 0 bytes"),
+        (
+            "dicom-lie-behind-stray-delimiter.dcm",
+            "claims 2248148044 bytes",
+        ),
+        (
+            "mp4-cut-off-moov.mp4",
+            "'moov' at byte 1397 declares 763 bytes",
+        ),
+        (
+            "mp4-forged-sample-size.mp4",
+            "declares a 4294967247-byte sample",
+        ),
     ];
     for (name, why) in cases {
         let bytes = std::fs::read(dir.join(name)).unwrap();
