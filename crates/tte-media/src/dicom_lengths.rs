@@ -206,7 +206,12 @@ fn items(r: &mut Reader, end: Option<usize>, depth: usize) -> Step<()> {
                 dataset(r, Some(item_end), depth)?;
                 r.pos = item_end;
             }
-            _ => return Err(Stop::GiveUp),
+            // Not an item: the sequence has ended without its delimiter. dicom-rs reads on from
+            // here as ordinary elements, so this pass does too.
+            _ => {
+                r.pos -= 8;
+                return Ok(());
+            }
         }
     }
 }
@@ -219,7 +224,11 @@ fn fragments(r: &mut Reader) -> Step<()> {
         match tag {
             SEQUENCE_END => return Ok(()),
             ITEM => r.pos = r.fits(tag, len)?,
-            _ => return Err(Stop::GiveUp),
+            // As in `items`: read on as elements (a fuzzer-found file hid its lie after one).
+            _ => {
+                r.pos -= 8;
+                return Ok(());
+            }
         }
     }
 }
@@ -400,6 +409,16 @@ mod tests {
         // A truncated header: nothing claims too much, so dicom-rs gets to say what is wrong.
         let body = [0x10, 0x00, 0x10, 0x00, b'P'];
         assert_eq!(check(&file(EXPLICIT_LE, &body)), Ok(()));
+    }
+
+    #[test]
+    fn elements_after_unterminated_pixel_data_are_still_checked() {
+        let mut body = explicit((0x7FE0, 0x0010), b"OB", &[], Some(UNDEFINED));
+        body.extend([0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0]); // empty offset table, then no delimiter
+        body.extend([0xF0, 0x04, 0x00, 0x00, 0xE4, 0x09, 0, 0]);
+        body.extend(3_288_338_138u32.to_le_bytes());
+        let err = check(&file(EXPLICIT_LE, &body)).unwrap_err();
+        assert!(err.contains("(04F0,0000)"), "{err}");
     }
 
     #[test]

@@ -56,6 +56,22 @@ impl Mp4Clip {
                 "MP4 sample table declares a {biggest}-byte sample in a {size}-byte file"
             )));
         }
+        // The crate unwraps the time-to-sample sum: one that overflows, or covers fewer samples
+        // than the track has, would panic inside it (found by the `mp4` fuzzer).
+        let timed = track
+            .trak
+            .mdia
+            .minf
+            .stbl
+            .stts
+            .entries
+            .iter()
+            .try_fold(0u32, |n, e| n.checked_add(e.sample_count));
+        if timed.is_none_or(|n| n < count) {
+            return Err(MediaError::Corrupt(format!(
+                "MP4 time-to-sample table does not cover the track's {count} samples"
+            )));
+        }
         let timescale = track.timescale().max(1) as f64;
         let avc = track
             .trak
