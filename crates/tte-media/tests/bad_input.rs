@@ -216,6 +216,14 @@ fn fuzzer_findings_stay_fixed() {
             "mp4-forged-sample-size.mp4",
             "declares a 4294967247-byte sample",
         ),
+        (
+            "dicom-lie-after-unterminated-pixel-data.dcm",
+            "claims 3288338138 bytes",
+        ),
+        (
+            "mp4-overflowing-time-to-sample.mp4",
+            "time-to-sample table does not cover",
+        ),
     ];
     for (name, why) in cases {
         let bytes = std::fs::read(dir.join(name)).unwrap();
