@@ -1,6 +1,10 @@
 //! What every container target does with its input: open, probe, decode a few frames.
 use tte_media::{Limits, Source};
 
+// As in the shipped binaries: no single allocation above the budget.
+#[global_allocator]
+static ALLOC: tte_alloc::Capped = tte_alloc::Capped::new(tte_alloc::DEFAULT_MAX);
+
 /// Small budgets so the fuzzer explores parsing, not allocation.
 fn limits() -> Limits {
     Limits {

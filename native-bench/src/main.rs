@@ -10,6 +10,10 @@ use tte_media::Limits;
 use tte_phantom::{ClipParams, Renderer, Style};
 use tte_slowfast::{ModelMeta, SlowFastConfig, TrainedModel};
 
+/// No single allocation above 2 GiB: a lying file header fails to open instead of taking memory.
+#[global_allocator]
+static ALLOC: tte_alloc::Capped = tte_alloc::Capped::new(tte_alloc::DEFAULT_MAX);
+
 #[derive(Parser)]
 #[command(
     name = "native-bench",

@@ -73,6 +73,13 @@ fn boxes(bytes: &[u8], mut pos: usize, end: usize, top: bool, depth: usize) -> R
         }
         pos = box_end;
     }
+    // A few bytes too short for a header: the crate would read one anyway, past the box's end.
+    if !top && pos < end {
+        return Err(format!(
+            "MP4 container ends with {} stray bytes at byte {pos}, too few for a box (corrupt file)",
+            end - pos
+        ));
+    }
     Ok(())
 }
 
@@ -140,6 +147,16 @@ mod tests {
         let mdat = boxed(b"mdat", &[5; 100]);
         file.extend(&mdat[..50]);
         assert_eq!(check(&file), Ok(()));
+    }
+
+    #[test]
+    fn stray_bytes_at_the_end_of_a_container_are_refused() {
+        // The fuzzer's hang: a moof with one byte of payload, then a zero-sized "box" after it.
+        let mut file = boxed(b"ftyp", b"isom\0\0\x02\0isom");
+        file.extend(boxed(b"moof", &[0xC7]));
+        file.extend([0x08, b'm', b'i', 0, 0, 0, 0, 0, 0, 0]);
+        let err = check(&file).unwrap_err();
+        assert!(err.contains("1 stray bytes"), "{err}");
     }
 
     #[test]

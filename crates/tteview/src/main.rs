@@ -40,6 +40,10 @@ enum Command {
     Convert(convert::Args),
 }
 
+/// No single allocation above 2 GiB: a lying file header fails to open instead of taking memory.
+#[global_allocator]
+static ALLOC: tte_alloc::Capped = tte_alloc::Capped::new(tte_alloc::DEFAULT_MAX);
+
 thread_local! {
     static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
