@@ -48,7 +48,7 @@ if train:
 w(f"2. Fine-tuning from stage 1, `models/lite.finetune.json` (`init_from`): lr {ft_meta.get('learning_rate', '?')}, a {ft_meta.get('max_seconds', '?')} s budget, seed {ft_meta.get('seed', '?')}, and stronger augmentation for robustness to other machines' settings: rotation ±20°, zoom 0.75-1.5, horizontal stretch 0.75-1.35 (wider and narrower sectors), gain ±0.2, contrast 0.6-1.5, gamma 0.65-1.5, colour casts on 35 % of clips.")
 if ft:
     w(f"   Ran {ft['step']} steps in {float(ft['seconds']):.0f} s; the checkpoint with the best validation macro-F1 was kept (last validation accuracy {float(ft['val_accuracy']):.4f}, macro-F1 {float(ft['val_macro_f1']):.4f}). Log: `models/training/lite-finetune-metrics.csv`. Hardware: {ft_hw}.")
-w("\nReproduce: `cargo run --release -p tteview -- train --config models/lite.train.json`, then `... train --config models/lite.finetune.json`, then `... convert --model models/lite.ttev --out models/lite.ttev --half` (each stage's budget, not its step count, ends it; a busy machine gets fewer steps in the same time). A wgpu build trains on a GPU (`--features wgpu`, `--backend wgpu`), but on the lent H200 it was data-bound (the phantom renders on the CPU), so the shipped model is CPU-trained.\n")
+w("\nReproduce: `cargo run --release -p tteview -- train --config models/lite.train.json`, then `... train --config models/lite.finetune.json`, then `... convert --model models/lite.ttev --out models/lite.ttev --half` (or `scripts/train-shipped.sh`, which runs all three) (each stage's budget, not its step count, ends it; a busy machine gets fewer steps in the same time). A wgpu build trains on a GPU (`--features wgpu`, `--backend wgpu`), but on the lent H200 it was data-bound (the phantom renders on the CPU), so the shipped model is CPU-trained.\n")
 w("## How it does (measured by `scripts/evaluate.sh`)\n")
 w("Test sets are phantom clips from seeds never used in training, written as MP4 (H.264), AVI (MJPEG) and DICOM (JPEG) and read back through the real decoders.\n")
 w("| test set | clips | accuracy | macro-F1 | ECE | report |")
@@ -56,9 +56,11 @@ w("|---|---|---|---|---|---|")
 for name, r, title in [("default", d, "unseen seeds, default style"), ("shifted", s, "style-shifted (outside the training ranges)")]:
     if r:
         w(f"| {title} | {r['n']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['ece']:.4f} | [report](eval/{name}/report.md), [confusion](eval/{name}/confusion.png) |")
+hours = sum(float(r["seconds"]) for r in (train, ft) if r) / 3600
 if d and s:
     met = d["macro_f1"] >= 0.99 and s["macro_f1"] >= 0.95
-    w(f"\nTargets from the issue: macro-F1 ≥ 0.99 on unseen seeds, ≥ 0.95 on the style-shifted set. Measured: {d['macro_f1']:.3f} and {s['macro_f1']:.3f}. " + ("Both are met." if met else "**Not met yet**: two CPU-hours of training is far from enough; more training (a GPU with a faster phantom) is the next step.") + "\n")
+    w(f"\nTargets from the issue: macro-F1 ≥ 0.99 on unseen seeds, ≥ 0.95 on the style-shifted set. Measured: {d['macro_f1']:.3f} and {s['macro_f1']:.3f}. " + ("Both are met." if met else f"**Not met yet**: {hours:.1f} hours of training on 2 CPU cores is far from enough; more training (a GPU with a faster phantom) is the next step.") + "\n")
+    w("The fine-tuning stage's augmentation deliberately reaches into some of the nuisances the shifted set draws (narrower and wider sectors, zoom, gain, colour casts): that is what augmentation is for. The shifted clips themselves are still rendered with phantom settings outside the training ranges (sector angles, depths, dynamic ranges, rotations, image sizes), and the stage-1 model, trained with the milder default augmentation, scored accuracy 0.442 and macro-F1 0.470 on the same set.\n")
 w("## Ablations\n")
 w("| ablation | test set | macro-F1 with | macro-F1 without |")
 w("|---|---|---|---|")
