@@ -72,6 +72,22 @@ impl Mp4Clip {
                 "MP4 time-to-sample table does not cover the track's {count} samples"
             )));
         }
+        // The crate divides by each sample-to-chunk entry's samples per chunk (a zero panicked
+        // inside it, found by the `mp4` fuzzer).
+        if track
+            .trak
+            .mdia
+            .minf
+            .stbl
+            .stsc
+            .entries
+            .iter()
+            .any(|e| e.samples_per_chunk == 0)
+        {
+            return Err(MediaError::Corrupt(
+                "MP4 sample-to-chunk table has an entry with zero samples per chunk".into(),
+            ));
+        }
         let timescale = track.timescale().max(1) as f64;
         let avc = track
             .trak

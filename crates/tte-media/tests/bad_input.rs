@@ -232,6 +232,7 @@ fn fuzzer_findings_stay_fixed() {
         // ceiling turns that into an error.
         ("dicom-misread-into-pixel-data.dcm", "DICOM structure"),
         ("mp4-stray-bytes-in-moof.mp4", "1 stray bytes"),
+        ("mp4-zero-samples-per-chunk.mp4", "zero samples per chunk"),
     ];
     for (name, why) in cases {
         let bytes = std::fs::read(dir.join(name)).unwrap();
