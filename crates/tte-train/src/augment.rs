@@ -404,17 +404,8 @@ mod tests {
     fn reversal_reverses_time_and_nothing_else() {
         let mut data: Vec<f32> = (0..2 * 4 * 2 * 2).map(|i| (i / 4) as f32).collect();
         let cfg = AugmentConfig {
-            rotate_deg: 0.0,
-            shift: 0.0,
-            zoom: [1.0, 1.0],
-            gain: 0.0,
-            contrast: [1.0, 1.0],
-            gamma: [1.0, 1.0],
-            speckle_p: 0.0,
-            noise: 0.0,
-            blur_p: 0.0,
             reverse_p: 1.0,
-            ..Default::default()
+            ..identity()
         };
         // Values are chosen inside the normalised 0..1 range so the grey map is the identity.
         let mut norm: Vec<f32> = data.iter().map(|v| (v / 8.0 - 0.5) / 0.25).collect();
