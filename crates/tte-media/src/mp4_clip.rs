@@ -41,53 +41,7 @@ impl Mp4Clip {
         let (width, height) = (track.width() as usize, track.height() as usize);
         let count = track.sample_count();
         limits.check(width as u64, height as u64, count as u64, 3)?;
-        // The mp4 crate allocates each sample at its declared size before reading it: a sample
-        // table claiming more bytes than the file holds is a lie (found by the `open_any` fuzzer).
-        let stsz = &track.trak.mdia.minf.stbl.stsz;
-        let biggest = stsz
-            .sample_sizes
-            .iter()
-            .copied()
-            .max()
-            .unwrap_or(0)
-            .max(stsz.sample_size);
-        if biggest as u64 > size {
-            return Err(MediaError::Corrupt(format!(
-                "MP4 sample table declares a {biggest}-byte sample in a {size}-byte file"
-            )));
-        }
-        // The crate unwraps the time-to-sample sum: one that overflows, or covers fewer samples
-        // than the track has, would panic inside it (found by the `mp4` fuzzer).
-        let timed = track
-            .trak
-            .mdia
-            .minf
-            .stbl
-            .stts
-            .entries
-            .iter()
-            .try_fold(0u32, |n, e| n.checked_add(e.sample_count));
-        if timed.is_none_or(|n| n < count) {
-            return Err(MediaError::Corrupt(format!(
-                "MP4 time-to-sample table does not cover the track's {count} samples"
-            )));
-        }
-        // The crate divides by each sample-to-chunk entry's samples per chunk (a zero panicked
-        // inside it, found by the `mp4` fuzzer).
-        if track
-            .trak
-            .mdia
-            .minf
-            .stbl
-            .stsc
-            .entries
-            .iter()
-            .any(|e| e.samples_per_chunk == 0)
-        {
-            return Err(MediaError::Corrupt(
-                "MP4 sample-to-chunk table has an entry with zero samples per chunk".into(),
-            ));
-        }
+        check_sample_tables(track, count, size)?;
         let timescale = track.timescale().max(1) as f64;
         let avc = track
             .trak
@@ -310,4 +264,58 @@ fn avcc_record(head: [u8; 5], sps: &[Vec<u8>], pps: &[Vec<u8>]) -> Vec<u8> {
         v.extend_from_slice(p);
     }
     v
+}
+
+/// Refuses sample tables the mp4 crate would trust to its harm: it allocates each sample at its
+/// declared size, unwraps the time-to-sample sum and divides by samples per chunk (each found by
+/// the fuzzers as a 4 GB allocation or a panic inside the crate).
+fn check_sample_tables(track: &mp4::Mp4Track, count: u32, size: u64) -> Result<(), MediaError> {
+    // The mp4 crate allocates each sample at its declared size before reading it: a sample
+    // table claiming more bytes than the file holds is a lie (found by the `open_any` fuzzer).
+    let stsz = &track.trak.mdia.minf.stbl.stsz;
+    let biggest = stsz
+        .sample_sizes
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(stsz.sample_size);
+    if biggest as u64 > size {
+        return Err(MediaError::Corrupt(format!(
+            "MP4 sample table declares a {biggest}-byte sample in a {size}-byte file"
+        )));
+    }
+    // The crate unwraps the time-to-sample sum: one that overflows, or covers fewer samples
+    // than the track has, would panic inside it (found by the `mp4` fuzzer).
+    let timed = track
+        .trak
+        .mdia
+        .minf
+        .stbl
+        .stts
+        .entries
+        .iter()
+        .try_fold(0u32, |n, e| n.checked_add(e.sample_count));
+    if timed.is_none_or(|n| n < count) {
+        return Err(MediaError::Corrupt(format!(
+            "MP4 time-to-sample table does not cover the track's {count} samples"
+        )));
+    }
+    // The crate divides by each sample-to-chunk entry's samples per chunk (a zero panicked
+    // inside it, found by the `mp4` fuzzer).
+    if track
+        .trak
+        .mdia
+        .minf
+        .stbl
+        .stsc
+        .entries
+        .iter()
+        .any(|e| e.samples_per_chunk == 0)
+    {
+        return Err(MediaError::Corrupt(
+            "MP4 sample-to-chunk table has an entry with zero samples per chunk".into(),
+        ));
+    }
+    Ok(())
 }
