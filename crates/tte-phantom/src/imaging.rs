@@ -197,8 +197,7 @@ impl Gauss {
     #[inline]
     fn at(&self, x: f32) -> f32 {
         let f = x.abs() * (GAUSS_N as f32 / GAUSS_MAX);
-        // Also false for NaN, which therefore weighs nothing.
-        if !(f < GAUSS_N as f32) {
+        if f.is_nan() || f >= GAUSS_N as f32 {
             return 0.0;
         }
         // SAFETY: 0 <= f < GAUSS_N, so the truncation fits and i + 1 indexes the table.
