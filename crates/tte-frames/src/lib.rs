@@ -20,6 +20,20 @@ impl PixelFormat {
     }
 }
 
+/// How long frames with these display times are on screen: the span plus one average interval
+/// (a single frame counts as one frame at 30 frames/s). One rule for every container and for
+/// sampling, so a probe's duration and the sampler's window agree.
+pub fn clip_duration(times: &[f64]) -> f64 {
+    match times.len() {
+        0 => 0.0,
+        1 => 1.0 / 30.0,
+        n => {
+            let span = times[n - 1] - times[0];
+            span + span / (n - 1) as f64
+        }
+    }
+}
+
 /// One decoded frame and the time it is shown, in seconds from the start of the clip.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Frame {
@@ -132,4 +146,18 @@ impl UltrasoundRegion {
 pub struct Clip {
     pub frames: Vec<Frame>,
     pub regions: Vec<UltrasoundRegion>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip_duration;
+
+    #[test]
+    fn duration_is_the_span_plus_one_interval() {
+        assert_eq!(clip_duration(&[]), 0.0);
+        assert!((clip_duration(&[0.5]) - 1.0 / 30.0).abs() < 1e-12);
+        // 30 frames at 30 fps: 0 .. 29/30 s on screen for a whole second.
+        let times: Vec<f64> = (0..30).map(|i| i as f64 / 30.0).collect();
+        assert!((clip_duration(&times) - 1.0).abs() < 1e-12);
+    }
 }

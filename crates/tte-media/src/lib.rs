@@ -393,18 +393,7 @@ pub fn probe(bytes: Vec<u8>, limits: &Limits) -> Result<Probe, MediaError> {
     Ok(Source::open(bytes, limits)?.probe)
 }
 
-/// How long frames with these display times are on screen: the span plus one average interval
-/// (a single frame counts as one frame at 30 frames/s).
-pub(crate) fn clip_duration(times: &[f64]) -> f64 {
-    match times.len() {
-        0 => 0.0,
-        1 => 1.0 / 30.0,
-        n => {
-            let span = times[n - 1] - times[0];
-            span + span / (n - 1) as f64
-        }
-    }
-}
+pub(crate) use tte_frames::clip_duration;
 
 /// Frame times implied by a constant frame interval.
 pub(crate) fn uniform_times(frames: usize, interval_s: f64) -> Vec<f64> {

@@ -30,17 +30,7 @@ pub fn sample_indices(times: &[f64], count: usize, window_s: f64, start_s: f64) 
         .collect()
 }
 
-/// How long the clip is on screen: last minus first time, plus one typical frame interval.
-pub fn clip_duration(times: &[f64]) -> f64 {
-    match times.len() {
-        0 => 0.0,
-        1 => 1.0 / 30.0,
-        n => {
-            let span = times[n - 1] - times[0];
-            span + span / (n - 1) as f64
-        }
-    }
-}
+pub use tte_frames::clip_duration;
 
 /// Index of the last frame whose time is at or before `t` (the first frame for earlier times).
 fn frame_at(times: &[f64], t: f64) -> usize {
