@@ -267,8 +267,8 @@ fn avcc_record(head: [u8; 5], sps: &[Vec<u8>], pps: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// Refuses sample tables the mp4 crate would trust to its harm: it allocates each sample at its
-/// declared size, unwraps the time-to-sample sum and divides by samples per chunk (each found by
-/// the fuzzers as a 4 GB allocation or a panic inside the crate).
+/// declared size, unwraps the time-to-sample sum, divides by samples per chunk and subtracts one
+/// from chunk numbers (each found by the fuzzers as a 4 GB allocation or a panic inside the crate).
 fn check_sample_tables(track: &mp4::Mp4Track, count: u32, size: u64) -> Result<(), MediaError> {
     // The mp4 crate allocates each sample at its declared size before reading it: a sample
     // table claiming more bytes than the file holds is a lie (found by the `open_any` fuzzer).
@@ -301,8 +301,8 @@ fn check_sample_tables(track: &mp4::Mp4Track, count: u32, size: u64) -> Result<(
             "MP4 time-to-sample table does not cover the track's {count} samples"
         )));
     }
-    // The crate divides by each sample-to-chunk entry's samples per chunk (a zero panicked
-    // inside it, found by the `mp4` fuzzer).
+    // The crate divides by each sample-to-chunk entry's samples per chunk and subtracts one from
+    // its chunk numbers (a zero in either panicked inside it, found by the `mp4` fuzzer).
     if track
         .trak
         .mdia
@@ -311,10 +311,10 @@ fn check_sample_tables(track: &mp4::Mp4Track, count: u32, size: u64) -> Result<(
         .stsc
         .entries
         .iter()
-        .any(|e| e.samples_per_chunk == 0)
+        .any(|e| e.samples_per_chunk == 0 || e.first_chunk == 0)
     {
         return Err(MediaError::Corrupt(
-            "MP4 sample-to-chunk table has an entry with zero samples per chunk".into(),
+            "MP4 sample-to-chunk table has an entry with zero samples per chunk or chunk number 0 (chunks count from 1)".into(),
         ));
     }
     Ok(())

@@ -233,6 +233,7 @@ fn fuzzer_findings_stay_fixed() {
         ("dicom-misread-into-pixel-data.dcm", "DICOM structure"),
         ("mp4-stray-bytes-in-moof.mp4", "1 stray bytes"),
         ("mp4-zero-samples-per-chunk.mp4", "zero samples per chunk"),
+        ("mp4-chunk-number-zero.mp4", "chunk number 0"),
     ];
     for (name, why) in cases {
         let bytes = std::fs::read(dir.join(name)).unwrap();
