@@ -257,7 +257,7 @@ impl SlowFast {
     }
 
     /// The stem's (1,3,3) max pool: time folds into channels so Burn's 2-D pool does the work.
-    fn pool_spatial(&self, x: Tensor<5>) -> Tensor<5> {
+    pub fn pool_spatial(&self, x: Tensor<5>) -> Tensor<5> {
         let [b, c, t, h, w] = x.dims();
         let pooled = self.stem_pool.forward(x.reshape([b, c * t, h, w]));
         let [_, _, h2, w2] = pooled.dims();

@@ -185,12 +185,6 @@ fn profile(
         Some((_, v)) => v.push(ms),
         None => parts.push((name, vec![ms])),
     };
-    let pool = |x: Tensor<5>| {
-        let [b, c, t, h, w] = x.dims();
-        let p = net.stem_pool.forward(x.reshape([b, c * t, h, w]));
-        let [_, _, h2, w2] = p.dims();
-        p.reshape([b, c, t, h2, w2])
-    };
     let sync = |x: &Tensor<5>| {
         let _ = x.clone().slice([0..1, 0..1, 0..1, 0..1, 0..1]).into_data();
     };
@@ -208,10 +202,10 @@ fn profile(
             y
         };
         let mut slow = time("slow stem + pool", &mut || {
-            pool(relu(net.slow_stem.forward(slow.clone())))
+            net.pool_spatial(relu(net.slow_stem.forward(slow.clone())))
         });
         let mut fast = time("fast stem + pool", &mut || {
-            pool(relu(net.fast_stem.forward(clip.clone())))
+            net.pool_spatial(relu(net.fast_stem.forward(clip.clone())))
         });
         for s in 0..4 {
             let lateral = time(&format!("fusion {}", s + 1), &mut || {
