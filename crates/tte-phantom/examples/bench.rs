@@ -10,7 +10,7 @@ fn main() {
         .unwrap_or(130);
     let views = classes();
     let times: Vec<f64> = (0..32).map(|i| i as f64 / 30.0).collect();
-    // Baseline in the same run: the same clips at their drawn sizes (what a disk export renders).
+    // Every class in turn, each clip with its own drawn scanner, screen and patient.
     let mut bytes = 0usize;
     let t = Instant::now();
     for i in 0..n {

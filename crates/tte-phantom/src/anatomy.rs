@@ -31,6 +31,34 @@ pub enum Tissue {
 }
 
 impl Tissue {
+    /// Every tissue, in declaration order (`t as usize` indexes it).
+    pub const ALL: [Tissue; 21] = {
+        use Tissue::*;
+        [
+            Background,
+            Myocardium,
+            Pericardium,
+            Effusion,
+            Valve,
+            Papillary,
+            VesselWall,
+            Liver,
+            Kidney,
+            KidneySinus,
+            Lv,
+            Rv,
+            La,
+            Ra,
+            Aorta,
+            Lvot,
+            PulmonaryArtery,
+            Ivc,
+            HepaticVein,
+            DescendingAorta,
+            Vessel,
+        ]
+    };
+
     /// Mean backscatter amplitude (linear, relative): blood is nearly anechoic, fibrous tissue bright.
     pub fn echo(self) -> f32 {
         use Tissue::*;
@@ -262,6 +290,101 @@ impl Scene {
         self.centre = [pivot[0] + shift[0], pivot[1] + shift[1]];
         self.radius *= scale;
         self
+    }
+}
+
+/// A scene binned on a coarse grid: each cell lists, topmost first, the shapes whose bounds reach
+/// it. `tissue_at` then tests a handful of shapes instead of all of them (it runs for every
+/// scatterer of every frame) and answers exactly what [`Scene::tissue_at`] answers.
+pub struct SceneIndex<'a> {
+    scene: &'a Scene,
+    origin: V2,
+    inv_cell: f32,
+    cols: usize,
+    rows: usize,
+    /// `cells[i]..cells[i + 1]` is cell i's range in `shapes`.
+    cells: Vec<u32>,
+    shapes: Vec<u16>,
+}
+
+impl<'a> SceneIndex<'a> {
+    const CELLS: usize = 24;
+
+    pub fn new(scene: &'a Scene) -> Self {
+        let mut lo = [f32::MAX; 2];
+        let mut hi = [f32::MIN; 2];
+        for s in &scene.shapes {
+            lo = [lo[0].min(s.bounds[0]), lo[1].min(s.bounds[1])];
+            hi = [hi[0].max(s.bounds[2]), hi[1].max(s.bounds[3])];
+        }
+        let span = (hi[0] - lo[0]).max(hi[1] - lo[1]);
+        if !(span.is_finite() && span > 0.0) {
+            return Self {
+                scene,
+                origin: [0.0; 2],
+                inv_cell: 0.0,
+                cols: 0,
+                rows: 0,
+                cells: vec![0],
+                shapes: vec![],
+            };
+        }
+        let cell = span / Self::CELLS as f32;
+        let cols = (((hi[0] - lo[0]) / cell).floor() as usize + 1).min(Self::CELLS + 1);
+        let rows = (((hi[1] - lo[1]) / cell).floor() as usize + 1).min(Self::CELLS + 1);
+        let inv_cell = 1.0 / cell;
+        let mut buckets: Vec<Vec<u16>> = vec![Vec::new(); cols * rows];
+        let to_cell =
+            |v: f32, o: f32, n: usize| (((v - o) * inv_cell).floor().max(0.0) as usize).min(n - 1);
+        for (k, s) in scene.shapes.iter().enumerate().rev() {
+            let b = s.bounds;
+            if !(b[0] <= b[2] && b[1] <= b[3]) {
+                continue; // NaN or empty bounds: Scene::tissue_at never matches it either.
+            }
+            for row in to_cell(b[1], lo[1], rows)..=to_cell(b[3], lo[1], rows) {
+                for col in to_cell(b[0], lo[0], cols)..=to_cell(b[2], lo[0], cols) {
+                    buckets[row * cols + col].push(k as u16);
+                }
+            }
+        }
+        let mut cells = Vec::with_capacity(buckets.len() + 1);
+        let mut shapes = Vec::new();
+        cells.push(0);
+        for b in buckets {
+            shapes.extend(b);
+            cells.push(shapes.len() as u32);
+        }
+        Self {
+            scene,
+            origin: lo,
+            inv_cell,
+            cols,
+            rows,
+            cells,
+            shapes,
+        }
+    }
+
+    #[inline]
+    pub fn tissue_at(&self, p: V2) -> Tissue {
+        let (fx, fy) = (
+            (p[0] - self.origin[0]) * self.inv_cell,
+            (p[1] - self.origin[1]) * self.inv_cell,
+        );
+        // Outside the grid no shape's bounds reach (the `!` also catches NaN).
+        if !(fx >= 0.0 && fy >= 0.0 && fx < self.cols as f32 && fy < self.rows as f32) {
+            return self.scene.background;
+        }
+        let cell = fy as usize * self.cols + fx as usize;
+        let range = self.cells[cell] as usize..self.cells[cell + 1] as usize;
+        for &k in &self.shapes[range] {
+            let s = &self.scene.shapes[k as usize];
+            let b = &s.bounds;
+            if p[0] >= b[0] && p[0] <= b[2] && p[1] >= b[1] && p[1] <= b[3] && s.contains(p) {
+                return s.tissue;
+            }
+        }
+        self.scene.background
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! The result is a polar image (depth samples x scan lines) for scan conversion.
 
-use crate::anatomy::{Scene, V2};
+use crate::anatomy::{Scene, SceneIndex, Tissue, V2};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +54,9 @@ pub struct Scatterers {
     pos: Vec<V2>,
     amp: Vec<f32>,
     phase: Vec<f32>,
+    /// Brightness of the tissue around the heart where each scatterer sits: lung and fat make
+    /// real surroundings patchy (dark gaps, brighter bands) rather than an even grey fog.
+    surroundings: Vec<f32>,
 }
 
 impl Scatterers {
@@ -75,7 +78,55 @@ impl Scatterers {
             amp.push((r / scanner.depth_cm).max(0.02).sqrt() * rng.normal().abs().max(0.05));
             phase.push(rng.range(0.0, std::f32::consts::TAU));
         }
-        Self { pos, amp, phase }
+        let surroundings = vec![1.0; pos.len()];
+        Self {
+            pos,
+            amp,
+            phase,
+            surroundings,
+        }
+    }
+
+    /// Sets how bright the surroundings are where each scatterer sits: the chest wall under the
+    /// probe, then lung (nearly black) with a smooth random field of patches (fat, partly
+    /// aerated lung, from about 0.1x to 1.6x), all fixed in tissue coordinates so they move with
+    /// the tissue.
+    pub fn with_surroundings(
+        mut self,
+        rng: &mut Rng,
+        scanner: &Scanner,
+        around: crate::params::Surroundings,
+    ) -> Self {
+        let half = scanner.half_angle;
+        let blobs: Vec<(V2, f32, f32)> = (0..8)
+            .map(|_| {
+                let (r, a) = (
+                    scanner.depth_cm * rng.range(0.1, 1.0),
+                    rng.range(-half, half),
+                );
+                let radius = scanner.depth_cm * rng.range(0.08, 0.25);
+                (
+                    [r * a.sin(), r * a.cos()],
+                    1.0 / (radius * radius),
+                    rng.range(-2.2, 1.2),
+                )
+            })
+            .collect();
+        for (p, s) in self.pos.iter().zip(&mut self.surroundings) {
+            let field: f32 = blobs
+                .iter()
+                .map(|(c, inv_r2, w)| {
+                    let (dx, dy) = (p[0] - c[0], p[1] - c[1]);
+                    w * (-(dx * dx + dy * dy) * inv_r2).exp()
+                })
+                .sum();
+            // A soft edge (about 3 mm) between chest wall and lung.
+            let depth = (p[0] * p[0] + p[1] * p[1]).sqrt();
+            let wall = 1.0 / (1.0 + ((depth - around.chest_wall_cm) / 0.15).exp());
+            let level = wall + (1.0 - wall) * around.lung;
+            *s = level * field.exp().clamp(0.1, 1.6);
+        }
+        self
     }
 }
 
@@ -89,10 +140,22 @@ pub struct Deformation {
 }
 
 impl Deformation {
+    /// How strongly each scatterer follows the heart's motion: 1 at its centre, fading with
+    /// distance. Fixed while the centre and radius are, so a clip works it out once.
+    pub fn falloff(centre: V2, radius: f32, scatterers: &Scatterers) -> Vec<f32> {
+        scatterers
+            .pos
+            .iter()
+            .map(|p| {
+                let (dx, dy) = (p[0] - centre[0], p[1] - centre[1]);
+                (-(dx * dx + dy * dy) / (radius * radius)).exp()
+            })
+            .collect()
+    }
+
     #[inline]
-    fn apply(&self, p: V2) -> V2 {
+    fn apply(&self, p: V2, near: f32) -> V2 {
         let (dx, dy) = (p[0] - self.centre[0], p[1] - self.centre[1]);
-        let near = (-(dx * dx + dy * dy) / (self.radius * self.radius)).exp();
         let s = 1.0 - self.squeeze * near;
         [
             self.centre[0] + dx * s + self.shift[0] * near,
@@ -101,31 +164,119 @@ impl Deformation {
     }
 }
 
+/// The point-spread function on one clip's polar grid, tabulated once: the axial profile for each
+/// sub-cell offset, and the lateral profile (which widens with depth) for each depth row and
+/// sub-cell offset. The splat then reads weights instead of evaluating Gaussians, which was a
+/// quarter of the phantom's time.
+pub struct Beam {
+    /// Axial half-extent in cells, and `SUB` profiles of `2 * er + 1` weights.
+    er: usize,
+    axial: Vec<f32>,
+    /// Per depth row: the lateral half-extent, and `SUB` profiles of `LATERAL` weights.
+    el: Vec<usize>,
+    lateral: Vec<f32>,
+}
+
+impl Beam {
+    /// Sub-cell positions tabulated: a scatterer's echo lands within 1/32 of a cell of its place.
+    const SUB: usize = 16;
+    const MAX_EL: usize = 11;
+    const LATERAL: usize = 2 * Self::MAX_EL + 1;
+
+    pub fn new(scanner: &Scanner, grid: PolarGrid) -> Self {
+        let (nr, nl) = (grid.samples, grid.lines);
+        let dr = scanner.depth_cm / nr as f32;
+        let dth = 2.0 * scanner.half_angle / nl as f32;
+        let gauss = Gauss::table();
+        // Pulse length in cm; never narrower than the grid can carry.
+        let wavelength = 0.154 / scanner.freq_mhz;
+        let sr = (0.9 * wavelength).max(0.55 * dr) / dr;
+        let er = ((2.5 * sr).ceil() as usize).min(7);
+        let mut axial = Vec::with_capacity(Self::SUB * (2 * er + 1));
+        for q in 0..Self::SUB {
+            let off = Self::offset(q);
+            axial.extend((0..=2 * er).map(|k| gauss.at((k as f32 - er as f32 - off) / sr)));
+        }
+        let (mut el, mut lateral) = (
+            Vec::with_capacity(nr),
+            Vec::with_capacity(nr * Self::SUB * Self::LATERAL),
+        );
+        for row in 0..nr {
+            // The beam widens with depth and with a lower frequency.
+            let r = row as f32 * dr;
+            let sigma_l =
+                (0.045 + 0.0065 * r * 3.0 / scanner.freq_mhz).max(0.55 * dth * r.max(0.5));
+            let sl = sigma_l / (r.max(0.5) * dth);
+            let e = ((2.5 * sl).ceil() as usize).min(Self::MAX_EL);
+            el.push(e);
+            for q in 0..Self::SUB {
+                let off = Self::offset(q);
+                lateral.extend((0..Self::LATERAL).map(|k| {
+                    if k <= 2 * e {
+                        gauss.at((k as f32 - e as f32 - off) / sl)
+                    } else {
+                        0.0
+                    }
+                }));
+            }
+        }
+        Self {
+            er,
+            axial,
+            el,
+            lateral,
+        }
+    }
+
+    /// The offset from the nearest cell centre that sub-cell bin `q` stands for, in -0.5..0.5.
+    fn offset(q: usize) -> f32 {
+        (q as f32 + 0.5) / Self::SUB as f32 - 0.5
+    }
+
+    #[inline]
+    fn bin(off: f32) -> usize {
+        (((off + 0.5) * Self::SUB as f32) as usize).min(Self::SUB - 1)
+    }
+}
+
+/// The nearest cell to a grid coordinate, without libm's `roundf` (a call on baseline x86-64):
+/// exact above -64; below, the answer stays below -64, as far outside the grid as the truth.
+#[inline]
+fn round_cell(x: f32) -> isize {
+    (x + 64.5) as isize - 64
+}
+
 /// Forms one frame's polar image (row-major, depth x lines), values 0..1 after log compression.
+#[allow(clippy::too_many_arguments)]
 pub fn form_image(
     scene: &Scene,
     tissue_gain: &dyn Fn(crate::anatomy::Tissue) -> f32,
     scatterers: &Scatterers,
     deform: Deformation,
+    falloff: &[f32],
     scanner: &Scanner,
     grid: PolarGrid,
+    beam: &Beam,
     noise_rng: &mut Rng,
 ) -> Vec<f32> {
     let (nr, nl) = (grid.samples, grid.lines);
     let dr = scanner.depth_cm / nr as f32;
     let dth = 2.0 * scanner.half_angle / nl as f32;
     let mut iq = vec![[0f32; 2]; nr * nl];
-    // Pulse length and beam width in cm; never narrower than the grid can carry.
     let wavelength = 0.154 / scanner.freq_mhz;
-    let sigma_r = (0.9 * wavelength).max(0.55 * dr);
     let k2 = 2.0 * std::f32::consts::TAU / wavelength;
-
-    let gauss = Gauss::table();
-    let mut wr = [0f32; 16];
-    let mut wl = [0f32; 24];
-    for i in 0..scatterers.pos.len() {
-        let p = deform.apply(scatterers.pos[i]);
-        let echo = tissue_gain(scene.tissue_at(p));
+    let index = SceneIndex::new(scene);
+    let gains: [f32; Tissue::ALL.len()] = Tissue::ALL.map(tissue_gain);
+    let phasor = Phasor::table();
+    let er = beam.er as isize;
+    let axial_len = 2 * beam.er + 1;
+    for (i, (&pos, &near)) in scatterers.pos.iter().zip(falloff).enumerate() {
+        let p = deform.apply(pos, near);
+        let tissue = index.tissue_at(p);
+        let mut echo = gains[tissue as usize];
+        if tissue == Tissue::Background {
+            echo *= scatterers.surroundings[i];
+        }
         if echo <= 0.0 {
             continue;
         }
@@ -133,12 +284,8 @@ pub fn form_image(
         let th = fast_atan2(p[0], p[1]);
         let fr = r / dr;
         let fl = (th + scanner.half_angle) / dth;
-        let sigma_l = (0.045 + 0.0065 * r * 3.0 / scanner.freq_mhz).max(0.55 * dth * r.max(0.5));
-        let sl = sigma_l / (r.max(0.5) * dth);
-        let sr = sigma_r / dr;
-        let (er, el) = ((2.5 * sr).ceil() as isize, (2.5 * sl).ceil() as isize);
-        let (er, el) = (er.min(7), el.min(11));
-        let (ci, cj) = (fr.round() as isize, fl.round() as isize);
+        let (ci, cj) = (round_cell(fr), round_cell(fl));
+        let el = beam.el[ci.clamp(0, nr as isize - 1) as usize] as isize;
         // Only the part of the footprint inside the grid; clipping the ranges up front keeps the
         // inner loop free of bounds tests (it runs tens of millions of times per clip).
         let (r0, r1) = ((-er).max(-ci), er.min(nr as isize - 1 - ci));
@@ -146,25 +293,24 @@ pub fn form_image(
         if r0 > r1 || c0 > c1 {
             continue;
         }
-        let (rows, cols) = ((r1 - r0 + 1) as usize, (c1 - c0 + 1) as usize);
-        for (k, di) in (r0..=r1).enumerate() {
-            wr[k] = gauss.at(((ci + di) as f32 - fr) / sr);
-        }
-        for (k, dj) in (c0..=c1).enumerate() {
-            wl[k] = gauss.at(((cj + dj) as f32 - fl) / sl);
-        }
+        let axial = &beam.axial[Beam::bin(fr - ci as f32) * axial_len..][..axial_len];
+        let lat_row = (ci.clamp(0, nr as isize - 1) as usize * Beam::SUB
+            + Beam::bin(fl - cj as f32))
+            * Beam::LATERAL;
+        let lateral = &beam.lateral[lat_row..][..Beam::LATERAL];
+        let wr = &axial[(r0 + er) as usize..=(r1 + er) as usize];
+        let wl = &lateral[(c0 + el) as usize..=(c1 + el) as usize];
         let a = scatterers.amp[i] * echo;
-        let ph = scatterers.phase[i] + k2 * r;
-        let (s, c) = ph.sin_cos();
+        let (s, c) = phasor.at(scatterers.phase[i] + k2 * r);
         let (ai, aq) = (a * c, a * s);
         let first = (cj + c0) as usize;
-        for (k, &w0) in wr[..rows].iter().enumerate() {
+        for (k, &w0) in wr.iter().enumerate() {
             let base = (ci + r0) as usize + k;
-            let cells = &mut iq[base * nl + first..][..cols];
-            for (cell, &w1) in cells.iter_mut().zip(&wl[..cols]) {
-                let w = w0 * w1;
-                cell[0] += ai * w;
-                cell[1] += aq * w;
+            let cells = &mut iq[base * nl + first..][..wl.len()];
+            let (wi, wq) = (ai * w0, aq * w0);
+            for (cell, &w1) in cells.iter_mut().zip(wl) {
+                cell[0] += wi * w1;
+                cell[1] += wq * w1;
             }
         }
     }
@@ -183,7 +329,7 @@ pub fn form_image(
 const GAUSS_N: usize = 512;
 const GAUSS_MAX: f32 = 4.0;
 
-/// exp(-x²/2) from a table: the splat evaluates it millions of times per clip.
+/// exp(-x²/2) from a table, for building the beam profiles.
 struct Gauss(&'static [f32; GAUSS_N + 1]);
 
 impl Gauss {
@@ -200,11 +346,32 @@ impl Gauss {
         if f.is_nan() || f >= GAUSS_N as f32 {
             return 0.0;
         }
-        // SAFETY: 0 <= f < GAUSS_N, so the truncation fits and i + 1 indexes the table.
-        let i = unsafe { f.to_int_unchecked::<u32>() } as usize;
+        let i = f as usize;
         let a = f - i as f32;
-        let (lo, hi) = unsafe { (*self.0.get_unchecked(i), *self.0.get_unchecked(i + 1)) };
-        lo + (hi - lo) * a
+        self.0[i] + (self.0[i + 1] - self.0[i]) * a
+    }
+}
+
+const PHASOR_N: usize = 1024;
+
+/// (sin, cos) of a phase to within 2π/1024 from a table: a scatterer's echo phase only has to be
+/// consistent from frame to frame for its speckle to track, not exact, and libm's sincos was a
+/// tenth of the phantom's time.
+struct Phasor(&'static [(f32, f32); PHASOR_N]);
+
+impl Phasor {
+    fn table() -> Self {
+        static TABLE: std::sync::OnceLock<[(f32, f32); PHASOR_N]> = std::sync::OnceLock::new();
+        Self(TABLE.get_or_init(|| {
+            std::array::from_fn(|i| (std::f32::consts::TAU * i as f32 / PHASOR_N as f32).sin_cos())
+        }))
+    }
+
+    /// `phase` in radians, non-negative.
+    #[inline]
+    fn at(&self, phase: f32) -> (f32, f32) {
+        let i = (phase * (PHASOR_N as f32 / std::f32::consts::TAU) + 0.5) as usize;
+        self.0[i % PHASOR_N]
     }
 }
 
@@ -284,10 +451,8 @@ fn add_noise(env: &mut [f32], iq: &[[f32; 2]], reference: f32, sc: &Scanner, rng
         } else {
             *e / (c[0] * c[0] + c[1] * c[1]).sqrt()
         };
-        let (i, q) = (
-            c[0] * scale + sigma * rng.normal(),
-            c[1] * scale + sigma * rng.normal(),
-        );
+        let (ni, nq) = normal_pair(rng);
+        let (i, q) = (c[0] * scale + sigma * ni, c[1] * scale + sigma * nq);
         *e = (i * i + q * q).sqrt();
     }
 }
@@ -322,16 +487,172 @@ fn add_clutter(
 
 fn log_compress(env: &mut [f32], reference: f32, sc: &Scanner) {
     let top = 20.0 * reference.log10() + 2.0 - sc.gain_db;
+    // 20 log10(e) = DB_PER_OCTAVE * log2(e); the fast logarithm and power are good to 1e-4,
+    // far below one grey level, and libm's took a tenth of the phantom's time.
+    const DB_PER_OCTAVE: f32 = 6.020_6;
     for e in env.iter_mut() {
-        let db = 20.0 * e.max(1e-12).log10();
+        let db = DB_PER_OCTAVE * fast_log2(e.max(1e-12));
         let v = ((db - (top - sc.dynamic_range_db)) / sc.dynamic_range_db).clamp(0.0, 1.0);
-        *e = v.powf(sc.gamma);
+        *e = if v > 0.0 {
+            fast_exp2(sc.gamma * fast_log2(v))
+        } else {
+            0.0
+        };
     }
 }
 
-/// Samples the polar image at (depth cm, angle rad) with bilinear interpolation; `None` outside.
+/// Two independent standard normals (Box-Muller) for the noise of one cell, with the table
+/// phasor and fast logarithm: the noise only has to look like noise.
+#[inline]
+fn normal_pair(rng: &mut Rng) -> (f32, f32) {
+    let u = rng.unit().max(1e-7);
+    let (s, c) = Phasor::table().at(std::f32::consts::TAU * rng.unit());
+    let m = (-2.0 * std::f32::consts::LN_2 * fast_log2(u)).sqrt();
+    (m * c, m * s)
+}
+
+/// log2 of a positive normal float to about 1e-5 (exponent bits plus an atanh series).
+#[inline]
+fn fast_log2(x: f32) -> f32 {
+    let bits = x.to_bits();
+    let exponent = ((bits >> 23) & 0xff) as i32 - 127;
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    let t = (m - 1.0) / (m + 1.0);
+    let t2 = t * t;
+    let series =
+        t * (2.0 + t2 * (2.0 / 3.0 + t2 * (2.0 / 5.0 + t2 * (2.0 / 7.0 + t2 * (2.0 / 9.0)))));
+    exponent as f32 + series * std::f32::consts::LOG2_E
+}
+
+/// 2^y for y <= 0 to about 1e-5 relative; 0 below 2^-126.
+#[inline]
+fn fast_exp2(y: f32) -> f32 {
+    if y.is_nan() || y <= -126.0 {
+        return 0.0;
+    }
+    let mut i = y as i32;
+    if i as f32 > y {
+        i -= 1;
+    }
+    let f = (y - i as f32) * std::f32::consts::LN_2;
+    let poly = 1.0
+        + f * (1.0
+            + f * (0.5 + f * (1.0 / 6.0 + f * (1.0 / 24.0 + f * (1.0 / 120.0 + f / 720.0)))));
+    f32::from_bits(((i + 127) as u32) << 23) * poly
+}
+
+/// Where one canvas pixel reads the polar image: scan conversion's geometry, fixed for a clip,
+/// worked out once instead of for every pixel of every frame.
+#[derive(Clone, Copy, Debug)]
+pub struct Tap {
+    /// Pixel index on the canvas (y * width + x).
+    pub pixel: u32,
+    /// The top-left polar cell and the steps to its lower and right neighbours (0 at the edge).
+    base: u32,
+    down: u16,
+    right: u16,
+    a: f32,
+    b: f32,
+}
+
+impl Tap {
+    /// The tap for a point at (depth cm, angle rad); `None` outside the sector. Reads what
+    /// bilinear interpolation reads.
+    pub fn new(pixel: usize, grid: PolarGrid, sc: &Scanner, r: f32, th: f32) -> Option<Self> {
+        if r < 0.0 || r > sc.depth_cm || th.abs() > sc.half_angle {
+            return None;
+        }
+        let fi =
+            (r / sc.depth_cm * grid.samples as f32 - 0.5).clamp(0.0, (grid.samples - 1) as f32);
+        let fj = ((th + sc.half_angle) / (2.0 * sc.half_angle) * grid.lines as f32 - 0.5)
+            .clamp(0.0, (grid.lines - 1) as f32);
+        let (i0, j0) = (fi as usize, fj as usize);
+        Some(Self {
+            pixel: pixel as u32,
+            base: (i0 * grid.lines + j0) as u32,
+            down: if i0 + 1 < grid.samples {
+                grid.lines as u16
+            } else {
+                0
+            },
+            right: (j0 + 1 < grid.lines) as u16,
+            a: fi - i0 as f32,
+            b: fj - j0 as f32,
+        })
+    }
+
+    #[inline]
+    pub fn sample(&self, img: &[f32]) -> f32 {
+        let i = self.base as usize;
+        let (d, r) = (self.down as usize, self.right as usize);
+        let (a, b) = (self.a, self.b);
+        (1.0 - a) * ((1.0 - b) * img[i] + b * img[i + r])
+            + a * ((1.0 - b) * img[i + d] + b * img[i + d + r])
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// Samples the polar image at (depth cm, angle rad) with bilinear interpolation; `None` outside.
+    fn sample_polar(img: &[f32], grid: PolarGrid, sc: &Scanner, r: f32, th: f32) -> Option<f32> {
+        if r < 0.0 || r > sc.depth_cm || th.abs() > sc.half_angle {
+            return None;
+        }
+        let fi =
+            (r / sc.depth_cm * grid.samples as f32 - 0.5).clamp(0.0, (grid.samples - 1) as f32);
+        let fj = ((th + sc.half_angle) / (2.0 * sc.half_angle) * grid.lines as f32 - 0.5)
+            .clamp(0.0, (grid.lines - 1) as f32);
+        let (i0, j0) = (fi as usize, fj as usize);
+        let (i1, j1) = ((i0 + 1).min(grid.samples - 1), (j0 + 1).min(grid.lines - 1));
+        let (a, b) = (fi - i0 as f32, fj - j0 as f32);
+        let at = |i: usize, j: usize| img[i * grid.lines + j];
+        Some(
+            (1.0 - a) * ((1.0 - b) * at(i0, j0) + b * at(i0, j1))
+                + a * ((1.0 - b) * at(i1, j0) + b * at(i1, j1)),
+        )
+    }
+
+    #[test]
+    fn taps_read_what_bilinear_sampling_reads() {
+        let sc = Scanner {
+            depth_cm: 15.0,
+            half_angle: 0.6,
+            freq_mhz: 2.5,
+            gain_db: 0.0,
+            dynamic_range_db: 60.0,
+            tgc_residual_db_cm: 0.0,
+            noise_db: -40.0,
+            clutter: 0.0,
+            ribs: vec![],
+            rib_depth_cm: 3.0,
+            window_loss_db: 0.0,
+            gamma: 1.0,
+        };
+        let grid = PolarGrid {
+            samples: 70,
+            lines: 50,
+        };
+        let img: Vec<f32> = (0..70 * 50)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+            .collect();
+        let mut inside = 0;
+        for k in 0..20_000 {
+            let (r, th) = (k as f32 * 0.000_8 - 0.2, (k % 97) as f32 * 0.013 - 0.63);
+            let tap = Tap::new(k, grid, &sc, r, th);
+            assert_eq!(
+                tap.is_some(),
+                sample_polar(&img, grid, &sc, r, th).is_some()
+            );
+            if let (Some(tap), Some(v)) = (tap, sample_polar(&img, grid, &sc, r, th)) {
+                assert!((tap.sample(&img) - v).abs() < 1e-5, "{r} {th}");
+                inside += 1;
+            }
+        }
+        assert!(inside > 10_000);
+    }
+
     #[test]
     fn fast_atan2_is_close_to_libm() {
         for i in 0..2000 {
@@ -354,22 +675,32 @@ mod tests {
             assert!((super::Gauss::table().at(x) - (-0.5 * x * x).exp()).abs() < 1e-4);
         }
     }
-}
 
-#[inline]
-pub fn sample_polar(img: &[f32], grid: PolarGrid, sc: &Scanner, r: f32, th: f32) -> Option<f32> {
-    if r < 0.0 || r > sc.depth_cm || th.abs() > sc.half_angle {
-        return None;
+    #[test]
+    fn fast_log_and_power_match_libm() {
+        for k in 1..20_000 {
+            let x = k as f32 * 0.000_05;
+            assert!((fast_log2(x) - x.log2()).abs() < 2e-5, "log2 {x}");
+            let big = x * 1e6;
+            assert!((fast_log2(big) - big.log2()).abs() < 2e-5, "log2 {big}");
+            let y = -(k as f32) * 0.001;
+            assert!((fast_exp2(y) / y.exp2() - 1.0).abs() < 2e-5, "exp2 {y}");
+        }
+        assert_eq!(fast_exp2(-200.0), 0.0);
+        assert_eq!(fast_exp2(0.0), 1.0);
     }
-    let fi = (r / sc.depth_cm * grid.samples as f32 - 0.5).clamp(0.0, (grid.samples - 1) as f32);
-    let fj = ((th + sc.half_angle) / (2.0 * sc.half_angle) * grid.lines as f32 - 0.5)
-        .clamp(0.0, (grid.lines - 1) as f32);
-    let (i0, j0) = (fi as usize, fj as usize);
-    let (i1, j1) = ((i0 + 1).min(grid.samples - 1), (j0 + 1).min(grid.lines - 1));
-    let (a, b) = (fi - i0 as f32, fj - j0 as f32);
-    let at = |i: usize, j: usize| img[i * grid.lines + j];
-    Some(
-        (1.0 - a) * ((1.0 - b) * at(i0, j0) + b * at(i0, j1))
-            + a * ((1.0 - b) * at(i1, j0) + b * at(i1, j1)),
-    )
+
+    #[test]
+    fn phasor_table_is_within_its_step() {
+        let table = super::Phasor::table();
+        for i in 0..5000 {
+            let ph = i as f32 * 0.731;
+            let (s, c) = table.at(ph);
+            let step = std::f32::consts::TAU / super::PHASOR_N as f32;
+            assert!(
+                (s - ph.sin()).abs() <= step && (c - ph.cos()).abs() <= step,
+                "{ph}"
+            );
+        }
+    }
 }

@@ -15,7 +15,7 @@ pub mod params;
 mod rng;
 pub mod screen;
 
-pub use params::{ClipParams, OtherKind, Style};
+pub use params::{ClipParams, OtherKind, Style, Surroundings};
 pub use screen::Renderer;
 
 use tte_frames::{Frame, PixelFormat};
@@ -188,6 +188,32 @@ mod tests {
     }
 
     #[test]
+    fn tissue_list_is_in_declaration_order() {
+        for (i, t) in Tissue::ALL.iter().enumerate() {
+            assert_eq!(*t as usize, i, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn scene_index_answers_what_the_scene_answers() {
+        for (k, view) in classes().iter().enumerate() {
+            for style in [Style::Default, Style::Shifted] {
+                let r = Renderer::new(ClipParams::draw(view, 40 + k as u64, style));
+                let scene = r.scene_at(0.21);
+                let index = anatomy::SceneIndex::new(&scene);
+                let (mut rng, mut inside) = (rng::Rng::new(k as u64), 0);
+                for _ in 0..20_000 {
+                    let p = [rng.range(-12.0, 12.0), rng.range(-2.0, 26.0)];
+                    let t = scene.tissue_at(p);
+                    assert_eq!(index.tissue_at(p), t, "{view} at {p:?}");
+                    inside += (t != scene.background) as usize;
+                }
+                assert!(inside > 300, "{view}: only {inside} points hit a shape");
+            }
+        }
+    }
+
+    #[test]
     fn same_seed_same_pixels_other_seed_other_pixels() {
         for view in ["A4C", "OTHER", "SC-IVC"] {
             let a =
@@ -207,9 +233,14 @@ mod tests {
                 let r = Renderer::new(ClipParams::draw(&view, seed, Style::Default));
                 let f = &r.frames_at(&[0.2])[0];
                 let mean = f.data.iter().map(|&v| v as f64).sum::<f64>() / f.data.len() as f64;
+                // Real screens are mostly black (a SonoSite A4C frame averages 10/255): ask for
+                // bright structure and not a white-out, rather than for a bright mean.
+                let mut sorted = f.data.clone();
+                sorted.sort_unstable();
+                let p99 = sorted[sorted.len() * 99 / 100];
                 assert!(
-                    mean > 8.0 && mean < 200.0,
-                    "{view} seed {seed}: mean {mean}"
+                    p99 > 80 && mean > 3.0 && mean < 200.0,
+                    "{view} seed {seed}: mean {mean}, 99th percentile {p99}"
                 );
             }
         }
@@ -363,7 +394,10 @@ mod tests {
             let deg = |p: &ClipParams| p.scanner.half_angle.to_degrees();
             assert!((30.0..=45.0).contains(&deg(&d)));
             assert!(!(28.0..=46.0).contains(&deg(&s)));
-            assert!(s.scanner.gain_db.abs() >= 8.0);
+            assert!((-20.0..=4.0).contains(&d.scanner.gain_db));
+            assert!(!(-21.0..=5.0).contains(&s.scanner.gain_db));
+            // Through the lung default clips are dark around the heart; shifted ones are not.
+            assert!(d.surroundings.lung <= 0.15 && s.surroundings.lung >= 0.4);
         }
     }
 }

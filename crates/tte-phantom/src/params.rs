@@ -100,6 +100,28 @@ pub struct ClipParams {
     pub other_shapes: Vec<(f32, f32, f32, f32)>,
     /// For spectral Doppler and M-mode: the standard view shown in the small reference image.
     pub reference_view: Option<String>,
+    /// What lies around the heart. Absent in manifests written before it existed (even grey).
+    #[serde(default)]
+    pub surroundings: Surroundings,
+}
+
+/// The tissue around the heart: a band of chest wall under the probe, then (for cardiac windows)
+/// aerated lung, which returns almost nothing, so real sectors are dark around the heart.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct Surroundings {
+    /// Depth of the chest wall under the probe, cm.
+    pub chest_wall_cm: f32,
+    /// Echo of the surroundings beyond it, relative to soft tissue (1 = no lung).
+    pub lung: f32,
+}
+
+impl Default for Surroundings {
+    fn default() -> Self {
+        Self {
+            chest_wall_cm: 0.0,
+            lung: 1.0,
+        }
+    }
 }
 
 fn typical_depth(view: &str) -> (f32, f32) {
@@ -194,10 +216,16 @@ impl ClipParams {
             depth_cm,
             half_angle,
             freq_mhz: r.range(1.7, 3.6),
+            // Machines differ a lot in how bright they show tissue: a SonoSite's apical view
+            // (../shared/fixtures/dicom) sits near the dark end of this range.
             gain_db: if shifted {
-                *r.pick(&[-1.0f32, 1.0]) * r.range(8.0, 12.0)
+                if r.chance(0.5) {
+                    r.range(-26.0, -22.0)
+                } else {
+                    r.range(6.0, 10.0)
+                }
             } else {
-                r.range(-6.0, 6.0)
+                r.range(-20.0, 4.0)
             },
             dynamic_range_db: if shifted {
                 if r.chance(0.5) {
@@ -325,6 +353,21 @@ impl ClipParams {
             })
             .collect();
 
+        // Drawn last from its own stream, so every draw above is what it was before it existed.
+        let mut r = rng.fork(7);
+        let through_lung = match other {
+            Some(OtherKind::Cut(OtherCut::Liver | OtherCut::Kidney)) => false,
+            _ => !matches!(view, "SC4C" | "SC-IVC"),
+        };
+        let surroundings = Surroundings {
+            chest_wall_cm: r.range(1.2, 3.0),
+            lung: match (through_lung, shifted) {
+                (false, _) => 1.0,
+                (true, false) => r.range(0.01, 0.15),
+                (true, true) => r.range(0.4, 1.0),
+            },
+        };
+
         ClipParams {
             view: view.to_string(),
             seed,
@@ -346,6 +389,7 @@ impl ClipParams {
             other,
             other_shapes,
             reference_view,
+            surroundings,
         }
     }
 

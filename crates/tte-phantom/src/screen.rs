@@ -2,9 +2,9 @@
 //! colour Doppler, text, depth marks, ECG, colour bar, logo, letterboxing; and the spectral
 //! Doppler and M-mode displays among OTHER.
 
-use crate::anatomy::{self, Motion, Scene, Tissue};
+use crate::anatomy::{self, Motion, Scene, Tissue, V2};
 use crate::font::{draw_text, text_width};
-use crate::imaging::{form_image, sample_polar, Deformation, PolarGrid, Scanner, Scatterers};
+use crate::imaging::{form_image, Beam, Deformation, PolarGrid, Scatterers, Tap};
 use crate::params::{ClipParams, OtherKind};
 use crate::rng::Rng;
 
@@ -56,6 +56,12 @@ pub struct Renderer {
     pub params: ClipParams,
     scatterers: Scatterers,
     grid: PolarGrid,
+    beam: Beam,
+    /// Scan conversion: the canvas pixels inside the sector and where each reads the echo.
+    taps: Vec<Tap>,
+    /// Each scatterer's share of the heart's motion, for the centre and radius it was worked
+    /// out for (every view keeps them fixed through the clip).
+    falloff: (V2, f32, Vec<f32>),
     placement: Placement,
     /// The area left for the image after letterboxing: x, y, w, h.
     content: [usize; 4],
@@ -107,21 +113,45 @@ impl Renderer {
         let grid = PolarGrid::for_display(px_per_cm * sc.depth_cm, sc.half_angle);
         let mut rng = Rng::new(params.seed.wrapping_mul(31).wrapping_add(7));
         let scatterers = Scatterers::seed(&mut rng, sc, grid);
+        let beam = Beam::new(sc, grid);
+        let image_bottom = match trace {
+            Some(a) => a[1].saturating_sub(2),
+            None => content[1] + content[3],
+        };
+        let mut taps = Vec::new();
+        for y in content[1]..image_bottom.min(h) {
+            for x in content[0]..(content[0] + content[2]).min(w) {
+                let (r, th, _) = placement.to_sector(x as f32 + 0.5, y as f32 + 0.5);
+                taps.extend(Tap::new(y * w + x, grid, sc, r, th));
+            }
+        }
         let tissue_jitter = [
             rng.range(0.8, 1.2),
             rng.range(0.8, 1.25),
             rng.range(0.7, 1.3),
             rng.range(0.85, 1.15),
         ];
-        Self {
+        let scatterers =
+            scatterers.with_surroundings(&mut rng.fork(0x5EED), sc, params.surroundings);
+        let mut renderer = Self {
             params,
             scatterers,
             grid,
+            beam,
+            taps,
+            falloff: (V2::default(), 0.0, Vec::new()),
             placement,
             content,
             trace,
             tissue_jitter,
-        }
+        };
+        let scene = renderer.scene_at(0.0);
+        renderer.falloff = (
+            scene.centre,
+            scene.radius,
+            Deformation::falloff(scene.centre, scene.radius, &renderer.scatterers),
+        );
+        renderer
     }
 
     pub fn placement(&self) -> Placement {
@@ -198,48 +228,48 @@ impl Renderer {
         };
         let mut noise =
             Rng::new(self.params.seed ^ ((t * 1000.0).round() as u64).wrapping_mul(0x9E37_79B9));
+        let fresh;
+        let falloff = match &self.falloff {
+            (c, r, f) if *c == scene.centre && *r == scene.radius => f,
+            _ => {
+                fresh = Deformation::falloff(scene.centre, scene.radius, &self.scatterers);
+                &fresh
+            }
+        };
         form_image(
             scene,
             &gain,
             &self.scatterers,
             deform,
+            falloff,
             &self.params.scanner,
             self.grid,
+            &self.beam,
             &mut noise,
         )
     }
 
     fn scan_convert(&self, polar: &[f32], scene: &Scene, m: &Motion, t: f64, img: &mut [u8]) {
         let p = &self.params;
-        let sc: &Scanner = &p.scanner;
-        let [cx, cy, cw, ch] = self.content;
-        let image_bottom = match self.trace {
-            Some(a) => a[1].saturating_sub(2),
-            None => cy + ch,
-        };
         let tint = p.tint;
-        let mut colour_rng = Rng::new(p.seed ^ 0xC0FFEE ^ ((t * 1000.0) as u64));
-        for y in cy..image_bottom.min(p.height) {
-            for x in cx..(cx + cw).min(p.width) {
+        for tap in &self.taps {
+            let g = tap.sample(polar) * 255.0;
+            let px = &mut img[tap.pixel as usize * 3..][..3];
+            px[0] = (g * tint[0]) as u8;
+            px[1] = (g * tint[1]) as u8;
+            px[2] = (g * tint[2]) as u8;
+        }
+        if let Some([a0, a1, d0, d1]) = p.overlays.doppler_box {
+            let mut colour_rng = Rng::new(p.seed ^ 0xC0FFEE ^ ((t * 1000.0) as u64));
+            for tap in &self.taps {
+                let (x, y) = (tap.pixel as usize % p.width, tap.pixel as usize / p.width);
                 let (r, th, pt) = self.placement.to_sector(x as f32 + 0.5, y as f32 + 0.5);
-                let Some(v) = sample_polar(polar, self.grid, sc, r, th) else {
-                    continue;
-                };
-                let px = &mut img[(y * p.width + x) * 3..][..3];
-                let g = v * 255.0;
-                px[0] = (g * tint[0]) as u8;
-                px[1] = (g * tint[1]) as u8;
-                px[2] = (g * tint[2]) as u8;
-                if let Some([a0, a1, d0, d1]) = p.overlays.doppler_box {
-                    if th >= a0 && th <= a1 && r >= d0 && r <= d1 {
-                        if let Some(rgb) = doppler_colour(scene.tissue_at(pt), m, &mut colour_rng) {
-                            px.copy_from_slice(&rgb);
-                        }
+                if th >= a0 && th <= a1 && r >= d0 && r <= d1 {
+                    if let Some(rgb) = doppler_colour(scene.tissue_at(pt), m, &mut colour_rng) {
+                        img[tap.pixel as usize * 3..][..3].copy_from_slice(&rgb);
                     }
                 }
             }
-        }
-        if let Some([a0, a1, d0, d1]) = p.overlays.doppler_box {
             self.draw_box_outline(img, a0, a1, d0, d1);
         }
     }
