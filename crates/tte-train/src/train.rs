@@ -113,6 +113,7 @@ pub fn train(
         .with_weights(class_weights)
         .init(device);
     let (mut loss_sum, mut hits, mut seen, mut since) = (0.0f64, 0usize, 0usize, 0usize);
+    let mut progress = Progress::new(state.step);
     while state.step < cfg.steps {
         let batch: Vec<Example> = (0..cfg.batch_size)
             .map(|_| rx.recv())
@@ -144,6 +145,9 @@ pub fn train(
         since += 1;
 
         let last = state.step == cfg.steps || cfg.out_of_time(started.elapsed().as_secs_f64());
+        if let Some(line) = progress.tick(state.step, cfg, started.elapsed().as_secs_f64()) {
+            log(&line);
+        }
         if state.step % cfg.validate_every == 0 || last {
             let report =
                 evaluate_prepared(&model.valid(), &meta, &validation, &device.clone().inner())?;
@@ -339,5 +343,43 @@ mod tests {
             .to_string();
         assert!(err.contains("differs from this run's"), "{err}");
         std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+/// A progress line about once a minute between validations: the step, the pace and the time left.
+struct Progress {
+    first_step: usize,
+    started: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    const EVERY_S: f64 = 60.0;
+
+    fn new(step: usize) -> Self {
+        let now = Instant::now();
+        Self {
+            first_step: step,
+            started: now,
+            last: now,
+        }
+    }
+
+    fn tick(&mut self, step: usize, cfg: &TrainConfig, elapsed: f64) -> Option<String> {
+        if self.last.elapsed().as_secs_f64() < Self::EVERY_S {
+            return None;
+        }
+        self.last = Instant::now();
+        let per_step =
+            self.started.elapsed().as_secs_f64() / (step - self.first_step).max(1) as f64;
+        let mut left = (cfg.steps - step) as f64 * per_step;
+        if cfg.max_seconds > 0.0 {
+            left = left.min((cfg.max_seconds - elapsed).max(0.0));
+        }
+        Some(format!(
+            "step {step:>6}/{} {elapsed:>7.0}s  {per_step:.2} s/step  about {:.0} min left",
+            cfg.steps,
+            left / 60.0
+        ))
     }
 }
