@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What only the test command needs, beyond scripts/setup.sh: the aarch64 (Jetson) target and its
 # cross C/C++ compiler for `cargo check`, and PyTorch (CPU, from PyPI) in a virtual environment for
-# the parity check. Does nothing when they are there. Prints nothing but errors.
+# the parity check, with pydicom for the DICOM export check. Does nothing when they are there.
+# Prints nothing but errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,3 +24,6 @@ if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check torch >/dev/null
 fi
+# pydicom (with Pillow for JPEG Baseline) opens the DICOM exports independently of our reader.
+"$venv/bin/python" -c 'import pydicom, PIL' 2>/dev/null \
+  || "$venv/bin/pip" install -q --disable-pip-version-check pydicom pillow >/dev/null
