@@ -224,7 +224,9 @@ fn initial_weights(path: &str, meta: &ModelMeta, device: &Device) -> anyhow::Res
             m.meta.preset, m.meta.labels, meta.preset, meta.labels
         );
     }
-    Ok(m.net)
+    // A file stored as f16 loads through the CPU; `train` makes its weights trainable leaves on
+    // this run's (autodiff) device whatever way they arrived.
+    Ok(m.net.train())
 }
 
 fn to_tensors(
@@ -302,50 +304,6 @@ pub fn record_of(model: &SlowFast) -> ModuleRecord {
     model.clone().into_record()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn saved_lite(dir: &std::path::Path) -> (String, ModelMeta) {
-        let labels = tte_views::codes();
-        let cfg = SlowFastConfig::lite(labels.len());
-        let meta = ModelMeta::new("lite", cfg.clone(), labels);
-        let path = dir.join("start.ttev");
-        TrainedModel {
-            meta: meta.clone(),
-            net: cfg.init(&Device::flex()),
-        }
-        .save(&path)
-        .unwrap();
-        (path.display().to_string(), meta)
-    }
-
-    #[test]
-    fn init_from_starts_at_the_given_weights() {
-        let dir = std::env::temp_dir().join(format!("tte-init-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (path, meta) = saved_lite(&dir);
-        let want = TrainedModel::load(std::path::Path::new(&path), &Device::flex()).unwrap();
-        let got = initial_weights(&path, &meta, &Device::flex()).unwrap();
-        let head = |n: &SlowFast| n.head.weight.val().into_data().try_to_vec::<f32>().unwrap();
-        assert_eq!(head(&got), head(&want.net));
-        std::fs::remove_dir_all(&dir).ok();
-    }
-
-    #[test]
-    fn init_from_refuses_a_model_with_other_labels() {
-        let dir = std::env::temp_dir().join(format!("tte-init-bad-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (path, mut meta) = saved_lite(&dir);
-        meta.labels.swap(0, 1);
-        let err = initial_weights(&path, &meta, &Device::flex())
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("differs from this run's"), "{err}");
-        std::fs::remove_dir_all(&dir).ok();
-    }
-}
-
 /// A progress line about once a minute between validations: the step, the pace and the time left.
 struct Progress {
     first_step: usize,
@@ -381,5 +339,74 @@ impl Progress {
             cfg.steps,
             left / 60.0
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved_lite(dir: &std::path::Path) -> (String, ModelMeta) {
+        let labels = tte_views::codes();
+        let cfg = SlowFastConfig::lite(labels.len());
+        let meta = ModelMeta::new("lite", cfg.clone(), labels);
+        let path = dir.join("start.ttev");
+        TrainedModel {
+            meta: meta.clone(),
+            net: cfg.init(&Device::flex()),
+        }
+        .save(&path)
+        .unwrap();
+        (path.display().to_string(), meta)
+    }
+
+    #[test]
+    fn init_from_starts_at_the_given_weights() {
+        let dir = std::env::temp_dir().join(format!("tte-init-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (path, meta) = saved_lite(&dir);
+        let want = TrainedModel::load(std::path::Path::new(&path), &Device::flex()).unwrap();
+        let got = initial_weights(&path, &meta, &Device::flex()).unwrap();
+        let head = |n: &SlowFast| n.head.weight.val().into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(head(&got), head(&want.net));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn init_from_a_half_precision_model_trains() {
+        // The shipped model is stored as f16: fine-tuning it must give trainable weights.
+        let dir = std::env::temp_dir().join(format!("tte-init-f16-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let labels = tte_views::codes();
+        let mut cfg = SlowFastConfig::lite(labels.len());
+        (cfg.crop_size, cfg.frames) = (32, 8);
+        let meta = ModelMeta::new("lite", cfg.clone(), labels);
+        let path = dir.join("half.ttev");
+        TrainedModel {
+            meta: meta.clone(),
+            net: cfg.init(&Device::flex()),
+        }
+        .save_half(&path)
+        .unwrap();
+        let device = Device::flex().autodiff();
+        let net = initial_weights(path.to_str().unwrap(), &meta, &device).unwrap();
+        let x = Tensor::<5>::ones([1, 3, 8, 32, 32], &device);
+        let loss = net.forward(x).sum();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        assert!(grads.len() > 10, "{} parameters got gradients", grads.len());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn init_from_refuses_a_model_with_other_labels() {
+        let dir = std::env::temp_dir().join(format!("tte-init-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (path, mut meta) = saved_lite(&dir);
+        meta.labels.swap(0, 1);
+        let err = initial_weights(&path, &meta, &Device::flex())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("differs from this run's"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
