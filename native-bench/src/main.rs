@@ -116,7 +116,7 @@ fn make_clips(n: usize, format: &str) -> Result<Vec<Vec<u8>>> {
                     &tte_export::DicomInfo {
                         id: i as u64,
                         fps: 30.0,
-                        region: Some(r.sector_rect()),
+                        regions: r.regions(),
                         series_description: String::new(),
                     },
                     90,

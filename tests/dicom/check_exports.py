@@ -32,10 +32,16 @@ def check(tteview, path):
     if not regions:
         problems.append("no Sequence of Ultrasound Regions")
     else:
-        r = regions[0]
-        box = (r.RegionLocationMinX0, r.RegionLocationMinY0, r.RegionLocationMaxX1, r.RegionLocationMaxY1)
-        if not (0 <= box[0] < box[2] < ds.Columns and 0 <= box[1] < box[3] < ds.Rows):
-            problems.append(f"region {box} outside the {ds.Columns}x{ds.Rows} image")
+        for r in regions:
+            box = (r.RegionLocationMinX0, r.RegionLocationMinY0, r.RegionLocationMaxX1, r.RegionLocationMaxY1)
+            if not (0 <= box[0] < box[2] < ds.Columns and 0 <= box[1] < box[3] < ds.Rows):
+                problems.append(f"region {box} outside the {ds.Columns}x{ds.Rows} image")
+        mine = [(r["spatial_format"], r["data_type"]) for r in probe["regions"]]
+        theirs = [(int(r.RegionSpatialFormat), int(r.RegionDataType)) for r in regions]
+        if mine != theirs:
+            problems.append(f"region formats {theirs}, tteview {mine}")
+        if theirs[0] != (1, 1):
+            problems.append(f"first region is {theirs[0]}, not a 2-D tissue image")
     if pixels.max() == 0:
         problems.append("every frame is black")
     return frames, problems

@@ -5,15 +5,16 @@ use dicom_core::value::{DataSetSequence, PixelFragmentSequence};
 use dicom_core::{DataElement, Length, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
-use tte_frames::{Frame, Rect};
+use tte_frames::{Frame, UltrasoundRegion};
 
 /// What goes into the header besides pixels.
 pub struct DicomInfo {
     /// A unique number for this clip (the phantom's seed); UIDs are derived from it.
     pub id: u64,
     pub fps: f32,
-    /// The 2-D image region (the sector's bounding box).
-    pub region: Option<Rect>,
+    /// The Sequence of Ultrasound Regions: the 2-D image (the sector's bounding box) and, on a
+    /// Doppler or M-mode screen, the trace beside it.
+    pub regions: Vec<UltrasoundRegion>,
     pub series_description: String,
 }
 
@@ -24,6 +25,35 @@ const ROOT: &str = "2.25.1899";
 
 fn put(obj: &mut InMemDicomObject, tag: dicom_core::Tag, vr: VR, v: impl Into<PrimitiveValue>) {
     obj.put(DataElement::new(tag, vr, v.into()));
+}
+
+/// One item of the Sequence of Ultrasound Regions (corners are inclusive in DICOM).
+fn region_item(region: &UltrasoundRegion) -> InMemDicomObject {
+    let r = region.rect;
+    let mut item = InMemDicomObject::new_empty();
+    put(
+        &mut item,
+        tags::REGION_SPATIAL_FORMAT,
+        VR::US,
+        region.spatial_format,
+    );
+    put(&mut item, tags::REGION_DATA_TYPE, VR::US, region.data_type);
+    put(&mut item, tags::REGION_FLAGS, VR::UL, 0u32);
+    put(&mut item, tags::REGION_LOCATION_MIN_X0, VR::UL, r.x0 as u32);
+    put(&mut item, tags::REGION_LOCATION_MIN_Y0, VR::UL, r.y0 as u32);
+    put(
+        &mut item,
+        tags::REGION_LOCATION_MAX_X1,
+        VR::UL,
+        r.x1.saturating_sub(1) as u32,
+    );
+    put(
+        &mut item,
+        tags::REGION_LOCATION_MAX_Y1,
+        VR::UL,
+        r.y1.saturating_sub(1) as u32,
+    );
+    item
 }
 
 /// Encodes `frames` as a DICOM Part-10 file.
@@ -91,29 +121,12 @@ pub fn write_dicom(
         VR::AT,
         PrimitiveValue::Tags(vec![tags::FRAME_TIME].into()),
     ));
-    if let Some(r) = info.region {
-        let mut item = InMemDicomObject::new_empty();
-        put(&mut item, tags::REGION_SPATIAL_FORMAT, VR::US, 1u16);
-        put(&mut item, tags::REGION_DATA_TYPE, VR::US, 1u16);
-        put(&mut item, tags::REGION_FLAGS, VR::UL, 0u32);
-        put(&mut item, tags::REGION_LOCATION_MIN_X0, VR::UL, r.x0 as u32);
-        put(&mut item, tags::REGION_LOCATION_MIN_Y0, VR::UL, r.y0 as u32);
-        put(
-            &mut item,
-            tags::REGION_LOCATION_MAX_X1,
-            VR::UL,
-            r.x1.saturating_sub(1) as u32,
-        );
-        put(
-            &mut item,
-            tags::REGION_LOCATION_MAX_Y1,
-            VR::UL,
-            r.y1.saturating_sub(1) as u32,
-        );
+    if !info.regions.is_empty() {
+        let items: Vec<_> = info.regions.iter().map(region_item).collect();
         obj.put(DataElement::new(
             tags::SEQUENCE_OF_ULTRASOUND_REGIONS,
             VR::SQ,
-            DataSetSequence::new(vec![item], Length::UNDEFINED),
+            DataSetSequence::new(items, Length::UNDEFINED),
         ));
     }
     let fragments: Vec<Vec<u8>> = frames

@@ -70,7 +70,7 @@ fn dicom_jpeg_round_trips_with_its_region() {
     let info = DicomInfo {
         id: 42,
         fps: 25.0,
-        region: Some(r.sector_rect()),
+        regions: r.regions(),
         series_description: "A4C".into(),
     };
     let src = check(
@@ -83,6 +83,37 @@ fn dicom_jpeg_round_trips_with_its_region() {
     assert_eq!(src.regions().len(), 1);
     assert_eq!(src.regions()[0].rect, r.sector_rect());
     assert!((src.times()[1] - 0.04).abs() < 1e-6);
+}
+
+#[test]
+fn a_doppler_screen_declares_its_trace_beside_the_2d_image() {
+    let p = (1..)
+        .map(|seed| ClipParams::draw("OTHER", seed, Style::Default))
+        .find(|p| p.other == Some(tte_phantom::OtherKind::SpectralDoppler))
+        .unwrap();
+    let mut p = p.with_max_side(160);
+    p.duration_s = 0.2;
+    let r = Renderer::new(p);
+    let info = DicomInfo {
+        id: 7,
+        fps: r.params.fps,
+        regions: r.regions(),
+        series_description: "OTHER".into(),
+    };
+    let src = Source::open(
+        write_dicom(&r.all_frames(), &info, 90).unwrap(),
+        &Limits::default(),
+    )
+    .unwrap();
+    let read: Vec<_> = src
+        .regions()
+        .iter()
+        .map(|g| (g.rect, g.spatial_format, g.data_type))
+        .collect();
+    assert_eq!(
+        read,
+        vec![(r.sector_rect(), 1, 1), (r.trace_rect().unwrap(), 3, 3)]
+    );
 }
 
 #[test]

@@ -113,6 +113,15 @@ impl Rect {
             i as f64 / u as f64
         }
     }
+    /// The smallest rectangle holding both.
+    pub fn union(&self, other: &Rect) -> Rect {
+        Rect {
+            x0: self.x0.min(other.x0),
+            y0: self.y0.min(other.y0),
+            x1: self.x1.max(other.x1),
+            y1: self.y1.max(other.y1),
+        }
+    }
     /// Clamps to an image of the given size.
     pub fn clamp(&self, width: usize, height: usize) -> Rect {
         Rect {
@@ -138,6 +147,10 @@ impl UltrasoundRegion {
     /// A 2-D image region (B-mode or colour flow), the one a view classifier should look at.
     pub fn is_2d_image(&self) -> bool {
         self.spatial_format == 1
+    }
+    /// An M-mode or spectral Doppler trace.
+    pub fn is_trace(&self) -> bool {
+        matches!(self.spatial_format, 2 | 3)
     }
 }
 

@@ -21,7 +21,7 @@ fn dicom(n: usize) -> Vec<u8> {
         &DicomInfo {
             id: 9,
             fps: 20.0,
-            region: None,
+            regions: vec![],
             series_description: String::new(),
         },
         85,

@@ -64,6 +64,28 @@ impl Renderer {
         }
     }
 
+    /// What a scanner's DICOM would declare in its Sequence of Ultrasound Regions: the 2-D image
+    /// and, on a spectral Doppler or M-mode screen, the trace (spatial format 3 or 2).
+    pub fn regions(&self) -> Vec<tte_frames::UltrasoundRegion> {
+        let image = tte_frames::UltrasoundRegion {
+            rect: self.sector_rect(),
+            spatial_format: 1,
+            data_type: 1,
+        };
+        let trace = self.trace_rect().map(|rect| {
+            let (spatial_format, data_type) = match self.params.other {
+                Some(OtherKind::SpectralDoppler) => (3, 3),
+                _ => (2, 1),
+            };
+            tte_frames::UltrasoundRegion {
+                rect,
+                spatial_format,
+                data_type,
+            }
+        });
+        std::iter::once(image).chain(trace).collect()
+    }
+
     /// Every frame of the clip.
     pub fn all_frames(&self) -> Vec<Frame> {
         self.frames_at(&self.params.frame_times())

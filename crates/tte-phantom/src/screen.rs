@@ -158,6 +158,16 @@ impl Renderer {
         self.placement
     }
 
+    /// For spectral Doppler and M-mode screens: the trace area on the canvas.
+    pub fn trace_rect(&self) -> Option<tte_frames::Rect> {
+        self.trace.map(|[x, y, w, h]| tte_frames::Rect {
+            x0: x,
+            y0: y,
+            x1: (x + w).min(self.params.width),
+            y1: (y + h).min(self.params.height),
+        })
+    }
+
     /// Cardiac and breathing state at time `t`.
     pub fn motion_at(&self, t: f64) -> (f32, Motion) {
         let p = &self.params;

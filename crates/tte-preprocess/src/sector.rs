@@ -9,18 +9,31 @@ use tte_frames::{Frame, Rect, UltrasoundRegion};
 /// The grid the search runs on has at most this many cells along its longer side.
 const GRID: usize = 128;
 
-/// The 2-D image region a DICOM Sequence of Ultrasound Regions declares (the largest, if several).
+/// The part of the screen a DICOM Sequence of Ultrasound Regions says the classifier should see:
+/// the largest 2-D image region or, when the screen also carries an M-mode or spectral Doppler
+/// trace, the box around the image and its traces (a Doppler screen is not a 2-D view, and
+/// cropping it to its small reference image would hide what says so).
 pub fn region_from_dicom(
     regions: &[UltrasoundRegion],
     width: usize,
     height: usize,
 ) -> Option<Rect> {
-    regions
+    let usable = |r: &UltrasoundRegion| {
+        let c = r.rect.clamp(width, height);
+        (c.width() >= 8 && c.height() >= 8).then_some(c)
+    };
+    let image = regions
         .iter()
         .filter(|r| r.is_2d_image())
-        .map(|r| r.rect.clamp(width, height))
-        .filter(|r| r.width() >= 8 && r.height() >= 8)
-        .max_by_key(|r| r.area())
+        .filter_map(usable)
+        .max_by_key(|r| r.area())?;
+    Some(
+        regions
+            .iter()
+            .filter(|r| r.is_trace())
+            .filter_map(usable)
+            .fold(image, |b, t| b.union(&t)),
+    )
 }
 
 /// Bounding box of the fan in pixel coordinates, or the whole frame when nothing stands out.
@@ -59,24 +72,7 @@ pub fn find_sector(frames: &[&Frame]) -> Rect {
     // Dilation bridges the dark chambers and drop-outs inside the fan; the box is then taken over the
     // undilated cells of the winning component so the margin does not leak into it.
     let grown = dilate(&mask, gw, gh, 2);
-    let component = largest_component(&grown, gw);
-    let mut b = Rect {
-        x0: usize::MAX,
-        y0: usize::MAX,
-        x1: 0,
-        y1: 0,
-    };
-    let mut cells = 0;
-    for &i in component.iter().filter(|&&i| mask[i]) {
-        let (x, y) = (i % gw, i / gw);
-        b = Rect {
-            x0: b.x0.min(x),
-            y0: b.y0.min(y),
-            x1: b.x1.max(x + 1),
-            y1: b.y1.max(y + 1),
-        };
-        cells += 1;
-    }
+    let (b, cells) = image_and_traces(&components(&grown, gw), &mask, gw);
     if cells == 0 || b.area() * 20 < gw * gh {
         return whole;
     }
@@ -164,11 +160,62 @@ fn dilate(mask: &[bool], gw: usize, gh: usize, r: usize) -> Vec<bool> {
     out
 }
 
-/// Cells of the largest 4-connected component.
-fn largest_component(mask: &[bool], gw: usize) -> Vec<usize> {
+/// The box around the largest moving region and, when the other sizeable moving regions on one side
+/// of its middle (below or above) together form a band at least half its height with a quarter of
+/// its moving cells, that band too; with the number of undilated cells inside. The largest region
+/// is usually the fan, and the band under it the scrolling trace of an M-mode or spectral Doppler
+/// screen (often in stripes), which must stay in view (see `region_from_dicom`); when the trace is
+/// the larger, the fan is the band above. An ECG sweep is a thin strip and text sits on one side, so
+/// neither stretches the box.
+fn image_and_traces(components: &[Vec<usize>], mask: &[bool], gw: usize) -> (Rect, usize) {
+    let boxes: Vec<(Rect, usize)> = components
+        .iter()
+        .map(|c| cell_box(c.iter().copied().filter(|&i| mask[i]), gw))
+        .collect();
+    let Some((&image, rest)) = boxes.split_first() else {
+        return (cell_box(std::iter::empty(), gw).0, 0);
+    };
+    let middle2 = image.0.y0 + image.0.y1;
+    let band = |side: &dyn Fn(&Rect) -> bool| {
+        rest.iter()
+            .filter(|&&(r, n)| n > 0 && n * 8 >= image.1 && side(&r))
+            .copied()
+            .reduce(|(b, n), (r, k)| (b.union(&r), n + k))
+            .filter(|&(b, n)| n * 4 >= image.1 && b.height() * 2 >= image.0.height())
+    };
+    match band(&|r| r.y0 * 2 >= middle2).or_else(|| band(&|r| r.y1 * 2 <= middle2)) {
+        Some((b, n)) => (image.0.union(&b), image.1 + n),
+        None => image,
+    }
+}
+
+/// Bounding box (in cells) of the given cells, and how many there were.
+fn cell_box(cells: impl Iterator<Item = usize>, gw: usize) -> (Rect, usize) {
+    let mut b = Rect {
+        x0: usize::MAX,
+        y0: usize::MAX,
+        x1: 0,
+        y1: 0,
+    };
+    let mut n = 0;
+    for i in cells {
+        let (x, y) = (i % gw, i / gw);
+        b = Rect {
+            x0: b.x0.min(x),
+            y0: b.y0.min(y),
+            x1: b.x1.max(x + 1),
+            y1: b.y1.max(y + 1),
+        };
+        n += 1;
+    }
+    (b, n)
+}
+
+/// The 4-connected components of the mask, largest first.
+fn components(mask: &[bool], gw: usize) -> Vec<Vec<usize>> {
     let gh = mask.len() / gw.max(1);
     let mut seen = vec![false; mask.len()];
-    let mut best: Vec<usize> = Vec::new();
+    let mut all: Vec<Vec<usize>> = Vec::new();
     for start in 0..mask.len() {
         if !mask[start] || seen[start] {
             continue;
@@ -193,11 +240,11 @@ fn largest_component(mask: &[bool], gw: usize) -> Vec<usize> {
                 }
             }
         }
-        if component.len() > best.len() {
-            best = component;
-        }
+        all.push(component);
     }
-    best
+    // Stable: among equal sizes the first found (top-left) wins, as before.
+    all.sort_by_key(|c| std::cmp::Reverse(c.len()));
+    all
 }
 
 #[cfg(test)]
@@ -302,7 +349,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn dicom_regions_win_and_the_largest_2d_region_is_chosen() {
+    fn dicom_regions_win_the_largest_2d_region_is_chosen_and_a_trace_stays_in_view() {
         let regions = vec![
             UltrasoundRegion {
                 rect: Rect {
@@ -335,13 +382,22 @@ pub(crate) mod tests {
                 data_type: 1,
             },
         ];
+        let image = Rect {
+            x0: 100,
+            y0: 40,
+            x1: 540,
+            y1: 380,
+        };
+        assert_eq!(region_from_dicom(&regions[1..], 640, 480), Some(image));
+        // A Doppler screen: the trace stays in view with its reference image (not the small
+        // second 2-D region).
         assert_eq!(
             region_from_dicom(&regions, 640, 480),
             Some(Rect {
-                x0: 100,
+                x0: 0,
                 y0: 40,
-                x1: 540,
-                y1: 380
+                x1: 640,
+                y1: 480
             })
         );
         assert_eq!(region_from_dicom(&regions[..1], 640, 480), None);

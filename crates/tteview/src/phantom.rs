@@ -160,7 +160,7 @@ fn write_clip(
                 &tte_export::DicomInfo {
                     id: seed,
                     fps: p.fps,
-                    region: Some(r.sector_rect()),
+                    regions: r.regions(),
                     series_description: format!("TTEView phantom {view}"),
                 },
                 90,
