@@ -41,6 +41,11 @@ pub struct AugmentConfig {
     /// factor in `[1 - tint, 1]`.
     pub tint_p: f32,
     pub tint: f32,
+    /// Probability that a phantom clip is cropped to the fan its DICOM would declare (Sequence of
+    /// Ultrasound Regions) instead of by the motion search that MP4 and AVI get. The two crops
+    /// differ when the fan is dark away from the heart, and deployment sees both. Applies even
+    /// with `enabled: false`, since it is about the input path, not the picture.
+    pub metadata_crop_p: f32,
 }
 
 impl Default for AugmentConfig {
@@ -66,6 +71,7 @@ impl Default for AugmentConfig {
             stretch: [1.0, 1.0],
             tint_p: 0.0,
             tint: 0.3,
+            metadata_crop_p: 0.0,
         }
     }
 }

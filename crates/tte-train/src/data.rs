@@ -195,7 +195,10 @@ pub fn make_example(
                 start_frac * (tte_preprocess::sample::clip_duration(&times) - window).max(0.0);
             let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, window, start);
             let picked: Vec<f64> = idx.iter().map(|&i| times[i]).collect();
-            (r.frames_at(&picked), vec![])
+            // Its own stream, so turning this on leaves every other draw as it was.
+            let as_dicom = Draw::new(aug_seed ^ 0xD1C0).unit() < aug.metadata_crop_p;
+            let regions = if as_dicom { r.regions() } else { vec![] };
+            (r.frames_at(&picked), regions)
         }
         Item::File { path } => {
             let bytes = std::fs::read(path)?;
@@ -299,6 +302,42 @@ mod tests {
     fn share_of_rare(ds: &Dataset) -> f64 {
         let n = 6000;
         (0..n).filter(|&k| ds.draw(5, k).0 == 2).count() as f64 / n as f64
+    }
+
+    #[test]
+    fn metadata_crop_p_crops_phantom_clips_as_their_dicom_would() {
+        let spec = ClipSpec {
+            frames: 4,
+            size: 32,
+            ..Default::default()
+        };
+        let item = Item::Phantom {
+            view: "PSAX-AP".into(),
+            seed: 6_597_847_168_993,
+        };
+        let plain = AugmentConfig {
+            enabled: false,
+            ..Default::default()
+        };
+        let as_dicom = AugmentConfig {
+            metadata_crop_p: 1.0,
+            ..plain.clone()
+        };
+        let r = Renderer::new(
+            ClipParams::draw("PSAX-AP", 6_597_847_168_993, Style::Default).with_max_side(256),
+        );
+        let times = r.params.frame_times();
+        let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, spec.window_s, 0.0);
+        let frames = r.frames_at(&idx.iter().map(|&i| times[i]).collect::<Vec<_>>());
+        let motion = make_example(&item, 4, &spec, &plain, 9).unwrap().data;
+        let declared = make_example(&item, 4, &spec, &as_dicom, 9).unwrap().data;
+        assert_eq!(motion, prepare_in_order(&frames, &[], &spec).unwrap());
+        assert_eq!(
+            declared,
+            prepare_in_order(&frames, &r.regions(), &spec).unwrap()
+        );
+        // This clip's fan is dark away from the heart, so the two crops differ.
+        assert_ne!(motion, declared);
     }
 
     #[test]
