@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Reproduces models/lite.ttev: stage 1 from random weights, stage 2 fine-tuning with stronger
 # augmentation, stage 3 fine-tuning on the more realistic phantom (dark lung around the heart,
-# darker default gain), then f16 storage. About 4 hours on 2 CPU cores (each stage stops at its
-# time budget). Then `scripts/evaluate.sh` and `python3 scripts/model_card.py` redo the model card.
+# darker default gain), stage 4 fine-tuning with Doppler and M-mode screens cropped to keep their
+# trace and a third of the clips cropped as their DICOM would be, then f16 storage. About 5.5 hours
+# on 2 CPU cores (each stage stops at its time budget). Then `scripts/evaluate.sh` and
+# `python3 scripts/model_card.py` redo the model card.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tteview-target}"
@@ -10,5 +12,6 @@ cargo build --release -p tteview
 bin="$CARGO_TARGET_DIR/release/tteview"
 "$bin" train --config models/lite.train.json        # writes runs/lite-stage1.ttev
 "$bin" train --config models/lite.finetune.json     # init_from runs/lite-stage1.ttev, writes runs/lite-stage2.ttev
-"$bin" train --config models/lite.realism.json      # init_from runs/lite-stage2.ttev, writes models/lite.ttev
+"$bin" train --config models/lite.realism.json      # init_from runs/lite-stage2.ttev, writes runs/lite-stage3.ttev
+"$bin" train --config models/lite.traces.json       # init_from runs/lite-stage3.ttev, writes models/lite.ttev
 "$bin" convert --model models/lite.ttev --out models/lite.ttev --half --check-per-view 2

@@ -9,7 +9,8 @@ pub struct Args {
     /// A manifest with `file` and `view` columns (as `tteview phantom` writes).
     #[arg(long)]
     data: PathBuf,
-    /// Where report.json, report.md and confusion.png go.
+    /// Where report.json (with per_format when the manifest has a `format` column), report.md,
+    /// confusion.png and predictions.csv (one row per clip) go.
     #[arg(long)]
     out: PathBuf,
     /// Model file (default: the shipped models/lite.ttev).
@@ -56,9 +57,12 @@ pub fn run(args: Args) -> Result<()> {
             .ok_or_else(|| anyhow!("{} has no `{n}` column", args.data.display()))
     };
     let (fc, vc) = (col("file")?, col("view")?);
-    let (mut files, mut truth) = (Vec::new(), Vec::new());
+    // Optional: phantom manifests say which container each clip was written as.
+    let format_col = col("format").ok();
+    let (mut files, mut truth, mut formats) = (Vec::new(), Vec::new(), Vec::new());
     for line in lines.filter(|l| !l.trim().is_empty()) {
         let f = csv_fields(line);
+        formats.push(format_col.and_then(|c| f.get(c).cloned()));
         let view = f.get(vc).cloned().unwrap_or_default();
         let Some(c) = model.meta.labels.iter().position(|l| *l == view) else {
             bail!("view `{view}` is not among the model's labels")
@@ -77,21 +81,35 @@ pub fn run(args: Args) -> Result<()> {
         }
         Err(e) => errors.push(format!("{}: {e}", row.file)),
     });
-    let (mut t, mut probs, mut lat) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut t, mut probs, mut lat, mut kept) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (i, r) in rows.into_iter().enumerate() {
         if let Some((p, ms)) = r {
             t.push(truth[i]);
             probs.push(p);
             lat.push(ms);
+            kept.push(i);
         }
     }
-    let report = tte_train::metrics::compute(&model.meta.labels, &t, &probs, &lat, errors);
+    let labels = &model.meta.labels;
+    let report = tte_train::metrics::compute(labels, &t, &probs, &lat, errors);
+    let kept_formats: Vec<Option<String>> = kept.iter().map(|&i| formats[i].clone()).collect();
+    let per_format = per_format(labels, &t, &probs, &kept_formats);
     std::fs::create_dir_all(&args.out)?;
+    let mut json = serde_json::to_value(&report)?;
+    json["per_format"] = serde_json::to_value(&per_format)?;
     std::fs::write(
         args.out.join("report.json"),
-        serde_json::to_string_pretty(&report)?,
+        serde_json::to_string_pretty(&json)?,
     )?;
-    std::fs::write(args.out.join("report.md"), report.to_markdown(&args.title))?;
+    std::fs::write(
+        args.out.join("report.md"),
+        report.to_markdown(&args.title) + &per_format_markdown(&per_format),
+    )?;
+    let kept_files: Vec<&PathBuf> = kept.iter().map(|&i| &files[i]).collect();
+    std::fs::write(
+        args.out.join("predictions.csv"),
+        predictions_csv(labels, &kept_files, &t, &probs),
+    )?;
     report.confusion_png(&args.out.join("confusion.png"))?;
     println!(
         "{} clips: accuracy {:.4}, macro-F1 {:.4}, ECE {:.4}, {} error(s); report in {}",
@@ -103,4 +121,78 @@ pub fn run(args: Args) -> Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// Accuracy and macro-F1 of one container format's clips.
+#[derive(serde::Serialize)]
+struct FormatSummary {
+    n: usize,
+    accuracy: f64,
+    macro_f1: f64,
+}
+
+/// The same figures per container (MP4, AVI, DICOM...), so a decoder or crop path that loses
+/// accuracy shows up on its own; empty when the manifest has no `format` column.
+fn per_format(
+    labels: &[String],
+    truth: &[usize],
+    probs: &[Vec<f32>],
+    formats: &[Option<String>],
+) -> std::collections::BTreeMap<String, FormatSummary> {
+    let mut names: Vec<&String> = formats.iter().flatten().collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| {
+            let pick: Vec<usize> = (0..truth.len())
+                .filter(|&i| formats[i].as_ref() == Some(name))
+                .collect();
+            let t: Vec<usize> = pick.iter().map(|&i| truth[i]).collect();
+            let p: Vec<Vec<f32>> = pick.iter().map(|&i| probs[i].clone()).collect();
+            let r = tte_train::metrics::compute(labels, &t, &p, &[], vec![]);
+            let summary = FormatSummary {
+                n: r.n,
+                accuracy: r.accuracy,
+                macro_f1: r.macro_f1,
+            };
+            (name.clone(), summary)
+        })
+        .collect()
+}
+
+fn per_format_markdown(per_format: &std::collections::BTreeMap<String, FormatSummary>) -> String {
+    if per_format.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from(
+        "\nBy container format:\n\n| format | clips | accuracy | macro-F1 |\n|---|---|---|---|\n",
+    );
+    for (name, s) in per_format {
+        md += &format!(
+            "| {name} | {} | {:.4} | {:.4} |\n",
+            s.n, s.accuracy, s.macro_f1
+        );
+    }
+    md
+}
+
+/// One row per classified clip: what it is, what the model said, and how sure it was.
+fn predictions_csv(
+    labels: &[String],
+    files: &[&PathBuf],
+    truth: &[usize],
+    probs: &[Vec<f32>],
+) -> String {
+    let mut out = String::from("file,view,predicted,confidence\n");
+    for ((f, &t), p) in files.iter().zip(truth).zip(probs) {
+        let k = tte_train::metrics::argmax(p);
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let name = name.replace('"', "\"\"");
+        out += &format!("\"{name}\",{},{},{:.4}\n", labels[t], labels[k], p[k]);
+    }
+    out
 }

@@ -32,7 +32,7 @@ enum Command {
     Probe(probe::Args),
     /// Train a model from a JSON config (resumes when its run directory has a checkpoint).
     Train(train::Args),
-    /// Evaluate a model on a manifest of labelled clips: report.json, report.md, confusion.png.
+    /// Evaluate a model on a manifest of labelled clips: report.json, report.md, confusion.png, predictions.csv.
     Eval(eval::Args),
     /// Classify clips and folders: one JSON object (or CSV row) per file.
     Classify(classify::Args),

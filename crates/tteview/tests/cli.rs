@@ -295,3 +295,87 @@ fn convert_round_trips_the_shipped_model_and_reports_agreement() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a TTEView model file"));
 }
+
+#[test]
+fn eval_writes_reports_per_class_and_per_format_and_keeps_going_past_a_broken_file() {
+    let d = tmp("eval");
+    let out = tteview(&[
+        "phantom",
+        "--out",
+        d.to_str().unwrap(),
+        "--per-view",
+        "1",
+        "--seed",
+        "12",
+        "--formats",
+        "mp4,dcm",
+        "--max-seconds",
+        "1",
+        "--max-side",
+        "160",
+    ]);
+    assert!(out.status.success());
+    // One listed file is not a clip at all.
+    std::fs::write(d.join("broken.dcm"), b"DICM but not really").unwrap();
+    let mut manifest = std::fs::read_to_string(d.join("manifest.csv")).unwrap();
+    manifest += "broken.dcm,A4C,0,dcm,default,0,0,0,0,0,\"\"\n";
+    std::fs::write(d.join("manifest.csv"), manifest).unwrap();
+    let report_dir = d.join("report");
+    let model = shipped_model();
+    let out = tteview(&[
+        "eval",
+        "--data",
+        d.join("manifest.csv").to_str().unwrap(),
+        "--out",
+        report_dir.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report_dir.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["n"], 26);
+    assert_eq!(r["errors"].as_array().unwrap().len(), 1);
+    let accuracy = r["accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&accuracy));
+    assert!((0.0..=1.0).contains(&r["macro_f1"].as_f64().unwrap()));
+    assert_eq!(r["per_class"].as_array().unwrap().len(), 13);
+    let confusion = r["confusion"].as_array().unwrap();
+    let total: u64 = confusion
+        .iter()
+        .flat_map(|row| row.as_array().unwrap())
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!((confusion.len(), total), (13, 26));
+    let diagonal: u64 = (0..13).map(|i| confusion[i][i].as_u64().unwrap()).sum();
+    assert!((accuracy - diagonal as f64 / 26.0).abs() < 1e-9);
+    // Each container on its own, adding up to the whole.
+    let per_format = r["per_format"].as_object().unwrap();
+    assert_eq!(
+        per_format.keys().collect::<Vec<_>>(),
+        vec!["dcm", "mp4"],
+        "{per_format:?}"
+    );
+    assert_eq!(per_format["dcm"]["n"], 13);
+    assert_eq!(per_format["mp4"]["n"], 13);
+    let md = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
+    assert!(md.contains("| dcm | 13 |"), "{md}");
+    let png = std::fs::read(report_dir.join("confusion.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let predictions = std::fs::read_to_string(report_dir.join("predictions.csv")).unwrap();
+    assert_eq!(predictions.lines().count(), 1 + 26);
+    let right = predictions
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f[1] == f[2]
+        })
+        .count();
+    assert_eq!(right as u64, diagonal);
+}
