@@ -2,7 +2,10 @@
 //! (the sector the preprocessing chose, and the middle frame of the clip tensor).
 fn main() -> anyhow::Result<()> {
     let a: Vec<String> = std::env::args().collect();
-    let bytes = std::fs::read(&a[1])?;
+    if a.len() != 3 {
+        anyhow::bail!("usage: cargo run --release -p tte-train --example crop -- FILE OUT.png");
+    }
+    let bytes = std::fs::read(&a[1]).map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?;
     let limits = tte_media::Limits::default();
     let mut src = tte_media::Source::open(bytes, &limits).map_err(|e| anyhow::anyhow!("{e}"))?;
     let spec = tte_preprocess::ClipSpec {
