@@ -149,6 +149,30 @@ fn contact_sheet_is_a_png() {
     assert!(std::fs::read(&path).unwrap().starts_with(b"\x89PNG"));
 }
 
+/// One clip of every class in each format, and the manifest.
+fn write_phantom_set(dir: &Path, seed: &str, formats: &str, seconds: &str, side: &str) {
+    let out = tteview(&[
+        "phantom",
+        "--out",
+        dir.to_str().unwrap(),
+        "--per-view",
+        "1",
+        "--seed",
+        seed,
+        "--formats",
+        formats,
+        "--max-seconds",
+        seconds,
+        "--max-side",
+        side,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn shipped_model() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/lite.ttev");
     assert!(p.exists(), "the shipped model {} is missing", p.display());
@@ -158,22 +182,7 @@ fn shipped_model() -> PathBuf {
 #[test]
 fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
     let d = tmp("classify");
-    let out = tteview(&[
-        "phantom",
-        "--out",
-        d.to_str().unwrap(),
-        "--per-view",
-        "1",
-        "--seed",
-        "11",
-        "--formats",
-        "mp4,avi,dcm",
-        "--max-seconds",
-        "1.2",
-        "--max-side",
-        "200",
-    ]);
-    assert!(out.status.success());
+    write_phantom_set(&d, "11", "mp4,avi,dcm", "1.2", "200");
     std::fs::write(d.join("broken.dcm"), b"DICM but not really").unwrap();
     std::fs::write(d.join("empty.mp4"), b"").unwrap();
     let model = shipped_model();
@@ -299,22 +308,7 @@ fn convert_round_trips_the_shipped_model_and_reports_agreement() {
 #[test]
 fn eval_writes_reports_per_class_and_per_format_and_keeps_going_past_a_broken_file() {
     let d = tmp("eval");
-    let out = tteview(&[
-        "phantom",
-        "--out",
-        d.to_str().unwrap(),
-        "--per-view",
-        "1",
-        "--seed",
-        "12",
-        "--formats",
-        "mp4,dcm",
-        "--max-seconds",
-        "1",
-        "--max-side",
-        "160",
-    ]);
-    assert!(out.status.success());
+    write_phantom_set(&d, "12", "mp4,dcm", "1", "160");
     // One listed file is not a clip at all.
     std::fs::write(d.join("broken.dcm"), b"DICM but not really").unwrap();
     let mut manifest = std::fs::read_to_string(d.join("manifest.csv")).unwrap();
