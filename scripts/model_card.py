@@ -7,7 +7,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 M = os.path.join(ROOT, "models")
 
 def report(name):
-    p = os.path.join(M, "eval", name, "report.json")
+    p = os.path.join(M, "eval", name + ".json") if "/" in name else os.path.join(M, "eval", name, "report.json")
     return json.load(open(p)) if os.path.exists(p) else None
 
 def last_row(path):
@@ -55,7 +55,7 @@ if rs:
     w(f"   Ran {rs['step']} steps in {float(rs['seconds']):.0f} s; the checkpoint with the best validation macro-F1 was kept (last validation accuracy {float(rs['val_accuracy']):.4f}, macro-F1 {float(rs['val_macro_f1']):.4f}). Log: `models/training/lite-realism-metrics.csv`. Hardware: {re_hw}.")
 if tr:
     w(f"4. Fine-tuning from stage 3, `models/lite.traces.json`: lr {tr_meta.get('learning_rate', '?')}, a {tr_meta.get('max_seconds', '?')} s budget, seed {tr_meta.get('seed', '?')}, the same augmentation plus `metadata_crop_p` 0.35. Two input-path fixes came before it. Spectral Doppler and M-mode screens (a third of OTHER) used to be cropped to their small 2-D reference image, which looks like a standard view; the crop now keeps the trace in view, from the DICOM's trace region or from the motion search, and the phantom's DICOM exports declare that region as scanners do. And the motion search crops phantom clips around the moving heart (the dark lung beside it does not move), while a DICOM's declared region is the whole fan: training saw only the first, so 35 % of stage-4 clips are cropped as their DICOM would be.")
-    w(f"   Ran {tr['step']} steps in {float(tr['seconds']):.0f} s; the checkpoint with the best validation macro-F1 was kept (last validation accuracy {float(tr['val_accuracy']):.4f}, macro-F1 {float(tr['val_macro_f1']):.4f}). Log: `models/training/lite-traces-metrics.csv`. Hardware: {tr_hw}.")
+    w(f"   Ran {tr['step']} steps in {float(tr['seconds']):.0f} s; the last checkpoint ships, chosen on a larger validation set (below; last validation accuracy {float(tr['val_accuracy']):.4f}, macro-F1 {float(tr['val_macro_f1']):.4f}). Log: `models/training/lite-traces-metrics.csv`. Hardware: {tr_hw}.")
 w("\nReproduce: `cargo run --release -p tteview -- train --config models/lite.train.json`, then `... train --config models/lite.finetune.json`" + (", then `... train --config models/lite.realism.json`" if rs else "") + (", then `... train --config models/lite.traces.json`" if tr else "") + ", then `... convert --model models/lite.ttev --out models/lite.ttev --half` (or `scripts/train-shipped.sh`, which runs them all; today's phantom renders stages 1 and 2 darker than they were, so a rerun is close to, not bit-identical with, the shipped weights) (each stage's budget, not its step count, ends it; a busy machine gets fewer steps in the same time). A wgpu build trains on a GPU (`--features wgpu`, `--backend wgpu`), but on the lent H200 it was data-bound (the phantom renders on the CPU), so the shipped model is CPU-trained.\n")
 w("## How it does (measured by `scripts/evaluate.sh`)\n")
 w("Test sets are phantom clips from seeds never used in training, written as MP4 (H.264), AVI (MJPEG) and DICOM (JPEG) and read back through the real decoders.\n")
@@ -67,10 +67,19 @@ for name, r, title in [("default", d, "unseen seeds, default style"), ("shifted"
 hours = sum(float(r["seconds"]) for r in (train, ft, rs, tr) if r) / 3600
 if d and s:
     met = d["macro_f1"] >= 0.99 and s["macro_f1"] >= 0.95
-    w(f"\nTargets from the issue: macro-F1 ≥ 0.99 on unseen seeds, ≥ 0.95 on the style-shifted set. Measured: {d['macro_f1']:.3f} and {s['macro_f1']:.3f}. " + ("Both are met." if met else f"**Not met yet**: {hours:.1f} hours of training on 2 CPU cores is far from enough; more training (a GPU with a faster phantom) is the next step.") + "\n")
+    if met:
+        verdict = "Both are met."
+    elif d["macro_f1"] >= 0.99:
+        verdict = f"The first is met; **the second is not**: settings outside the training ranges still cost a third of the accuracy ({hours:.1f} hours of training on 2 CPU cores in all). Closing that gap needs augmentation that reaches further and a converged augmentation ablation to show which parts pay; the style-shifted DICOMs (cropped to the whole declared fan) are the weakest (table below)."
+    else:
+        verdict = f"**Not met yet**: {hours:.1f} hours of training on 2 CPU cores is far from enough; more training (a GPU with a faster phantom) is the next step."
+    w(f"\nTargets from the issue: macro-F1 ≥ 0.99 on unseen seeds, ≥ 0.95 on the style-shifted set. Measured: {d['macro_f1']:.3f} and {s['macro_f1']:.3f}. {verdict}\n")
     b, bs = report("stage3-default"), report("stage3-shifted")
     if tr and b and bs:
-        w(f"The stage-3 model on the same two test sets, through today's input path (trace kept in view): accuracy {b['accuracy']:.4f} / macro-F1 {b['macro_f1']:.4f} and {bs['accuracy']:.4f} / {bs['macro_f1']:.4f} ([report](eval/stage3-default/report.md), [report](eval/stage3-shifted/report.md)). Through the earlier input path, on the earlier exports (DICOM without the trace region), it had scored 0.9423 / 0.9367 and 0.6154 / 0.6282: most of the gain on the default style is the crop fix, not the extra training.\n")
+        w(f"The stage-3 model on the same two test sets, through today's input path (trace kept in view): accuracy {b['accuracy']:.4f} / macro-F1 {b['macro_f1']:.4f} and {bs['accuracy']:.4f} / {bs['macro_f1']:.4f} ([report](eval/stage3-default/report.md), [report](eval/stage3-shifted/report.md)). Through the earlier input path, on the earlier exports (DICOM without the trace region), it had scored 0.9423 / 0.9367 and 0.6154 / 0.6282. So on the default style the crop fix alone took accuracy from 0.942 to {b['accuracy']:.3f} and stage 4's training the rest of the way to {d['accuracy']:.3f}.\n")
+    sl, s4 = report("selection/last"), report("selection/step400")
+    if sl and s4:
+        w(f"Which stage-4 checkpoint ships: the run kept its step-400 checkpoint as best (52 validation clips, all right), and later checkpoints that also got all 52 right did not replace it (a tie now goes to the newer checkpoint). On a larger validation set drawn for this choice (`tteview phantom --per-view 6 --seed 779 --formats mp4,dcm --max-seconds 2.5 --max-side 480`, 156 clips, seeds used neither in training nor in the test sets) the last checkpoint (step {tr['step'] if tr else '?'}) scored accuracy {sl['accuracy']:.4f} against {s4['accuracy']:.4f} for step 400, so the last one ships ([reports](eval/selection/)).\n")
     pf = [(n, r.get("per_format", {})) for n, r in (("default", d), ("shifted", s))]
     if all(x for _, x in pf):
         w("By container (each format is a third of each set; DICOM is cropped to its declared region, MP4 and AVI by the motion search):\n")
