@@ -8,8 +8,10 @@ fn children_offset(kind: &[u8; 4]) -> Option<usize> {
     match kind {
         b"moov" | b"trak" | b"mdia" | b"minf" | b"stbl" | b"dinf" | b"edts" | b"udta" | b"mvex"
         | b"moof" | b"traf" | b"mfra" => Some(0),
-        // Full box: version and flags, then the entry count.
-        b"stsd" => Some(8),
+        // Full boxes: version and flags, then the entry count. The crate walks dref's entries
+        // up to the count (not the box's end) while the position stays inside, so a zero-sized
+        // entry and a forged count of 200 million kept it busy for seconds (fuzz finding).
+        b"stsd" | b"dref" => Some(8),
         // Visual sample entries: 78 bytes of fixed fields before their child boxes (avcC, ...).
         b"avc1" | b"avc3" | b"hvc1" | b"hev1" | b"vp08" | b"vp09" | b"av01" | b"mp4v" | b"encv" => {
             Some(78)
@@ -115,6 +117,27 @@ mod tests {
             err.contains("'free'") && err.contains("declares 0 bytes"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_zero_sized_data_reference_is_refused() {
+        // The fuzzer's slow input: dref counts 201 million entries and its first is 0 bytes long.
+        let mut dref = vec![0, 0, 0, 0, 0x0c, 0x01, 0, 0];
+        dref.extend([0, 0, 0, 0, b'u', b'r', b'l', b' ', 0, 0, 0, 1]);
+        let dinf = boxed(b"dinf", &boxed(b"dref", &dref));
+        let file = boxed(
+            b"moov",
+            &boxed(b"trak", &boxed(b"mdia", &boxed(b"minf", &dinf))),
+        );
+        let err = check(&file).unwrap_err();
+        assert!(
+            err.contains("'url '") && err.contains("declares 0 bytes"),
+            "{err}"
+        );
+        // A well-formed data reference passes.
+        let dref = [vec![0, 0, 0, 0, 0, 0, 0, 1], boxed(b"url ", &[0, 0, 0, 1])].concat();
+        let dinf = boxed(b"dinf", &boxed(b"dref", &dref));
+        assert_eq!(check(&boxed(b"moov", &dinf)), Ok(()));
     }
 
     #[test]

@@ -234,6 +234,10 @@ fn fuzzer_findings_stay_fixed() {
         ("mp4-stray-bytes-in-moof.mp4", "1 stray bytes"),
         ("mp4-zero-samples-per-chunk.mp4", "zero samples per chunk"),
         ("mp4-chunk-number-zero.mp4", "chunk number 0"),
+        (
+            "mp4-zero-sized-data-reference.mp4",
+            "'url ' at byte 8903 declares 0 bytes",
+        ),
     ];
     for (name, why) in cases {
         let bytes = std::fs::read(dir.join(name)).unwrap();
