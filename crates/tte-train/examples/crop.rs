@@ -6,22 +6,14 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: cargo run --release -p tte-train --example crop -- FILE OUT.png");
     }
     let bytes = std::fs::read(&a[1]).map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?;
-    let limits = tte_media::Limits::default();
-    let mut src = tte_media::Source::open(bytes, &limits).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let spec = tte_preprocess::ClipSpec {
-        frames: 32,
-        ..Default::default()
-    };
-    let idx = tte_preprocess::plan(src.times(), &spec);
-    let frames = src
-        .frames(&idx, &limits)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let times: Vec<f64> = idx.iter().map(|&i| src.times()[i]).collect();
-    let p = tte_preprocess::prepare_frames(&frames, &times, src.regions(), &spec, 0.0)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The `lite` model's input (16 frames over a second, 112 px), through the same path as
+    // classification.
+    let spec = tte_preprocess::ClipSpec::default();
+    let (p, _, _) = tte_pipeline::decode_and_prepare(bytes, &spec, &tte_media::Limits::default())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?;
     println!(
-        "{} {}x{} sector {:?} metadata {}",
-        a[1], frames[0].width, frames[0].height, p.sector, p.sector_from_metadata
+        "{}: sector {:?}, from DICOM metadata: {}",
+        a[1], p.sector, p.sector_from_metadata
     );
     let s = spec.size;
     let t = spec.frames / 2;
