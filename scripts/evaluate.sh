@@ -15,11 +15,16 @@ data="$CARGO_TARGET_DIR/eval-data-$version"
 [ -f "$data/shifted/manifest.csv" ] || "$bin" phantom --out "$data/shifted" --per-view 8 --seed 778 --formats mp4,avi,dcm --style shifted --max-seconds 2.5 --max-side 720
 "$bin" eval --data "$data/default/manifest.csv" --out models/eval/default --title "lite on unseen phantom seeds (default style)"
 "$bin" eval --data "$data/shifted/manifest.csv" --out models/eval/shifted --title "lite on the style-shifted phantom set"
-# The previous stage on the same sets, for the card's before/after.
-if [ -f runs/lite-stage3.ttev ]; then
-  "$bin" eval --model runs/lite-stage3.ttev --data "$data/default/manifest.csv" --out models/eval/stage3-default --title "stage-3 model on unseen phantom seeds (default style)"
-  "$bin" eval --model runs/lite-stage3.ttev --data "$data/shifted/manifest.csv" --out models/eval/stage3-shifted --title "stage-3 model on the style-shifted phantom set"
-fi
+# The earlier stages on the same sets, for the card's before/after.
+for st in 3 4; do
+  [ -f "runs/lite-stage$st.ttev" ] || continue
+  "$bin" eval --model "runs/lite-stage$st.ttev" --data "$data/default/manifest.csv" --out "models/eval/stage$st-default" --title "stage-$st model on unseen phantom seeds (default style)"
+  "$bin" eval --model "runs/lite-stage$st.ttev" --data "$data/shifted/manifest.csv" --out "models/eval/stage$st-shifted" --title "stage-$st model on the style-shifted phantom set"
+done
+# The shifted set broken down by what was shifted, shipped model against the earlier stages.
+cols=()
+for st in 3 4; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv"); done
+python3 scripts/shifted_factors.py "$data/shifted/manifest.csv" "${cols[@]}" "shipped=models/eval/shifted/predictions.csv" > models/eval/shifted/factors.md
 for m in longtail-balanced longtail-shuffle; do
   [ -f "$abl/$m.ttev" ] && "$bin" eval --model "$abl/$m.ttev" --data "$data/default/manifest.csv" --out "models/eval/ablation-$m" --title "ablation: $m (balanced test set)"
 done

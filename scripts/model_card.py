@@ -23,15 +23,16 @@ d, s = report("default"), report("shifted")
 def meta_of(name):
     p = os.path.join(M, "training", name)
     return json.load(open(p)) if os.path.exists(p) else {}
-meta, ft_meta, re_meta, tr_meta = (meta_of(f"{n}.meta.json") for n in ("lite", "lite-finetune", "lite-realism", "lite-traces"))
+meta, ft_meta, re_meta, tr_meta, lv_meta = (meta_of(f"{n}.meta.json") for n in ("lite", "lite-finetune", "lite-realism", "lite-traces", "lite-levels"))
 train = last_row(os.path.join(M, "training", "lite-metrics.csv"))
 ft = last_row(os.path.join(M, "training", "lite-finetune-metrics.csv"))
 rs = last_row(os.path.join(M, "training", "lite-realism-metrics.csv"))
 tr = last_row(os.path.join(M, "training", "lite-traces-metrics.csv"))
+lv = last_row(os.path.join(M, "training", "lite-levels-metrics.csv"))
 def note(name):
     p = os.path.join(M, "training", name)
     return open(p).read().strip() if os.path.exists(p) else "unknown"
-hw, ft_hw, re_hw, tr_hw, conv = (note(f"{n}.txt") for n in ("hardware", "finetune-hardware", "realism-hardware", "traces-hardware", "convert"))
+hw, ft_hw, re_hw, tr_hw, lv_hw, conv = (note(f"{n}.txt") for n in ("hardware", "finetune-hardware", "realism-hardware", "traces-hardware", "levels-hardware", "convert"))
 header = json.loads(open(os.path.join(M, "lite.ttev"), "rb").read()[20:20 + int.from_bytes(open(os.path.join(M, "lite.ttev"), "rb").read()[12:20], "little")])
 stored = header.get("stored_as", "f32")
 lines = []
@@ -43,7 +44,7 @@ w(f"SlowFast `lite` preset (1,793,717 parameters, 0.887 GMAC per clip), input 3�
 if stored == "f16":
     w(f"The weights were trained in f32 and stored as f16 for a smaller download (`tteview convert --half`); loading casts them back to f32. The conversion's check: {conv}\n")
 w("## How it was trained\n")
-w({1: "One", 2: "Two", 3: "Three", 4: "Four"}[1 + sum(1 for r in (ft, rs, tr) if r)] + " stages, all on 2 CPU cores with fresh phantom clips rendered in memory every step (`tte-phantom`, default style) and class-balanced sampling (power 0); training renders phantom screens at most 256 px wide (the model sees a 112 px crop).\n")
+w({1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five"}[1 + sum(1 for r in (ft, rs, tr, lv) if r)] + " stages, all on 2 CPU cores with fresh phantom clips rendered in memory every step (`tte-phantom`, default style) and class-balanced sampling (power 0); training renders phantom screens at most 256 px wide (the model sees a 112 px crop).\n")
 w(f"1. From random weights, `models/lite.train.json`: AdamW, lr {meta.get('learning_rate', '?')}, batch {meta.get('batch_size', '?')}, warm-up then cosine over a {meta.get('max_seconds', '?')} s budget, seed {meta.get('seed', '?')}, the default echo augmentation.")
 if train:
     w(f"   Ran {train['step']} steps in {float(train['seconds']):.0f} s; last validation (held-out phantom seeds) accuracy {float(train['val_accuracy']):.4f}, macro-F1 {float(train['val_macro_f1']):.4f}. Log: `models/training/lite-metrics.csv`. Hardware: {hw}.")
@@ -55,8 +56,12 @@ if rs:
     w(f"   Ran {rs['step']} steps in {float(rs['seconds']):.0f} s; the checkpoint with the best validation macro-F1 was kept (last validation accuracy {float(rs['val_accuracy']):.4f}, macro-F1 {float(rs['val_macro_f1']):.4f}). Log: `models/training/lite-realism-metrics.csv`. Hardware: {re_hw}.")
 if tr:
     w(f"4. Fine-tuning from stage 3, `models/lite.traces.json`: lr {tr_meta.get('learning_rate', '?')}, a {tr_meta.get('max_seconds', '?')} s budget, seed {tr_meta.get('seed', '?')}, the same augmentation plus `metadata_crop_p` 0.35. Two input-path fixes came before it. Spectral Doppler and M-mode screens (a third of OTHER) used to be cropped to their small 2-D reference image, which looks like a standard view; the crop now keeps the trace in view, from the DICOM's trace region or from the motion search, and the phantom's DICOM exports declare that region as scanners do. And the motion search crops phantom clips around the moving heart (the dark lung beside it does not move), while a DICOM's declared region is the whole fan: training saw only the first, so 35 % of stage-4 clips are cropped as their DICOM would be.")
-    w(f"   Ran {tr['step']} steps in {float(tr['seconds']):.0f} s; the last checkpoint ships, chosen on a larger validation set (below; last validation accuracy {float(tr['val_accuracy']):.4f}, macro-F1 {float(tr['val_macro_f1']):.4f}). Log: `models/training/lite-traces-metrics.csv`. Hardware: {tr_hw}.")
-w("\nReproduce: `cargo run --release -p tteview -- train --config models/lite.train.json`, then `... train --config models/lite.finetune.json`" + (", then `... train --config models/lite.realism.json`" if rs else "") + (", then `... train --config models/lite.traces.json`" if tr else "") + ", then `... convert --model models/lite.ttev --out models/lite.ttev --half` (or `scripts/train-shipped.sh`, which runs them all; today's phantom renders stages 1 and 2 darker than they were, so a rerun is close to, not bit-identical with, the shipped weights) (each stage's budget, not its step count, ends it; a busy machine gets fewer steps in the same time). A wgpu build trains on a GPU (`--features wgpu`, `--backend wgpu`), but on the lent H200 it was data-bound (the phantom renders on the CPU), so the shipped model is CPU-trained.\n")
+    w(f"   Ran {tr['step']} steps in {float(tr['seconds']):.0f} s; its last checkpoint was kept, chosen on a larger validation set (below; last validation accuracy {float(tr['val_accuracy']):.4f}, macro-F1 {float(tr['val_macro_f1']):.4f}). Log: `models/training/lite-traces-metrics.csv`. Hardware: {tr_hw}.")
+if lv:
+    a = lv_meta.get("augment", {})
+    w(f"5. Fine-tuning from stage 4, `models/lite.levels.json`: lr {lv_meta.get('learning_rate', '?')}, a {lv_meta.get('max_seconds', '?')} s budget, seed {lv_meta.get('seed', '?')}, with **grey-level levelling** on (`auto_levels`: each clip is scaled so its 99th-percentile pixel sits at grey 200, within ×0.75 to ×6; the model file records it, so every edge prepares clips the same way) and three more augmentations: a dim grey map on {a.get('dim_p', '?')} of clips (low gain and narrow dynamic range: grey `x` becomes `(x - offset) × stretch`, offset {a.get('dim_offset', '?')}, stretch {a.get('dim_stretch', '?')}, applied to the frames before the fan search), haze on {a.get('haze_p', '?')} (a still speckled grey up to {a.get('haze', '?')} of the way to white over the lit image: bright lung or clutter where the phantom draws dark lung) and a low-resolution source on {a.get('lowres_p', '?')} (2× or 3× block average, scaled back up). Why: broken down by what the shifted set shifts, stage 4 was weakest on low gain with a narrow dynamic range (most of the fan black), on the smallest screens, and on grey surroundings (table below).")
+    w(f"   Ran {lv['step']} steps in {float(lv['seconds']):.0f} s; {lv_meta.get('shipped_checkpoint_note', 'see below for the checkpoint that ships')} (last validation accuracy {float(lv['val_accuracy']):.4f}, macro-F1 {float(lv['val_macro_f1']):.4f}). Log: `models/training/lite-levels-metrics.csv`. Hardware: {lv_hw}.")
+w("\nReproduce: `cargo run --release -p tteview -- train --config models/lite.train.json`, then `... train --config models/lite.finetune.json`" + (", then `... train --config models/lite.realism.json`" if rs else "") + (", then `... train --config models/lite.traces.json`" if tr else "") + (", then `... train --config models/lite.levels.json`" if lv else "") + ", then `... convert --model models/lite.ttev --out models/lite.ttev --half` (or `scripts/train-shipped.sh`, which runs them all; today's phantom renders stages 1 and 2 darker than they were, so a rerun is close to, not bit-identical with, the shipped weights) (each stage's budget, not its step count, ends it; a busy machine gets fewer steps in the same time). A wgpu build trains on a GPU (`--features wgpu`, `--backend wgpu`), but on the lent H200 it was data-bound (the phantom renders on the CPU), so the shipped model is CPU-trained.\n")
 w("## How it does (measured by `scripts/evaluate.sh`)\n")
 w("Test sets are phantom clips from seeds never used in training, written as MP4 (H.264), AVI (MJPEG) and DICOM (JPEG) and read back through the real decoders.\n")
 w("| test set | clips | accuracy | macro-F1 | ECE | report |")
@@ -64,7 +69,7 @@ w("|---|---|---|---|---|---|")
 for name, r, title in [("default", d, "unseen seeds, default style"), ("shifted", s, "style-shifted (outside the training ranges)")]:
     if r:
         w(f"| {title} | {r['n']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['ece']:.4f} | [report](eval/{name}/report.md), [confusion](eval/{name}/confusion.png) |")
-hours = sum(float(r["seconds"]) for r in (train, ft, rs, tr) if r) / 3600
+hours = sum(float(r["seconds"]) for r in (train, ft, rs, tr, lv) if r) / 3600
 if d and s:
     met = d["macro_f1"] >= 0.99 and s["macro_f1"] >= 0.95
     if met:
@@ -75,11 +80,25 @@ if d and s:
         verdict = f"**Not met yet**: {hours:.1f} hours of training on 2 CPU cores is far from enough; more training (a GPU with a faster phantom) is the next step."
     w(f"\nTargets from the issue: macro-F1 ≥ 0.99 on unseen seeds, ≥ 0.95 on the style-shifted set. Measured: {d['macro_f1']:.3f} and {s['macro_f1']:.3f}. {verdict}\n")
     b, bs = report("stage3-default"), report("stage3-shifted")
-    if tr and b and bs:
-        w(f"The stage-3 model on the same two test sets, through today's input path (trace kept in view): accuracy {b['accuracy']:.4f} / macro-F1 {b['macro_f1']:.4f} and {bs['accuracy']:.4f} / {bs['macro_f1']:.4f} ([report](eval/stage3-default/report.md), [report](eval/stage3-shifted/report.md)). Through the earlier input path, on the earlier exports (DICOM without the trace region), it had scored 0.9423 / 0.9367 and 0.6154 / 0.6282. So on the default style the crop fix alone took accuracy from 0.942 to {b['accuracy']:.3f} and stage 4's training the rest of the way to {d['accuracy']:.3f}.\n")
+    b4, bs4 = report("stage4-default"), report("stage4-shifted")
+    if b and bs and b4 and bs4:
+        w("Each stage's model on the same two test sets, through today's input path (earlier stages prepare clips as they were trained to, without levelling):\n")
+        w("| model | default accuracy | default macro-F1 | shifted accuracy | shifted macro-F1 | reports |")
+        w("|---|---|---|---|---|---|")
+        w(f"| stage 3 | {b['accuracy']:.4f} | {b['macro_f1']:.4f} | {bs['accuracy']:.4f} | {bs['macro_f1']:.4f} | [default](eval/stage3-default/report.md), [shifted](eval/stage3-shifted/report.md) |")
+        w(f"| stage 4 | {b4['accuracy']:.4f} | {b4['macro_f1']:.4f} | {bs4['accuracy']:.4f} | {bs4['macro_f1']:.4f} | [default](eval/stage4-default/report.md), [shifted](eval/stage4-shifted/report.md) |")
+        w(f"| {'stage 5' if lv else 'stage 4 weights with grey-level levelling'} (shipped) | {d['accuracy']:.4f} | {d['macro_f1']:.4f} | {s['accuracy']:.4f} | {s['macro_f1']:.4f} | [default](eval/default/report.md), [shifted](eval/shifted/report.md) |")
+        w(f"\nThrough the earlier input path, on the earlier exports (DICOM without the trace region), the stage-3 model had scored 0.9423 / 0.9367 and 0.6154 / 0.6282: on the default style the Doppler/M-mode crop fix alone took accuracy from 0.942 to {b['accuracy']:.3f}.\n")
+    fx = os.path.join(M, "eval", "shifted", "factors.md")
+    if os.path.exists(fx):
+        w("On the style-shifted set, by what was shifted (`scripts/shifted_factors.py`, from the test set's manifest and each model's predictions; every clip shifts all of these at once, so the rows overlap):\n")
+        w(open(fx).read().strip() + "\n")
     sl, s4 = report("selection/last"), report("selection/step400")
     if sl and s4:
-        w(f"Which stage-4 checkpoint ships: the run kept its step-400 checkpoint as best (52 validation clips, all right), and later checkpoints that also got all 52 right did not replace it (a tie now goes to the newer checkpoint). On a larger validation set drawn for this choice (`tteview phantom --per-view 6 --seed 779 --formats mp4,dcm --max-seconds 2.5 --max-side 480`, 156 clips, seeds used neither in training nor in the test sets) the last checkpoint (step {tr['step'] if tr else '?'}) scored accuracy {sl['accuracy']:.4f} against {s4['accuracy']:.4f} for step 400, so the last one ships ([reports](eval/selection/)).\n")
+        w(f"Which stage-4 checkpoint was kept: the run kept its step-400 checkpoint as best (52 validation clips, all right), and later checkpoints that also got all 52 right did not replace it (a tie now goes to the newer checkpoint). On a larger validation set drawn for this choice (`tteview phantom --per-view 6 --seed 779 --formats mp4,dcm --max-seconds 2.5 --max-side 480`, 156 clips, seeds used neither in training nor in the test sets) the last checkpoint (step {tr['step'] if tr else '?'}) scored accuracy {sl['accuracy']:.4f} against {s4['accuracy']:.4f} for step 400, so the last one was kept ([reports](eval/selection/)).\n")
+    s5l, s5b = report("selection/stage5-last"), report("selection/stage5-best")
+    if lv and s5l and s5b:
+        w(f"Which stage-5 checkpoint ships, on the same 156-clip selection set: the last (step {lv['step']}) {s5l['accuracy']:.4f}, the run's best on its own validation {s5b['accuracy']:.4f}; {lv_meta.get('shipped_checkpoint', '?')} ships.\n")
     pf = [(n, r.get("per_format", {})) for n, r in (("default", d), ("shifted", s))]
     if all(x for _, x in pf):
         w("By container (each format is a third of each set; DICOM is cropped to its declared region, MP4 and AVI by the motion search):\n")

@@ -15,3 +15,11 @@ bin="$CARGO_TARGET_DIR/release/tteview"
 "$bin" train --config models/lite.realism.json      # init_from runs/lite-stage2.ttev, writes runs/lite-stage3.ttev
 "$bin" train --config models/lite.traces.json       # init_from runs/lite-stage3.ttev, writes models/lite.ttev
 "$bin" convert --model models/lite.ttev --out models/lite.ttev --half --check-per-view 2
+# The shipped file levels grey levels (`auto_levels`, tte_preprocess::levels): the stage-4 weights
+# classify better with it (model card), so the header flag is set on them.
+python3 - <<'PY'
+import json, struct
+p = "models/lite.ttev"; b = open(p, "rb").read(); n = struct.unpack("<Q", b[12:20])[0]
+h = json.loads(b[20:20 + n]); h["auto_levels"] = True; hb = json.dumps(h).encode()
+open(p, "wb").write(b[:12] + struct.pack("<Q", len(hb)) + hb + b[20 + n:])
+PY

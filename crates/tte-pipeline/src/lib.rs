@@ -55,6 +55,7 @@ pub fn spec_for(meta: &ModelMeta) -> ClipSpec {
         window_s: meta.window_s as f64,
         mean: meta.mean,
         std: meta.std,
+        auto_levels: meta.auto_levels,
     }
 }
 

@@ -2,8 +2,9 @@
 //!
 //! Steps, in order: choose frames by time ([`sample`]), find the ultrasound image on the screen
 //! ([`sector`], or the DICOM regions when present), resize it into a padded square ([`resize`]),
-//! normalise. The result is laid out `[channels, frames, size, size]`, ready to become a tensor.
+//! normalise (and, for models trained so, level the grey scale: [`levels`]). The result is laid out `[channels, frames, size, size]`, ready to become a tensor.
 
+pub mod levels;
 pub mod resize;
 pub mod sample;
 pub mod sector;
@@ -25,6 +26,9 @@ pub struct ClipSpec {
     /// Normalisation: `(x / 255 - mean) / std`.
     pub mean: [f32; 3],
     pub std: [f32; 3],
+    /// Scale each clip's grey levels to a fixed 99th percentile ([`levels::auto_levels`]).
+    #[serde(default)]
+    pub auto_levels: bool,
 }
 
 impl Default for ClipSpec {
@@ -36,6 +40,7 @@ impl Default for ClipSpec {
             window_s: 1.0,
             mean: [0.5; 3],
             std: [0.25; 3],
+            auto_levels: false,
         }
     }
 }
@@ -148,6 +153,9 @@ pub fn prepare_frames(
             }
         }
     }
+    if spec.auto_levels {
+        levels::auto_levels(&mut data, spec.channels, spec.mean, spec.std);
+    }
     Ok(Prepared {
         data,
         spec: spec.clone(),
@@ -193,6 +201,45 @@ mod tests {
             *p.indices.last().unwrap() >= 27 && *p.indices.last().unwrap() <= 30,
             "{:?}",
             p.indices
+        );
+    }
+
+    #[test]
+    fn levelled_clips_look_alike_whatever_the_gain() {
+        let (frames, _) = sector::tests::screen(200, 150, (100.0, 10.0), 120.0, 40.0, 0.0, 20, 5);
+        let dimmed: Vec<Frame> = frames
+            .iter()
+            .map(|f| Frame {
+                data: f.data.iter().map(|&v| v / 3).collect(),
+                ..f.clone()
+            })
+            .collect();
+        let levelled = ClipSpec {
+            auto_levels: true,
+            ..ClipSpec::default()
+        };
+        let prep = |frames: Vec<Frame>, spec: &ClipSpec| {
+            let clip = Clip {
+                frames,
+                regions: vec![],
+            };
+            prepare(&clip, spec).unwrap().data
+        };
+        let mean_gap = |a: &[f32], b: &[f32]| {
+            a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32 * 0.25 * 255.0
+        };
+        let (bright, dim) = (
+            prep(frames.clone(), &levelled),
+            prep(dimmed.clone(), &levelled),
+        );
+        let plain = (
+            prep(frames, &ClipSpec::default()),
+            prep(dimmed, &ClipSpec::default()),
+        );
+        let (with, without) = (mean_gap(&bright, &dim), mean_gap(&plain.0, &plain.1));
+        assert!(
+            with < 3.0 && without > 4.0 * with,
+            "mean grey-level gap {with:.2} levelled, {without:.2} not"
         );
     }
 

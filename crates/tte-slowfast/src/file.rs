@@ -37,6 +37,10 @@ pub struct ModelMeta {
     /// How the weights after the header are stored: `f32`, or `f16` (half the download).
     #[serde(default = "f32_name")]
     pub stored_as: String,
+    /// Whether each clip's grey levels are scaled to a fixed 99th percentile before the network
+    /// (undoing most of the scanner's gain setting); models from before this existed were not.
+    #[serde(default)]
+    pub auto_levels: bool,
 }
 
 fn f32_name() -> String {
@@ -55,6 +59,7 @@ impl ModelMeta {
             window_s: 1.0,
             notes: String::new(),
             stored_as: f32_name(),
+            auto_levels: false,
         }
     }
 
@@ -251,6 +256,20 @@ mod tests {
             .forward(clip)
             .into_data()
             .assert_approx_eq::<f32>(&before, burn::tensor::Tolerance::absolute(1e-6));
+    }
+
+    #[test]
+    fn levelling_is_recorded_and_older_files_load_without_it() {
+        let device = Device::flex();
+        let mut m = model();
+        m.meta.auto_levels = true;
+        let back = TrainedModel::from_bytes(&m.to_bytes().unwrap(), &device).unwrap();
+        assert!(back.meta.auto_levels);
+        // A header written before the field existed: the clip was never levelled.
+        let mut header: serde_json::Value = serde_json::to_value(&m.meta).unwrap();
+        header.as_object_mut().unwrap().remove("auto_levels");
+        let old: ModelMeta = serde_json::from_value(header).unwrap();
+        assert!(!old.auto_levels);
     }
 
     #[test]

@@ -1,19 +1,23 @@
 //! Shows what the network is given for one file: `--example crop -- FILE OUT.png`
-//! (the sector the preprocessing chose, and the middle frame of the clip tensor).
+//! (the sector the preprocessing chose, and the middle frame of the clip tensor, prepared as the
+//! shipped model `models/lite.ttev` asks: clip length, size, grey-level levelling).
 fn main() -> anyhow::Result<()> {
     let a: Vec<String> = std::env::args().collect();
     if a.len() != 3 {
         anyhow::bail!("usage: cargo run --release -p tte-train --example crop -- FILE OUT.png");
     }
     let bytes = std::fs::read(&a[1]).map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?;
-    // The `lite` model's input (16 frames over a second, 112 px), through the same path as
-    // classification.
-    let spec = tte_preprocess::ClipSpec::default();
+    // The shipped model's input, through the same path as classification.
+    let model_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/lite.ttev");
+    let model = tte_slowfast::TrainedModel::load(&model_path, &burn::tensor::Device::flex())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
+    let spec = tte_pipeline::spec_for(&model.meta);
     let (p, _, _) = tte_pipeline::decode_and_prepare(bytes, &spec, &tte_media::Limits::default())
         .map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?;
     println!(
-        "{}: sector {:?}, from DICOM metadata: {}",
-        a[1], p.sector, p.sector_from_metadata
+        "{}: sector {:?}, from DICOM metadata: {}, grey levels levelled: {}",
+        a[1], p.sector, p.sector_from_metadata, spec.auto_levels
     );
     let s = spec.size;
     let t = spec.frames / 2;

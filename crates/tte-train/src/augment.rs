@@ -46,6 +46,20 @@ pub struct AugmentConfig {
     /// differ when the fan is dark away from the heart, and deployment sees both. Applies even
     /// with `enabled: false`, since it is about the input path, not the picture.
     pub metadata_crop_p: f32,
+    /// Probability of a dim grey map: a scanner at low gain and narrow dynamic range, where the
+    /// weaker echoes fall to black. Grey level `x` (0-1) becomes `(x - offset) * stretch`, with
+    /// `offset` drawn from `dim_offset` and `stretch` from `dim_stretch`.
+    pub dim_p: f32,
+    pub dim_offset: [f32; 2],
+    pub dim_stretch: [f32; 2],
+    /// Probability of haze: a still, speckled grey laid over the lit part of the image, up to
+    /// `haze` of the way to white (bright lung or clutter around the heart, where the phantom
+    /// draws the surroundings dark).
+    pub haze_p: f32,
+    pub haze: f32,
+    /// Probability of a low-resolution source: the clip is averaged down by 2 or 3 and scaled
+    /// back up (a small export, or a thumbnail).
+    pub lowres_p: f32,
 }
 
 impl Default for AugmentConfig {
@@ -72,6 +86,12 @@ impl Default for AugmentConfig {
             tint_p: 0.0,
             tint: 0.3,
             metadata_crop_p: 0.0,
+            dim_p: 0.0,
+            dim_offset: [0.15, 0.5],
+            dim_stretch: [1.0, 1.6],
+            haze_p: 0.0,
+            haze: 0.45,
+            lowres_p: 0.0,
         }
     }
 }
@@ -105,7 +125,8 @@ impl Draw {
     }
 }
 
-/// Draws on the decoded frames (before preprocessing): overlays and compression.
+/// Draws on the decoded frames (before preprocessing): overlays, compression and a dim grey map
+/// (before the fan search, which must then find a dim fan, as it would on such a scanner).
 pub fn on_frames(frames: &mut [Frame], cfg: &AugmentConfig, d: &mut Draw) {
     if !cfg.enabled {
         return;
@@ -142,6 +163,17 @@ pub fn on_frames(frames: &mut [Frame], cfg: &AugmentConfig, d: &mut Draw) {
         let mix = 0.4 + 0.5 * d.unit();
         for f in frames.iter_mut() {
             blockify(f, mix);
+        }
+    }
+    if cfg.dim_p > 0.0 && d.chance(cfg.dim_p) {
+        let (offset, stretch) = (d.range(cfg.dim_offset), d.range(cfg.dim_stretch));
+        let map: Vec<u8> = (0..256)
+            .map(|v| {
+                (((v as f32 / 255.0 - offset) * stretch).clamp(0.0, 1.0) * 255.0).round() as u8
+            })
+            .collect();
+        for f in frames.iter_mut() {
+            f.data.iter_mut().for_each(|v| *v = map[*v as usize]);
         }
     }
 }
@@ -208,6 +240,24 @@ pub fn on_clip(
     } else {
         [1.0; 3]
     };
+    let haze = if cfg.haze_p > 0.0 && d.chance(cfg.haze_p) {
+        let level = cfg.haze * (0.3 + 0.7 * d.unit());
+        let texture: Vec<f32> = (0..plane)
+            .map(|_| level * (0.5 + 0.35 * d.normal()).clamp(0.0, 1.0))
+            .collect();
+        Some(texture)
+    } else {
+        None
+    };
+    let lowres = if cfg.lowres_p > 0.0 && d.chance(cfg.lowres_p) {
+        if d.chance(0.5) {
+            2
+        } else {
+            3
+        }
+    } else {
+        1
+    };
     let (sx, sy) = (d.sym(cfg.shift) * w as f32, d.sym(cfg.shift) * h as f32);
     let (gain, contrast, gamma) = (d.sym(cfg.gain), d.range(cfg.contrast), d.range(cfg.gamma));
     let speckle = if d.chance(cfg.speckle_p) {
@@ -225,12 +275,26 @@ pub fn on_clip(
             .for_each(|v| *v = (1.0 + speckle * d.normal()).max(0.0));
     }
     let mut buf = vec![0f32; plane];
+    let lit = haze
+        .as_ref()
+        .map(|_| lit_pixels(data, [c, t], plane, mean, std));
     for ch in 0..c {
         let (m, s) = (mean[ch.min(2)], std[ch.min(2)]);
         let pad = -m / s;
         for ti in 0..t {
             let p = &mut data[(ch * t + ti) * plane..][..plane];
+            if let (Some(texture), Some(lit)) = (&haze, &lit) {
+                for ((v, &a), &on) in p.iter_mut().zip(texture).zip(lit) {
+                    if on {
+                        let x = (*v * s + m).clamp(0.0, 1.0);
+                        *v = (x + a * (1.0 - x) - m) / s;
+                    }
+                }
+            }
             warp(p, &mut buf, w, h, angle, scale, sx, sy, pad);
+            if lowres > 1 {
+                lower_resolution(p, &mut buf, w, h, lowres);
+            }
             if blur {
                 box_blur(p, &mut buf, w, h);
             }
@@ -289,6 +353,55 @@ fn warp(
             };
         }
     }
+}
+
+/// Pixels that are above black in any frame of any channel: the fan, not the screen around it.
+fn lit_pixels(
+    data: &[f32],
+    [c, t]: [usize; 2],
+    plane: usize,
+    mean: [f32; 3],
+    std: [f32; 3],
+) -> Vec<bool> {
+    let mut lit = vec![false; plane];
+    for k in 0..c * t {
+        let ch = (k / t.max(1)).min(2);
+        let black = -mean[ch] / std[ch] + 2.0 / 255.0 / std[ch];
+        for (l, &v) in lit.iter_mut().zip(&data[k * plane..][..plane]) {
+            *l |= v > black;
+        }
+    }
+    lit
+}
+
+/// Averages `k`x`k` blocks and samples them back up bilinearly (a smaller source image).
+fn lower_resolution(p: &mut [f32], buf: &mut [f32], w: usize, h: usize, k: usize) {
+    let (sw, sh) = (w.div_ceil(k), h.div_ceil(k));
+    for by in 0..sh {
+        for bx in 0..sw {
+            let (mut s, mut n) = (0.0, 0.0);
+            for y in by * k..((by + 1) * k).min(h) {
+                for x in bx * k..((bx + 1) * k).min(w) {
+                    s += p[y * w + x];
+                    n += 1.0;
+                }
+            }
+            buf[by * sw + bx] = s / n;
+        }
+    }
+    let at = |x: usize, y: usize| buf[y.min(sh - 1) * sw + x.min(sw - 1)];
+    let mut out = vec![0f32; w * h];
+    for y in 0..h {
+        let v = ((y as f32 + 0.5) / k as f32 - 0.5).max(0.0);
+        let (y0, b) = (v as usize, v.fract());
+        for x in 0..w {
+            let u = ((x as f32 + 0.5) / k as f32 - 0.5).max(0.0);
+            let (x0, a) = (u as usize, u.fract());
+            out[y * w + x] = (1.0 - b) * ((1.0 - a) * at(x0, y0) + a * at(x0 + 1, y0))
+                + b * ((1.0 - a) * at(x0, y0 + 1) + a * at(x0 + 1, y0 + 1));
+        }
+    }
+    p.copy_from_slice(&out);
 }
 
 fn box_blur(p: &mut [f32], buf: &mut [f32], w: usize, h: usize) {
@@ -356,6 +469,75 @@ mod tests {
             means.iter().any(|m| (m - means[0]).abs() > 1e-3),
             "{means:?}"
         );
+    }
+
+    #[test]
+    fn dim_grey_map_blacks_out_weak_echoes_and_keeps_strong_ones_in_order() {
+        // Grey levels 25, 76, 153, 230 along a row.
+        let greys = [25u8, 76, 153, 230];
+        let data: Vec<u8> = greys.iter().flat_map(|&g| [g; 3]).collect();
+        let mut frames = vec![Frame::new(4, 1, tte_frames::PixelFormat::Rgb, data, 0.0).unwrap()];
+        let cfg = AugmentConfig {
+            overlay_p: 0.0,
+            compress_p: 0.0,
+            dim_p: 1.0,
+            dim_offset: [0.35, 0.35],
+            dim_stretch: [1.2, 1.2],
+            ..identity()
+        };
+        on_frames(&mut frames, &cfg, &mut Draw::new(3));
+        let got: Vec<u8> = frames[0].data.chunks(3).map(|p| p[0]).collect();
+        let want =
+            greys.map(|g| (((g as f32 / 255.0 - 0.35) * 1.2).max(0.0) * 255.0).round() as u8);
+        assert_eq!(got, want);
+        assert_eq!(&got[..2], &[0, 0]);
+    }
+
+    #[test]
+    fn haze_greys_the_lit_image_and_leaves_the_black_screen_black() {
+        let (t, s) = (2, 8);
+        let black = -0.5 / 0.25;
+        // Left half: faint speckle (lit, like dark lung); right half: the black screen.
+        let mut data: Vec<f32> = (0..3 * t * s * s)
+            .map(|i| {
+                if i % s < s / 2 {
+                    (0.03 - 0.5) / 0.25
+                } else {
+                    black
+                }
+            })
+            .collect();
+        let cfg = AugmentConfig {
+            haze_p: 1.0,
+            haze: 0.5,
+            ..identity()
+        };
+        on_clip(
+            &mut data,
+            [3, t, s, s],
+            [0.5; 3],
+            [0.25; 3],
+            &cfg,
+            &mut Draw::new(5),
+        );
+        let grey = |v: &f32| v * 0.25 + 0.5;
+        let (lit, dark): (Vec<_>, Vec<_>) =
+            data.iter().enumerate().partition(|(i, _)| i % s < s / 2);
+        let lit_mean = lit.iter().map(|(_, v)| grey(v)).sum::<f32>() / lit.len() as f32;
+        assert!(lit_mean > 0.08, "haze mean {lit_mean}");
+        assert!(dark.iter().all(|(_, v)| grey(v).abs() < 1e-5));
+    }
+
+    #[test]
+    fn low_resolution_keeps_flat_areas_and_smooths_fine_detail() {
+        let (w, h) = (12, 12);
+        let mut flat = vec![0.7f32; w * h];
+        let mut buf = vec![0f32; w * h];
+        lower_resolution(&mut flat, &mut buf, w, h, 3);
+        assert!(flat.iter().all(|v| (v - 0.7).abs() < 1e-5));
+        let mut checks: Vec<f32> = (0..w * h).map(|i| ((i % w + i / w) % 2) as f32).collect();
+        lower_resolution(&mut checks, &mut buf, w, h, 2);
+        assert!(checks.iter().all(|v| (v - 0.5).abs() < 1e-5), "{checks:?}");
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub struct TrainConfig {
     /// clips on top of the shipped model, or a second schedule on top of a first). Its preset and
     /// labels must match this run's. Ignored when the run directory already holds a checkpoint.
     pub init_from: Option<String>,
+    /// Level each clip's grey scale before the network (`tte_preprocess::levels`); recorded in
+    /// the model file, so classification does the same. Off for configs written before it existed.
+    pub auto_levels: bool,
 }
 
 /// Where clips come from.
@@ -100,6 +103,7 @@ impl Default for TrainConfig {
             workers: 1,
             max_seconds: 0.0,
             init_from: None,
+            auto_levels: false,
         }
     }
 }

@@ -227,6 +227,10 @@ pub fn make_example(
         aug,
         &mut d,
     );
+    // The augmented grey map is levelled as a real clip's would be before the network.
+    if spec.auto_levels {
+        tte_preprocess::levels::auto_levels(&mut data, spec.channels, spec.mean, spec.std);
+    }
     Ok(Example { data, label })
 }
 

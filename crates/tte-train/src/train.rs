@@ -41,6 +41,7 @@ pub fn train(
     let model_cfg = SlowFastConfig::preset(&cfg.preset, labels.len())
         .ok_or_else(|| anyhow::anyhow!("unknown preset {}", cfg.preset))?;
     let mut meta = ModelMeta::new(&cfg.preset, model_cfg.clone(), labels.clone());
+    meta.auto_levels = cfg.auto_levels;
     let spec = tte_pipeline::spec_for(&meta);
     let run_dir = PathBuf::from(&cfg.run_dir);
     std::fs::create_dir_all(&run_dir)?;

@@ -58,6 +58,7 @@ impl Classifier {
             window_s: m.window_s as f64,
             mean: m.mean,
             std: m.std,
+            auto_levels: m.auto_levels,
         };
         Ok(Classifier {
             model,
