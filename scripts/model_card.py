@@ -89,6 +89,8 @@ if d and s:
         w(f"| stage 4 | {b4['accuracy']:.4f} | {b4['macro_f1']:.4f} | {bs4['accuracy']:.4f} | {bs4['macro_f1']:.4f} | [default](eval/stage4-default/report.md), [shifted](eval/stage4-shifted/report.md) |")
         w(f"| {'stage 5' if lv else 'stage 4 weights with grey-level levelling'} (shipped) | {d['accuracy']:.4f} | {d['macro_f1']:.4f} | {s['accuracy']:.4f} | {s['macro_f1']:.4f} | [default](eval/default/report.md), [shifted](eval/shifted/report.md) |")
         w(f"\nThrough the earlier input path, on the earlier exports (DICOM without the trace region), the stage-3 model had scored 0.9423 / 0.9367 and 0.6154 / 0.6282: on the default style the Doppler/M-mode crop fix alone took accuracy from 0.942 to {b['accuracy']:.3f}.\n")
+    if header.get("auto_levels") and not lv:
+        w("The shipped file holds the stage-4 weights with grey-level levelling switched on (`auto_levels` in its header: each clip is scaled so its 99th-percentile pixel sits at grey 200, within ×0.75 to ×6, undoing most of a scanner's gain). Without retraining it leaves the default style where it was and lifts the style-shifted set (rows above). A fifth stage trained with levelling and three more augmentations (a dim grey map before the fan search, haze, a low-resolution source; `models/experiments/lite.levels.json`, 2162 steps in 5405 s on 2 CPU cores) scored 0.9904 / 0.9904 and 0.6635 / 0.6582 on the same sets, worse on both, so it does not ship.\n")
     fx = os.path.join(M, "eval", "shifted", "factors.md")
     if os.path.exists(fx):
         w("On the style-shifted set, by what was shifted (`scripts/shifted_factors.py`, from the test set's manifest and each model's predictions; every clip shifts all of these at once, so the rows overlap):\n")
