@@ -3,19 +3,14 @@
 //! (`CROPS_VERBOSE=1` lists the crops with IoU under 0.5). A crop smaller than the fan, around a
 //! heart whose surroundings are black, is expected; one reaching out to the text is not.
 //! `cargo run --release -p tte-phantom --example crops [clips-per-view] [default|shifted]`
+mod common;
+
 use std::collections::BTreeMap;
-use tte_phantom::{classes, ClipParams, Renderer, Style};
+use tte_phantom::{classes, ClipParams, Renderer};
 use tte_preprocess::{plan, prepare_frames, ClipSpec};
 
 fn main() {
-    let per_view: u64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(4);
-    let style = match std::env::args().nth(2).as_deref() {
-        Some("shifted") => Style::Shifted,
-        _ => Style::Default,
-    };
+    let (per_view, style) = common::per_view_and_style();
     let spec = ClipSpec::default();
     let mut groups: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for view in classes().iter().filter(|v| *v != "OTHER") {

@@ -1,18 +1,13 @@
 //! Realism check: the median grey level of each kind of tissue on screen, over a few clips of every
 //! view, to set beside the same figures read off a real echo (README, "How real it looks").
 //! `cargo run --release -p tte-phantom --example tone [clips-per-view] [default|shifted]`
+mod common;
+
 use tte_phantom::anatomy::Tissue;
-use tte_phantom::{classes, ClipParams, Renderer, Style};
+use tte_phantom::{classes, ClipParams, Renderer};
 
 fn main() {
-    let per_view: u64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(4);
-    let style = match std::env::args().nth(2).as_deref() {
-        Some("shifted") => Style::Shifted,
-        _ => Style::Default,
-    };
+    let (per_view, style) = common::per_view_and_style();
     let groups: [(&str, fn(Tissue) -> bool); 4] = [
         ("myocardium", |t| {
             matches!(t, Tissue::Myocardium | Tissue::Papillary)
