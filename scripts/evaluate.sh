@@ -2,8 +2,9 @@
 # Reproduces every figure of the model card: writes the unseen-seed test sets (all three export
 # formats, through the real decoders), evaluates the shipped model and the ablation models, and
 # classifies the two real echo DICOMs. usage: scripts/evaluate.sh [ablation-models-dir]
-# The ablation models are scored only when their directory is named: the committed ones were
-# trained on an earlier phantom and scored on its test sets (model card), not today's.
+# The ablation models are scored only when their directory is named (`scripts/evaluate.sh runs`,
+# where the configs in models/ablations/ write them): models trained on an earlier phantom score at
+# chance on today's test sets, so old ones belong elsewhere (model card).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tteview-target}"
@@ -31,8 +32,13 @@ for m in longtail-balanced longtail-shuffle; do
   [ -f "$abl/$m.ttev" ] && "$bin" eval --model "$abl/$m.ttev" --data "$data/default/manifest.csv" --out "models/eval/ablation-$m" --title "ablation: $m (balanced test set)"
 done
 for m in aug-on aug-off; do
-  [ -f "$abl/$m.ttev" ] && "$bin" eval --model "$abl/$m.ttev" --data "$data/shifted/manifest.csv" --out "models/eval/ablation-$m" --title "ablation: $m (style-shifted test set)"
+  [ -f "$abl/$m.ttev" ] || continue
+  "$bin" eval --model "$abl/$m.ttev" --data "$data/shifted/manifest.csv" --out "models/eval/ablation-$m" --title "ablation: $m (style-shifted test set)"
+  "$bin" eval --model "$abl/$m.ttev" --data "$data/default/manifest.csv" --out "models/eval/ablation-$m-default" --title "ablation: $m (default style)"
 done
+if [ -f "$abl/aug-on.ttev" ] && [ -f "$abl/aug-off.ttev" ]; then
+  python3 scripts/shifted_factors.py "$data/shifted/manifest.csv" "without augmentation=models/eval/ablation-aug-off/predictions.csv" "with augmentation=models/eval/ablation-aug-on/predictions.csv" > models/eval/ablation-aug-on/factors.md
+fi
 if [ -d ../shared/fixtures/dicom ]; then
   "$bin" classify ../shared/fixtures/dicom/examples_ybr_color.dcm ../shared/fixtures/dicom/US-PAL-8-10x-echo.dcm > models/eval/real-dicoms.jsonl
   cat models/eval/real-dicoms.jsonl
