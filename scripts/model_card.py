@@ -150,7 +150,7 @@ if ao and af and aod and afd:
     if cost > 0.02:
         w(f"\nThe augmented arm was still learning when its {steps_of('aug-on')} steps ran out (its validation macro-F1 was still rising, above; the unaugmented arm had levelled off), so both figures compare the arms at equal training, not at convergence: harder training data takes longer to fit, which is what its lower default-style score shows.")
     mins = [float(runs[n]["seconds"]) / 60 for n in ("aug-on", "aug-off") if runs[n]]
-    w(f"\nThe augmentation pair trains from random weights on fresh default-style clips for {steps_of('aug-on', 'aug-off')} steps of 8 (the same seed, schedule, levelling and DICOM-style crops in both; configs `models/ablations/aug-on.json` and `aug-off.json`), the two runs side by side on the 2 CPU cores (about {max(mins):.0f} min each). The augmented arm uses the shipped model's stage-4 augmentation. Logs: `models/training/ablation-aug-*-metrics.csv`; per-class reports in `models/eval/ablation-aug-*`.\n")
+    w(f"\nThe augmentation pair trains from random weights on fresh default-style clips for {steps_of('aug-on', 'aug-off')} steps of 8 (the same seed, schedule, levelling and DICOM-style crops in both; configs `models/ablations/aug-on.json` and `aug-off.json`), the two runs side by side on the 2 CPU cores (about {max(mins):.0f} min each). The augmented arm uses the shipped model's stage-4 augmentation. Each arm's checkpoint with the best validation macro-F1 is the one scored (the newer one on a tie). Logs: `models/training/ablation-aug-*-metrics.csv`; per-class reports in `models/eval/ablation-aug-*`.\n")
 rd = os.path.join(M, "eval", "real-dicoms.jsonl")
 if os.path.exists(rd):
     w("## On the two real echo DICOMs in `../shared/fixtures/dicom`\n")
