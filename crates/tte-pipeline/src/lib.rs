@@ -48,15 +48,7 @@ impl Timings {
 
 /// The clip shape a model's metadata asks for.
 pub fn spec_for(meta: &ModelMeta) -> ClipSpec {
-    ClipSpec {
-        frames: meta.config.frames,
-        size: meta.config.crop_size,
-        channels: meta.config.input_channels,
-        window_s: meta.window_s as f64,
-        mean: meta.mean,
-        std: meta.std,
-        auto_levels: meta.auto_levels,
-    }
+    meta.clip_spec()
 }
 
 /// Decodes only the frames the model will see (memory stays bounded on long clips) and prepares them.

@@ -48,6 +48,20 @@ fn f32_name() -> String {
 }
 
 impl ModelMeta {
+    /// The clip shape and normalisation this model expects: the one place a model's metadata
+    /// becomes preprocessing settings, so every face (CLI, web, bench, training) feeds it alike.
+    pub fn clip_spec(&self) -> tte_preprocess::ClipSpec {
+        tte_preprocess::ClipSpec {
+            frames: self.config.frames,
+            size: self.config.crop_size,
+            channels: self.config.input_channels,
+            window_s: self.window_s as f64,
+            mean: self.mean,
+            std: self.std,
+            auto_levels: self.auto_levels,
+        }
+    }
+
     /// Metadata for a freshly initialised network with the project's default normalisation.
     pub fn new(preset: &str, config: SlowFastConfig, labels: Vec<String>) -> Self {
         Self {
@@ -241,6 +255,18 @@ mod tests {
             meta: ModelMeta::new("custom", cfg.clone(), labels),
             net: cfg.init(&Device::flex()),
         }
+    }
+
+    #[test]
+    fn clip_spec_follows_the_metadata() {
+        let mut meta = model().meta;
+        meta.auto_levels = true;
+        meta.window_s = 1.5;
+        let spec = meta.clip_spec();
+        assert_eq!((spec.frames, spec.size, spec.channels), (8, 32, meta.config.input_channels));
+        assert!(spec.auto_levels);
+        assert_eq!(spec.window_s, 1.5);
+        assert_eq!((spec.mean, spec.std), (meta.mean, meta.std));
     }
 
     #[test]

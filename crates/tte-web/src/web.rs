@@ -50,16 +50,7 @@ impl Classifier {
             other => return Err(JsError::new(&format!("unknown backend {other}"))),
         };
         let model = TrainedModel::from_bytes(&model_bytes, &device).map_err(err)?;
-        let m = &model.meta;
-        let spec = ClipSpec {
-            frames: m.config.frames,
-            size: m.config.crop_size,
-            channels: m.config.input_channels,
-            window_s: m.window_s as f64,
-            mean: m.mean,
-            std: m.std,
-            auto_levels: m.auto_levels,
-        };
+        let spec = model.meta.clip_spec();
         Ok(Classifier {
             model,
             device,
