@@ -111,25 +111,54 @@ if d and s:
         w("")
     w("The fine-tuning stage's augmentation deliberately reaches into some of the nuisances the shifted set draws (narrower and wider sectors, zoom, gain, colour casts): that is what augmentation is for. The shifted clips themselves are still rendered with phantom settings outside the training ranges (sector angles, depths, gains, dynamic ranges, rotations, image sizes, and a grey fog instead of dark lung around the heart). On the shifted set of the earlier phantom (commit 63d6aa3) the stage-1 model, trained with the milder default augmentation, scored accuracy 0.442 and macro-F1 0.470, the stage-2 model 0.628 and 0.664.\n")
 w("## Ablations\n")
-# The long-tailed pair's committed runs predate today's phantom; they live under 63d6aa3/.
-lb, ls = report("63d6aa3/ablation-longtail-balanced/report"), report("63d6aa3/ablation-longtail-shuffle/report")
+# The long-tailed pair: today's rerun when it has been scored, and the short run on the phantom of
+# commit 63d6aa3 (kept under 63d6aa3/) beside it.
+lb, ls = report("ablation-longtail-balanced"), report("ablation-longtail-shuffle")
+lb0, ls0 = report("63d6aa3/ablation-longtail-balanced/report"), report("63d6aa3/ablation-longtail-shuffle/report")
 ao, af = report("ablation-aug-on"), report("ablation-aug-off")
 aod, afd = report("ablation-aug-on-default"), report("ablation-aug-off-default")
-runs = {n: last_row(os.path.join(M, "training", "63d6aa3" if n.startswith("longtail") else "", f"ablation-{n}-metrics.csv")) for n in ("longtail-balanced", "longtail-shuffle", "aug-on", "aug-off")}
+runs = {n: last_row(os.path.join(M, "training", f"ablation-{n}-metrics.csv")) for n in ("longtail-balanced", "longtail-shuffle", "aug-on", "aug-off")}
+runs.update({n + "@63d6aa3": last_row(os.path.join(M, "training", "63d6aa3", f"ablation-{n}-metrics.csv")) for n in ("longtail-balanced", "longtail-shuffle")})
 def steps_of(*names):
     return "/".join(sorted({r["step"] for n in names if (r := runs[n])})) or "?"
 w("| ablation | training (each arm) | test set | macro-F1 with | macro-F1 without |")
 w("|---|---|---|---|---|")
-w(f"| class-balanced sampling vs plain shuffling, long-tailed training set (6 views 20x rarer) | {steps_of('longtail-balanced', 'longtail-shuffle')} steps, phantom of commit 63d6aa3 | balanced, default style (that phantom) | {fmt(lb, 'macro_f1')} | {fmt(ls, 'macro_f1')} |")
+if lb and ls:
+    w(f"| class-balanced sampling vs plain shuffling, long-tailed training set (6 views 20x rarer) | {steps_of('longtail-balanced', 'longtail-shuffle')} steps, today's phantom | unseen seeds, balanced, default style | {fmt(lb, 'macro_f1')} | {fmt(ls, 'macro_f1')} |")
+w(f"| {'the same, earlier and shorter' if lb and ls else 'class-balanced sampling vs plain shuffling, long-tailed training set (6 views 20x rarer)'} | {steps_of('longtail-balanced@63d6aa3', 'longtail-shuffle@63d6aa3')} steps, phantom of commit 63d6aa3 | balanced, default style (that phantom) | {fmt(lb0, 'macro_f1')} | {fmt(ls0, 'macro_f1')} |")
 w(f"| augmentation vs none | {steps_of('aug-on', 'aug-off')} steps, today's phantom | style-shifted | {fmt(ao, 'macro_f1')} | {fmt(af, 'macro_f1')} |")
 w(f"| augmentation vs none (what it costs in distribution) | {steps_of('aug-on', 'aug-off')} steps, today's phantom | unseen seeds, default style | {fmt(aod, 'macro_f1')} | {fmt(afd, 'macro_f1')} |")
 RARE = {"PSAX-AV", "PSAX-PM", "A5C", "A3C", "SC4C", "SSN"}
 def f1_of(r, rare):
     xs = [c["f1"] for c in r["per_class"] if (c["label"] in RARE) == rare] if r else []
     return f"{sum(xs) / len(xs):.4f}" if xs else "not measured"
+def never_answered(r):
+    """Rare views the model never predicted on the test set (a column of zeros)."""
+    if not r:
+        return []
+    labels = [c["label"] for c in r["per_class"]]
+    cm = r["confusion"]
+    return [l for j, l in enumerate(labels) if l in RARE and sum(row[j] for row in cm) == 0]
+for (b, sh, when) in ((lb, ls, "today's rerun"), (lb0, ls0, "the earlier short run")):
+    if b and sh:
+        silent = never_answered(sh)
+        silent_txt = (f"the shuffled model never answers {', '.join(silent)}" if silent else "the shuffled model does answer every rare view, just less often right")
+        w(f"\n**Balanced sampling, {when}**: mean F1 over the six rare views {f1_of(b, True)} with it, {f1_of(sh, True)} without ({silent_txt}); the seven common classes {f1_of(b, False)} vs {f1_of(sh, False)}; macro-F1 {b['macro_f1']:.3f} vs {sh['macro_f1']:.3f}.")
+lt_mins = [float(runs[n]["seconds"]) / 60 for n in ("longtail-balanced", "longtail-shuffle") if runs[n]]
 if lb and ls:
-    w(f"\n**Balanced sampling** is what lets the rare views be recognised at all: mean F1 over the six rare views {f1_of(lb, True)} with it, {f1_of(ls, True)} without (the shuffled run never answers a rare view), while the seven common classes stay close ({f1_of(lb, False)} vs {f1_of(ls, False)}); macro-F1 {lb['macro_f1']:.3f} vs {ls['macro_f1']:.3f}.")
-    w(f"\nThe long-tailed pair trains on fixed clips, 400 of each common view and 20 of each rare one (PSAX-AV, PSAX-PM, A5C, A3C, SC4C, SSN), drawn either with equal probability per class (power 0) or in proportion to the counts (power 1), from random weights for {steps_of('longtail-balanced', 'longtail-shuffle')} steps of 8 clips, with four runs sharing the 2 CPU cores: a small budget, so it compares the arms at equal, early training. It trained on the phantom of commit 63d6aa3 and is scored on that phantom's test set (configs in `models/ablations/63d6aa3/`). A rerun on today's phantom, to convergence, is configured in `models/ablations/longtail-*.json` and has not finished yet. Logs: `models/training/63d6aa3/`; per-class reports in `models/eval/63d6aa3/`.")
+    w(f"\nThe long-tailed pair trains on fixed clips, 400 of each common view and 20 of each rare one (PSAX-AV, PSAX-PM, A5C, A3C, SC4C, SSN), drawn either with equal probability per class (sampler power 0) or in proportion to the counts (power 1), from random weights for {steps_of('longtail-balanced', 'longtail-shuffle')} steps of 8 clips, with the same seed, schedule, levelling and DICOM-style crops in both arms and no picture augmentation (configs `models/ablations/longtail-*.json`; about {max(lt_mins):.0f} min of training each, mostly two runs sharing the 2 CPU cores). Each arm's best-validation checkpoint is scored on the 312-clip default-style test set (24 clips per view, seeds never used in training). Logs: `models/training/ablation-longtail-*-metrics.csv`; per-class reports in `models/eval/ablation-longtail-*`. The earlier pair ran {steps_of('longtail-balanced@63d6aa3', 'longtail-shuffle@63d6aa3')} steps per arm on the phantom of commit 63d6aa3, with four runs sharing the cores, and is scored on that phantom's test set (configs, logs and reports under `63d6aa3/` folders).")
+    curves = {}
+    for n in ("longtail-balanced", "longtail-shuffle"):
+        pth = os.path.join(M, "training", f"ablation-{n}-metrics.csv")
+        curves[n] = [(r["step"], r["val_macro_f1"]) for r in csv.DictReader(open(pth)) if r["val_macro_f1"]] if os.path.exists(pth) else []
+    if curves["longtail-balanced"] and curves["longtail-shuffle"]:
+        w("\nValidation macro-F1 during training (52 held-out clips, 4 per view):\n")
+        w("| step | " + " | ".join(st for st, _ in curves["longtail-balanced"]) + " |")
+        w("|---|" + "---|" * len(curves["longtail-balanced"]))
+        for n in ("longtail-balanced", "longtail-shuffle"):
+            w(f"| {n.split('-')[1]} | " + " | ".join(f"{float(v):.3f}" for _, v in curves[n]) + " |")
+elif lb0 and ls0:
+    w(f"\nThe long-tailed pair trains on fixed clips, 400 of each common view and 20 of each rare one, for {steps_of('longtail-balanced@63d6aa3', 'longtail-shuffle@63d6aa3')} steps on the phantom of commit 63d6aa3 (configs, logs and reports under `63d6aa3/` folders). A rerun on today's phantom is configured in `models/ablations/longtail-*.json` and has not been scored yet.")
 if ao and af and aod and afd:
     gain = ao["macro_f1"] - af["macro_f1"]
     cost = afd["macro_f1"] - aod["macro_f1"]

@@ -1,6 +1,8 @@
 //! How well the preprocessing's fan search finds the fan on phantom screens, whose true layout the
 //! phantom knows: IoU of the crop with the fan, grouped by screen size, gain and dynamic range
-//! (`CROPS_VERBOSE=1` lists the crops with IoU under 0.5). A crop smaller than the fan, around a
+//! and how many crops reach out of it (a tenth or more of the crop lies outside the fan's box:
+//! text, bars, traces). `CROPS_VERBOSE=1` lists the crops with IoU under 0.5 or reaching out, `CROPS_PNG=DIR` also draws each of them
+//! there: a middle frame with the crop in red and the fan's box in green). A crop smaller than the fan, around a
 //! heart whose surroundings are black, is expected; one reaching out to the text is not.
 //! `cargo run --release -p tte-phantom --example crops [clips-per-view] [default|shifted]`
 mod common;
@@ -12,7 +14,7 @@ use tte_preprocess::{plan, prepare_frames, ClipSpec};
 fn main() {
     let (per_view, style) = common::per_view_and_style();
     let spec = ClipSpec::default();
-    let mut groups: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<(f64, bool)>> = BTreeMap::new();
     for view in classes().iter().filter(|v| *v != "OTHER") {
         for i in 0..per_view {
             let p = ClipParams::draw(view, 5_000 + i, style).with_max_side(720);
@@ -24,8 +26,9 @@ fn main() {
                 .expect("phantom frames prepare")
                 .sector;
             let iou = crop.iou(&r.sector_rect());
+            let out = reaches_out(&crop, &r.sector_rect());
             let sc = &r.params.scanner;
-            if iou < 0.5 && std::env::var_os("CROPS_VERBOSE").is_some() {
+            if (iou < 0.5 || out) && std::env::var_os("CROPS_VERBOSE").is_some() {
                 eprintln!(
                     "{view} seed {}: crop {crop:?} fan {:?} (gain {:.0} dB, range {:.0} dB)",
                     5_000 + i,
@@ -33,6 +36,10 @@ fn main() {
                     sc.gain_db,
                     sc.dynamic_range_db
                 );
+                if let Some(dir) = std::env::var_os("CROPS_PNG") {
+                    let out = std::path::Path::new(&dir).join(format!("{view}-{}.png", 5_000 + i));
+                    draw_boxes(&frames[frames.len() / 2], &crop, &r.sector_rect(), &out);
+                }
             }
             let keys = [
                 format!("size {}x{}", r.params.width, r.params.height),
@@ -55,14 +62,53 @@ fn main() {
                 "all".to_string(),
             ];
             for k in keys {
-                groups.entry(k).or_default().push(iou);
+                groups.entry(k).or_default().push((iou, out));
             }
         }
     }
-    println!("| screens | clips | mean IoU | IoU < 0.5 |\n|---|---|---|---|");
+    println!("| screens | clips | mean IoU | IoU < 0.5 | crop reaches out of the fan |\n|---|---|---|---|---|");
     for (k, v) in groups {
-        let mean = v.iter().sum::<f64>() / v.len() as f64;
-        let bad = v.iter().filter(|&&x| x < 0.5).count();
-        println!("| {k} | {} | {mean:.3} | {bad} |", v.len());
+        let mean = v.iter().map(|x| x.0).sum::<f64>() / v.len() as f64;
+        let bad = v.iter().filter(|x| x.0 < 0.5).count();
+        let out = v.iter().filter(|x| x.1).count();
+        println!("| {k} | {} | {mean:.3} | {bad} | {out} |", v.len());
     }
+}
+
+/// Whether a tenth or more of the crop lies outside the fan's box.
+fn reaches_out(crop: &tte_frames::Rect, fan: &tte_frames::Rect) -> bool {
+    let w = crop.x1.min(fan.x1).saturating_sub(crop.x0.max(fan.x0));
+    let h = crop.y1.min(fan.y1).saturating_sub(crop.y0.max(fan.y0));
+    (crop.area() - w * h) * 10 >= crop.area()
+}
+
+/// Writes `frame` as an RGB PNG with the crop outlined in red and the fan's box in green.
+fn draw_boxes(
+    frame: &tte_frames::Frame,
+    crop: &tte_frames::Rect,
+    fan: &tte_frames::Rect,
+    out: &std::path::Path,
+) {
+    let (w, h) = (frame.width, frame.height);
+    let mut rgb: Vec<u8> = (0..h)
+        .flat_map(|y| (0..w).flat_map(move |x| frame.rgb(x, y)))
+        .collect();
+    let mut outline = |r: &tte_frames::Rect, c: [u8; 3]| {
+        let (x1, y1) = (r.x1.min(w) - 1, r.y1.min(h) - 1);
+        for y in r.y0..=y1 {
+            for x in r.x0..=x1 {
+                if x == r.x0 || x == x1 || y == r.y0 || y == y1 {
+                    rgb[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&c);
+                }
+            }
+        }
+    };
+    outline(fan, [0, 255, 0]);
+    outline(crop, [255, 0, 0]);
+    let file = std::fs::File::create(out).expect("create the PNG");
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
+    enc.set_color(png::ColorType::Rgb);
+    enc.write_header()
+        .and_then(|mut wr| wr.write_image_data(&rgb))
+        .expect("write the PNG");
 }

@@ -1,10 +1,12 @@
 //! Finding the ultrasound image (the fan) on a screen full of text, ECG traces, colour bars and UI.
 //!
 //! Speckle moves from frame to frame while overlays stand still, so in a moving clip the fan is the
-//! largest connected region of *changing* pixels. A still image has no motion; there the fan is the
-//! largest connected region of textured, non-black grey pixels.
+//! largest connected region of *changing* grey pixels (ECG sweeps and colour Doppler also change, but
+//! in saturated colour, and are left out). A still image has no motion; there the fan is the largest
+//! connected region of textured, non-black grey pixels, and in a dim clip, where only the walls
+//! move, of those that change at all (grey bars and white text never do).
 
-use tte_frames::{Frame, Rect, UltrasoundRegion};
+use tte_frames::{Frame, PixelFormat, Rect, UltrasoundRegion};
 
 /// The grid the search runs on has at most this many cells along its longer side.
 const GRID: usize = 128;
@@ -62,12 +64,19 @@ pub fn find_sector(frames: &[&Frame]) -> Rect {
         .filter(|f| f.width == w && f.height == h)
         .map(|f| cell_luma(f, cell, gw, gh))
         .collect();
-    let motion = cell_motion(&lumas);
-    let moving = motion.iter().filter(|&&m| m > 1.5).count();
+    let mut motion = cell_motion(&lumas);
+    // ECG sweeps and colour Doppler move too; the fan is found by its grey speckle alone (a Doppler
+    // box sits inside the fan, so the fan's box still covers it).
+    for (m, vivid) in motion.iter_mut().zip(vivid_cells(frames, cell, gw, gh)) {
+        if vivid {
+            *m = 0.0;
+        }
+    }
+    let moving = motion.iter().filter(|&&m| m > MOVING).count();
     let mask: Vec<bool> = if moving * 50 >= gw * gh {
-        motion.iter().map(|&m| m > 1.5).collect()
+        motion.iter().map(|&m| m > MOVING).collect()
     } else {
-        textured_grey(first, cell, gw, gh)
+        still_or_dim_tissue(first, &motion, cell, gw, gh)
     };
     // Dilation bridges the dark chambers and drop-outs inside the fan; the box is then taken over the
     // undilated cells of the winning component so the margin does not leak into it.
@@ -104,6 +113,33 @@ fn cell_luma(f: &Frame, cell: usize, gw: usize, gh: usize) -> Vec<f32> {
         .collect()
 }
 
+/// Cells where, in some frame, an eighth or more of the pixels are a saturated colour (ECG traces,
+/// colour Doppler, coloured text). A tinted grey map is not: its saturation stays under about 0.4.
+fn vivid_cells(frames: &[&Frame], cell: usize, gw: usize, gh: usize) -> Vec<bool> {
+    let mut vivid = vec![false; gw * gh];
+    for f in frames.iter().filter(|f| f.format != PixelFormat::Gray) {
+        let mut count = vec![0u32; gw * gh];
+        for y in 0..f.height.min(gh * cell) {
+            for x in 0..f.width.min(gw * cell) {
+                count[(y / cell) * gw + x / cell] += u32::from(saturated(f.rgb(x, y)));
+            }
+        }
+        for (v, (&n, i)) in vivid.iter_mut().zip(count.iter().zip(0..)) {
+            let (cx, cy) = (i % gw, i / gw);
+            let cw = (f.width.min((cx + 1) * cell) - cx * cell) as u32;
+            let ch = (f.height.min((cy + 1) * cell) - cy * cell) as u32;
+            *v |= n * 8 >= (cw * ch).max(1);
+        }
+    }
+    vivid
+}
+
+/// A pixel of saturated colour (not black, saturation 0.6 or more), unlike any tinted grey map.
+fn saturated([r, g, b]: [u8; 3]) -> bool {
+    let (mx, mn) = (r.max(g).max(b) as u32, r.min(g).min(b) as u32);
+    mx >= 64 && (mx - mn) * 10 >= mx * 6
+}
+
 /// Mean absolute change of each cell between consecutive frames.
 fn cell_motion(lumas: &[Vec<f32>]) -> Vec<f32> {
     let n = lumas.first().map_or(0, Vec::len);
@@ -118,19 +154,43 @@ fn cell_motion(lumas: &[Vec<f32>]) -> Vec<f32> {
     motion
 }
 
+/// Motion (mean grey-level change) above which a cell counts as moving, and at or below which it
+/// counts as never changing.
+const MOVING: f32 = 1.5;
+const STILL: f32 = 0.25;
+
+/// Where too little moves for the motion search: a still image, or a dim clip whose fan is black but
+/// for its walls. Tissue-like cells of the first frame; when anything moves at all, only those that
+/// change, because speckle never holds still while grey bars and white text always do (without
+/// this a dim clip's crop reaches out to the bar beside the fan).
+fn still_or_dim_tissue(
+    first: &Frame,
+    motion: &[f32],
+    cell: usize,
+    gw: usize,
+    gh: usize,
+) -> Vec<bool> {
+    let mut mask = textured_grey(first, cell, gw, gh);
+    if motion.iter().any(|&m| m > MOVING) {
+        mask.iter_mut()
+            .zip(motion)
+            .for_each(|(k, &m)| *k &= m > STILL);
+    }
+    mask
+}
+
 /// Cells of a still image that look like B-mode tissue: grey, not black, and speckled.
 fn textured_grey(f: &Frame, cell: usize, gw: usize, gh: usize) -> Vec<bool> {
     let mut stats = vec![(0f32, 0f32, 0u32, 0u32); gw * gh];
     for y in 0..f.height {
         for x in 0..f.width {
-            let [r, g, b] = f.rgb(x, y);
-            let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
+            let rgb = f.rgb(x, y);
             let s = &mut stats[(y / cell) * gw + x / cell];
-            let v = mx as f32;
+            let v = rgb.into_iter().max().unwrap_or(0) as f32;
             s.0 += v;
             s.1 += v * v;
             s.2 += 1;
-            s.3 += u32::from(mx - mn > 40);
+            s.3 += u32::from(saturated(rgb));
         }
     }
     stats
@@ -408,6 +468,78 @@ pub(crate) mod tests {
         let (frames, truth) = screen(320, 240, (160.0, 20.0), 200.0, 40.0, 0.0, 1, 7);
         let found = find_sector(&[&frames[0]]);
         assert!(found.iou(&truth) > 0.8, "found {found:?}, truth {truth:?}");
+    }
+
+    #[test]
+    fn an_ecg_sweeping_just_under_the_fan_stays_out_of_the_crop() {
+        let (mut frames, truth) = screen(320, 240, (160.0, 10.0), 200.0, 40.0, 0.0, 4, 3);
+        for (k, f) in frames.iter_mut().enumerate() {
+            // A green trace across the whole screen, a few pixels under the fan, redrawn each frame.
+            for x in 0..f.width {
+                let y = 218 + ((x as f64 / 5.0 + k as f64).sin() * 2.0).round() as usize;
+                for yy in y..y + 2 {
+                    f.data[(yy * f.width + x) * 3..][..3].copy_from_slice(&[0, 200, 0]);
+                }
+            }
+        }
+        let refs: Vec<&Frame> = frames.iter().collect();
+        let found = find_sector(&refs);
+        assert!(
+            found.y1 <= truth.y1 + 3 && found.iou(&truth) > 0.8,
+            "found {found:?}, fan {truth:?}"
+        );
+    }
+
+    /// A dim clip: a black fan in which only a ring of wall echoes is left (a few percent of the
+    /// screen moves), beside a tall grey bar and white text that never change.
+    fn dim_screen(w: usize, h: usize, frames: usize) -> (Vec<Frame>, Rect) {
+        let mut rng = Lcg(11);
+        let (cx, cy, r) = (w as f64 * 0.4, h as f64 * 0.55, h as f64 * 0.22);
+        let out = (0..frames)
+            .map(|k| {
+                let mut data = vec![0u8; w * h * 3];
+                for y in 0..h {
+                    for x in 0..w {
+                        let px = &mut data[(y * w + x) * 3..][..3];
+                        let d = ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2)).sqrt();
+                        // Broken wall fragments: every other 30 degrees of the ring.
+                        let arc = ((y as f64 - cy).atan2(x as f64 - cx) * 6.0
+                            / std::f64::consts::PI)
+                            .floor() as i64;
+                        if (d - r).abs() < 1.0 && arc.rem_euclid(2) == 0 {
+                            px.copy_from_slice(&[(120 + rng.next() % 130) as u8; 3]);
+                        } else if x >= w - 6 && y >= h / 12 && y < h * 11 / 12 {
+                            px.copy_from_slice(&[(255 * y / h) as u8; 3]);
+                        } else if y < 10 && x < 60 && (x + y) % 3 != 0 {
+                            px.copy_from_slice(&[230; 3]);
+                        }
+                    }
+                }
+                Frame::new(w, h, PixelFormat::Rgb, data, k as f64 / 30.0).unwrap()
+            })
+            .collect();
+        let ring = Rect {
+            x0: (cx - r) as usize - 2,
+            y0: (cy - r) as usize - 2,
+            x1: (cx + r) as usize + 3,
+            y1: (cy + r) as usize + 3,
+        };
+        (out, ring)
+    }
+
+    #[test]
+    fn a_dim_clip_is_cropped_to_what_moves_not_to_the_grey_bar_or_the_text() {
+        let (frames, ring) = dim_screen(320, 240, 4);
+        let refs: Vec<&Frame> = frames.iter().collect();
+        let found = find_sector(&refs);
+        assert!(
+            found.x1 < 320 - 12 && found.y0 > 10,
+            "reached the overlays: {found:?}"
+        );
+        assert!(
+            found.iou(&ring) > 0.6,
+            "found {found:?}, walls within {ring:?}"
+        );
     }
 
     proptest! {
