@@ -18,11 +18,14 @@ data="$CARGO_TARGET_DIR/eval-data-$version"
 [ -f "$data/shifted/manifest.csv" ] || "$bin" phantom --out "$data/shifted" --per-view 8 --seed 778 --formats mp4,avi,dcm --style shifted --max-seconds 2.5 --max-side 720
 "$bin" eval --data "$data/default/manifest.csv" --out models/eval/default --title "lite on unseen phantom seeds (default style)"
 "$bin" eval --data "$data/shifted/manifest.csv" --out models/eval/shifted --title "lite on the style-shifted phantom set"
-# The earlier stages on the same sets, for the card's before/after.
-for st in 3 4; do
-  [ -f "runs/lite-stage$st.ttev" ] || continue
-  "$bin" eval --model "runs/lite-stage$st.ttev" --data "$data/default/manifest.csv" --out "models/eval/stage$st-default" --title "stage-$st model on unseen phantom seeds (default style)"
-  "$bin" eval --model "runs/lite-stage$st.ttev" --data "$data/shifted/manifest.csv" --out "models/eval/stage$st-shifted" --title "stage-$st model on the style-shifted phantom set"
+# The earlier stages on the same sets, for the card's before/after, and the fifth stage that was
+# tried and not shipped (models/experiments/lite.levels.json; its final weights).
+for st in 3 4 5; do
+  m="runs/lite-stage$st.ttev"
+  [ "$st" = 5 ] && m="runs/lite-levels/last.ttev"
+  [ -f "$m" ] || continue
+  "$bin" eval --model "$m" --data "$data/default/manifest.csv" --out "models/eval/stage$st-default" --title "stage-$st model on unseen phantom seeds (default style)"
+  "$bin" eval --model "$m" --data "$data/shifted/manifest.csv" --out "models/eval/stage$st-shifted" --title "stage-$st model on the style-shifted phantom set"
 done
 # The shifted set broken down by what was shifted, shipped model against the earlier stages.
 cols=()

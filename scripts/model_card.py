@@ -90,7 +90,14 @@ if d and s:
         w(f"| {'stage 5' if lv else 'stage 4 weights with grey-level levelling'} (shipped) | {d['accuracy']:.4f} | {d['macro_f1']:.4f} | {s['accuracy']:.4f} | {s['macro_f1']:.4f} | [default](eval/default/report.md), [shifted](eval/shifted/report.md) |")
         w(f"\nThrough the earlier input path, on the earlier exports (DICOM without the trace region), the stage-3 model had scored 0.9423 / 0.9367 and 0.6154 / 0.6282: on the default style the Doppler/M-mode crop fix alone took accuracy from 0.942 to {b['accuracy']:.3f}.\n")
     if header.get("auto_levels") and not lv:
-        w("The shipped file holds the stage-4 weights with grey-level levelling switched on (`auto_levels` in its header: each clip is scaled so its 99th-percentile pixel sits at grey 200, within ×0.75 to ×6, undoing most of a scanner's gain). Without retraining it leaves the default style where it was and lifts the style-shifted set (rows above). A fifth stage trained with levelling and three more augmentations (a dim grey map before the fan search, haze, a low-resolution source; `models/experiments/lite.levels.json`, 2162 steps in 5405 s on 2 CPU cores) scored 0.9904 / 0.9904 and 0.6635 / 0.6582 on the same sets, worse on both, so it does not ship.\n")
+        s5d, s5s = report("stage5-default"), report("stage5-shifted")
+        if s5d and s5s:
+            worse = s5d["macro_f1"] < d["macro_f1"] and s5s["macro_f1"] < s["macro_f1"]
+            stage5_verdict = (f"scored accuracy / macro-F1 {s5d['accuracy']:.4f} / {s5d['macro_f1']:.4f} on the default style and {s5s['accuracy']:.4f} / {s5s['macro_f1']:.4f} on the shifted set ([default](eval/stage5-default/report.md), [shifted](eval/stage5-shifted/report.md)), "
+                              + ("worse on both, so it does not ship." if worse else "not better on both, so it does not ship."))
+        else:
+            stage5_verdict = "was not better on both test sets, so it does not ship (its reports are written when `runs/lite-levels/last.ttev` is present)."
+        w(f"The shipped file holds the stage-4 weights with grey-level levelling switched on (`auto_levels` in its header: each clip is scaled so its 99th-percentile pixel sits at grey 200, within ×0.75 to ×6, undoing most of a scanner's gain). Without retraining it leaves the default style where it was and lifts the style-shifted set (rows above). A fifth stage trained with levelling and three more augmentations (a dim grey map before the fan search, haze, a low-resolution source; `models/experiments/lite.levels.json`, 2162 steps in 5405 s on 2 CPU cores) {stage5_verdict}\n")
     fx = os.path.join(M, "eval", "shifted", "factors.md")
     if os.path.exists(fx):
         w("On the style-shifted set, by what was shifted (`scripts/shifted_factors.py`, from the test set's manifest and each model's predictions; every clip shifts all of these at once, so the rows overlap):\n")
