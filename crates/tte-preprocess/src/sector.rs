@@ -56,7 +56,8 @@ pub fn find_sector(frames: &[&Frame]) -> Rect {
         x1: w,
         y1: h,
     };
-    let cell = w.max(h).div_ceil(GRID).max(1);
+    // At least 2 px: on a thumbnail, 1-px cells take a codec's flicker around static text for motion.
+    let cell = w.max(h).div_ceil(GRID).max(2);
     let (gw, gh) = (w.div_ceil(cell), h.div_ceil(cell));
 
     let lumas: Vec<Vec<f32>> = frames
