@@ -11,8 +11,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tteview-target}"
 abl="${1:-/nonexistent}"
 cargo build --release -p tteview
 bin="$CARGO_TARGET_DIR/release/tteview"
-# The test sets depend on the phantom and the exporters: cache them per version of those crates.
-version=$(git rev-parse HEAD:crates/tte-phantom HEAD:crates/tte-export | sha1sum | cut -c1-10)
+# The test sets depend on the phantom and the exporters: cache them per version of their sources
+# (not of their tests and examples, which do not change a clip).
+version=$(git rev-parse HEAD:crates/tte-phantom/src HEAD:crates/tte-export/src | sha1sum | cut -c1-10)
 data="$CARGO_TARGET_DIR/eval-data-$version"
 [ -f "$data/default/manifest.csv" ] || "$bin" phantom --out "$data/default" --per-view 8 --seed 777 --formats mp4,avi,dcm --max-seconds 2.5 --max-side 480
 [ -f "$data/shifted/manifest.csv" ] || "$bin" phantom --out "$data/shifted" --per-view 8 --seed 778 --formats mp4,avi,dcm --style shifted --max-seconds 2.5 --max-side 720
