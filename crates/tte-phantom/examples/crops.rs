@@ -1,10 +1,10 @@
 //! How well the preprocessing's fan search finds the fan on phantom screens, whose true layout the
-//! phantom knows: IoU of the crop with the fan, grouped by screen size, gain and dynamic range
-//! and how many crops reach out of it (a tenth or more of the crop lies outside the fan's box:
-//! text, bars, traces). `CROPS_VERBOSE=1` lists the crops with IoU under 0.5 or reaching out, `CROPS_PNG=DIR` also draws each of them
-//! there: a middle frame with the crop in red and the fan's box in green). A crop smaller than the fan, around a
-//! heart whose surroundings are black, is expected; one reaching out to the text is not.
-//! `cargo run --release -p tte-phantom --example crops [clips-per-view] [default|shifted]`
+//! phantom knows: IoU of the crop with the fan, and how many crops reach out of it (a tenth or more
+//! of the crop outside the fan's box: text, bars, traces), grouped by screen size, gain and dynamic
+//! range. A crop smaller than the fan, around a heart whose surroundings are black, is expected; one
+//! reaching out to the text is not. `CROPS_VERBOSE=1` lists the crops with IoU under 0.5 or reaching
+//! out; `CROPS_PNG=DIR` also draws each of them there (a middle frame, the crop in red, the fan's box
+//! in green). `cargo run --release -p tte-phantom --example crops [clips-per-view] [default|shifted]`
 mod common;
 
 use std::collections::BTreeMap;

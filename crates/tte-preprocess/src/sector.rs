@@ -60,15 +60,16 @@ pub fn find_sector(frames: &[&Frame]) -> Rect {
     let cell = w.max(h).div_ceil(GRID).max(2);
     let (gw, gh) = (w.div_ceil(cell), h.div_ceil(cell));
 
-    let lumas: Vec<Vec<f32>> = frames
+    let frames: Vec<&Frame> = frames
         .iter()
         .filter(|f| f.width == w && f.height == h)
-        .map(|f| cell_luma(f, cell, gw, gh))
+        .copied()
         .collect();
+    let lumas: Vec<Vec<f32>> = frames.iter().map(|f| cell_luma(f, cell, gw, gh)).collect();
     let mut motion = cell_motion(&lumas);
     // ECG sweeps and colour Doppler move too; the fan is found by its grey speckle alone (a Doppler
     // box sits inside the fan, so the fan's box still covers it).
-    for (m, vivid) in motion.iter_mut().zip(vivid_cells(frames, cell, gw, gh)) {
+    for (m, vivid) in motion.iter_mut().zip(vivid_cells(&frames, cell, gw, gh)) {
         if vivid {
             *m = 0.0;
         }
@@ -116,6 +117,7 @@ fn cell_luma(f: &Frame, cell: usize, gw: usize, gh: usize) -> Vec<f32> {
 
 /// Cells where, in some frame, an eighth or more of the pixels are a saturated colour (ECG traces,
 /// colour Doppler, coloured text). A tinted grey map is not: its saturation stays under about 0.4.
+/// The frames are all of the grid's size.
 fn vivid_cells(frames: &[&Frame], cell: usize, gw: usize, gh: usize) -> Vec<bool> {
     let mut vivid = vec![false; gw * gh];
     for f in frames.iter().filter(|f| f.format != PixelFormat::Gray) {

@@ -263,7 +263,10 @@ mod tests {
         meta.auto_levels = true;
         meta.window_s = 1.5;
         let spec = meta.clip_spec();
-        assert_eq!((spec.frames, spec.size, spec.channels), (8, 32, meta.config.input_channels));
+        assert_eq!(
+            (spec.frames, spec.size, spec.channels),
+            (8, 32, meta.config.input_channels)
+        );
         assert!(spec.auto_levels);
         assert_eq!(spec.window_s, 1.5);
         assert_eq!((spec.mean, spec.std), (meta.mean, meta.std));
