@@ -28,6 +28,9 @@ pub struct Outcome {
     pub steps: usize,
     pub best_macro_f1: f64,
     pub seconds: f64,
+    /// Seconds of this process's training loop spent waiting for the workers' next batch: near
+    /// zero when decoding, preprocessing and augmentation keep up with the model.
+    pub data_wait_s: f64,
     pub output: PathBuf,
 }
 
@@ -115,10 +118,13 @@ pub fn train(
         .init(device);
     let (mut loss_sum, mut hits, mut seen, mut since) = (0.0f64, 0usize, 0usize, 0usize);
     let mut progress = Progress::new(state.step);
+    let mut data_wait_s = 0.0;
     while state.step < cfg.steps {
+        let asked = Instant::now();
         let batch: Vec<Example> = (0..cfg.batch_size)
             .map(|_| rx.recv())
             .collect::<Result<_, _>>()?;
+        data_wait_s += asked.elapsed().as_secs_f64();
         let (x, y) = to_tensors(&batch, &spec, device);
         let logits = model.forward(x);
         let pred: Vec<usize> = logits
@@ -146,7 +152,12 @@ pub fn train(
         since += 1;
 
         let last = state.step == cfg.steps || cfg.out_of_time(started.elapsed().as_secs_f64());
-        if let Some(line) = progress.tick(state.step, cfg, started.elapsed().as_secs_f64()) {
+        if let Some(line) = progress.tick(
+            state.step,
+            cfg,
+            started.elapsed().as_secs_f64(),
+            data_wait_s,
+        ) {
             log(&line);
         }
         if state.step % cfg.validate_every == 0 || last {
@@ -212,6 +223,7 @@ pub fn train(
         steps: state.step,
         best_macro_f1: state.best_macro_f1,
         seconds: started.elapsed().as_secs_f64(),
+        data_wait_s,
         output,
     })
 }
@@ -319,6 +331,7 @@ struct Progress {
     first_step: usize,
     started: Instant,
     last: Instant,
+    waited_at_last: f64,
 }
 
 impl Progress {
@@ -330,14 +343,26 @@ impl Progress {
             first_step: step,
             started: now,
             last: now,
+            waited_at_last: 0.0,
         }
     }
 
-    fn tick(&mut self, step: usize, cfg: &TrainConfig, elapsed: f64) -> Option<String> {
-        if self.last.elapsed().as_secs_f64() < Self::EVERY_S {
+    /// A progress line once a minute; `waited` is the loop's total wait for data so far, shown as
+    /// the share of the last interval it took (the workers keep up when it stays near 0 %).
+    fn tick(
+        &mut self,
+        step: usize,
+        cfg: &TrainConfig,
+        elapsed: f64,
+        waited: f64,
+    ) -> Option<String> {
+        let interval = self.last.elapsed().as_secs_f64();
+        if interval < Self::EVERY_S {
             return None;
         }
+        let wait_share = (waited - self.waited_at_last) / interval;
         self.last = Instant::now();
+        self.waited_at_last = waited;
         let per_step =
             self.started.elapsed().as_secs_f64() / (step - self.first_step).max(1) as f64;
         let mut left = (cfg.steps - step) as f64 * per_step;
@@ -345,8 +370,9 @@ impl Progress {
             left = left.min((cfg.max_seconds - elapsed).max(0.0));
         }
         Some(format!(
-            "step {step:>6}/{} {elapsed:>7.0}s  {per_step:.2} s/step  about {:.0} min left",
+            "step {step:>6}/{} {elapsed:>7.0}s  {per_step:.2} s/step  waiting for data {:.0} %  about {:.0} min left",
             cfg.steps,
+            wait_share * 100.0,
             left / 60.0
         ))
     }

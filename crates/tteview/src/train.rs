@@ -51,9 +51,10 @@ pub fn run(args: Args) -> Result<()> {
         .autodiff();
     let out = tte_train::train::train(&cfg, &device, &mut |line| eprintln!("{line}"))?;
     println!(
-        "trained {} steps in {:.0} s; best validation macro-F1 {:.4}; model written to {}",
+        "trained {} steps in {:.0} s (waiting for data {:.0} s of them); best validation macro-F1 {:.4}; model written to {}",
         out.steps,
         out.seconds,
+        out.data_wait_s,
         out.best_macro_f1,
         out.output.display()
     );
