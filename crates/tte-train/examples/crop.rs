@@ -8,8 +8,14 @@ fn main() -> anyhow::Result<()> {
     }
     let bytes = std::fs::read(&a[1]).map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?;
     // The shipped model's input, through the same path as classification.
-    let model_path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/lite.ttev");
+    // The checkout it runs in first: a build directory shared between clones may hold a binary
+    // built in another one.
+    let here = std::path::PathBuf::from("models/lite.ttev");
+    let model_path = if here.exists() {
+        here
+    } else {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/lite.ttev")
+    };
     let model = tte_slowfast::TrainedModel::load(&model_path, &burn::tensor::Device::flex())
         .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
     let spec = tte_pipeline::spec_for(&model.meta);
