@@ -211,6 +211,21 @@ fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
         assert_eq!(probs.len(), 13);
         let sum: f64 = probs.values().map(|v| v.as_f64().unwrap()).sum();
         assert!((sum - 1.0).abs() < 1e-3);
+        // Where the model looked: [x0, y0, x1, y1] on the screen (at most 200 px a side here).
+        let sector: Vec<u64> = r["sector"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
+        assert!(
+            sector.len() == 4
+                && sector[0] < sector[2]
+                && sector[1] < sector[3]
+                && sector[2] <= 200
+                && sector[3] <= 200,
+            "{sector:?}"
+        );
         assert_eq!(
             r["view"],
             *probs
