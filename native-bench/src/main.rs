@@ -182,7 +182,7 @@ fn run(args: Args) -> Result<()> {
         }
     }
     // Throughput: decode and prepare every clip, then infer in batches.
-    let spec = tte_pipeline::spec_for(&model.meta);
+    let spec = model.meta.clip_spec();
     let t = Instant::now();
     let timed = &clips[args.warmup..];
     let prepared: Vec<_> = timed

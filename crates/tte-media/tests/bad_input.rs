@@ -240,7 +240,9 @@ fn fuzzer_findings_stay_fixed() {
         ),
     ];
     for (name, why) in cases {
-        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let path = dir.join(name);
+        let bytes =
+            std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         match open(bytes) {
             Err(MediaError::Corrupt(msg)) => assert!(msg.contains(why), "{name}: {msg}"),
             Err(other) => panic!("{name}: unexpected error {other}"),

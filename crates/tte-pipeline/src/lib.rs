@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::time::Instant;
 use tte_media::{Limits, Source};
 use tte_preprocess::{ClipSpec, Prepared};
-use tte_slowfast::{ModelMeta, TrainedModel};
+use tte_slowfast::TrainedModel;
 
 /// Why a clip got no answer.
 #[derive(Debug, thiserror::Error)]
@@ -44,11 +44,6 @@ impl Timings {
     pub fn end_to_end_ms(&self) -> f64 {
         self.decode_ms + self.preprocess_ms + self.inference_ms
     }
-}
-
-/// The clip shape a model's metadata asks for.
-pub fn spec_for(meta: &ModelMeta) -> ClipSpec {
-    meta.clip_spec()
 }
 
 /// Decodes only the frames the model will see (memory stays bounded on long clips) and prepares them.
@@ -127,7 +122,7 @@ pub fn classify_bytes(
     device: &Device,
     limits: &Limits,
 ) -> Result<Prediction, PipelineError> {
-    let spec = spec_for(&model.meta);
+    let spec = model.meta.clip_spec();
     let (prepared, warnings, mut timings) = decode_and_prepare(bytes, &spec, limits)?;
     let t = Instant::now();
     let probs = infer(model, &[&prepared], device)?.remove(0);

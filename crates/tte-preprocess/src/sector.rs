@@ -6,7 +6,7 @@
 //! connected region of textured, non-black grey pixels, and in a dim clip, where only the walls
 //! move, of those that change at all (grey bars and white text never do).
 
-use tte_frames::{Frame, PixelFormat, Rect, UltrasoundRegion};
+use tte_frames::{Frame, Rect, UltrasoundRegion};
 
 /// The grid the search runs on has at most this many cells along its longer side.
 const GRID: usize = 128;
@@ -65,12 +65,13 @@ pub fn find_sector(frames: &[&Frame]) -> Rect {
         .filter(|f| f.width == w && f.height == h)
         .copied()
         .collect();
-    let lumas: Vec<Vec<f32>> = frames.iter().map(|f| cell_luma(f, cell, gw, gh)).collect();
+    let cells: Vec<CellStats> = frames.iter().map(|f| cell_stats(f, cell, gw, gh)).collect();
+    let lumas: Vec<&[f32]> = cells.iter().map(|c| c.luma.as_slice()).collect();
     let mut motion = cell_motion(&lumas);
     // ECG sweeps and colour Doppler move too; the fan is found by its grey speckle alone (a Doppler
     // box sits inside the fan, so the fan's box still covers it).
-    for (m, vivid) in motion.iter_mut().zip(vivid_cells(&frames, cell, gw, gh)) {
-        if vivid {
+    for (i, m) in motion.iter_mut().enumerate() {
+        if cells.iter().any(|c| c.vivid[i]) {
             *m = 0.0;
         }
     }
@@ -96,10 +97,19 @@ pub fn find_sector(frames: &[&Frame]) -> Rect {
     .clamp(w, h)
 }
 
-/// Mean luminance of each grid cell.
-fn cell_luma(f: &Frame, cell: usize, gw: usize, gh: usize) -> Vec<f32> {
+/// What the fan search needs of one frame's grid cells, from one pass over its pixels.
+struct CellStats {
+    /// Mean luminance.
+    luma: Vec<f32>,
+    /// An eighth or more of the pixels are a saturated colour (ECG traces, colour Doppler, coloured
+    /// text). A tinted grey map is not: its saturation stays under about 0.4.
+    vivid: Vec<bool>,
+}
+
+fn cell_stats(f: &Frame, cell: usize, gw: usize, gh: usize) -> CellStats {
     let mut sum = vec![0f32; gw * gh];
     let mut n = vec![0u32; gw * gh];
+    let mut colourful = vec![0u32; gw * gh];
     for y in 0..f.height {
         let gy = (y / cell) * gw;
         for x in 0..f.width {
@@ -107,34 +117,21 @@ fn cell_luma(f: &Frame, cell: usize, gw: usize, gh: usize) -> Vec<f32> {
             let i = gy + x / cell;
             sum[i] += 0.299 * r as f32 + 0.587 * g as f32 + 0.114 * b as f32;
             n[i] += 1;
+            colourful[i] += u32::from(saturated([r, g, b]));
         }
     }
-    sum.iter()
-        .zip(&n)
-        .map(|(s, &k)| s / k.max(1) as f32)
-        .collect()
-}
-
-/// Cells where, in some frame, an eighth or more of the pixels are a saturated colour (ECG traces,
-/// colour Doppler, coloured text). A tinted grey map is not: its saturation stays under about 0.4.
-/// The frames are all of the grid's size.
-fn vivid_cells(frames: &[&Frame], cell: usize, gw: usize, gh: usize) -> Vec<bool> {
-    let mut vivid = vec![false; gw * gh];
-    for f in frames.iter().filter(|f| f.format != PixelFormat::Gray) {
-        let mut count = vec![0u32; gw * gh];
-        for y in 0..f.height.min(gh * cell) {
-            for x in 0..f.width.min(gw * cell) {
-                count[(y / cell) * gw + x / cell] += u32::from(saturated(f.rgb(x, y)));
-            }
-        }
-        for (v, (&n, i)) in vivid.iter_mut().zip(count.iter().zip(0..)) {
-            let (cx, cy) = (i % gw, i / gw);
-            let cw = (f.width.min((cx + 1) * cell) - cx * cell) as u32;
-            let ch = (f.height.min((cy + 1) * cell) - cy * cell) as u32;
-            *v |= n * 8 >= (cw * ch).max(1);
-        }
+    CellStats {
+        luma: sum
+            .iter()
+            .zip(&n)
+            .map(|(s, &k)| s / k.max(1) as f32)
+            .collect(),
+        vivid: colourful
+            .iter()
+            .zip(&n)
+            .map(|(&c, &k)| c * 8 >= k.max(1))
+            .collect(),
     }
-    vivid
 }
 
 /// A pixel of saturated colour (not black, saturation 0.6 or more), unlike any tinted grey map.
@@ -144,11 +141,11 @@ fn saturated([r, g, b]: [u8; 3]) -> bool {
 }
 
 /// Mean absolute change of each cell between consecutive frames.
-fn cell_motion(lumas: &[Vec<f32>]) -> Vec<f32> {
-    let n = lumas.first().map_or(0, Vec::len);
+fn cell_motion(lumas: &[&[f32]]) -> Vec<f32> {
+    let n = lumas.first().map_or(0, |l| l.len());
     let mut motion = vec![0f32; n];
     for pair in lumas.windows(2) {
-        for (m, (a, b)) in motion.iter_mut().zip(pair[0].iter().zip(&pair[1])) {
+        for (m, (a, b)) in motion.iter_mut().zip(pair[0].iter().zip(pair[1])) {
             *m += (a - b).abs();
         }
     }

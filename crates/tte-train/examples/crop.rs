@@ -18,7 +18,7 @@ fn main() -> anyhow::Result<()> {
     };
     let model = tte_slowfast::TrainedModel::load(&model_path, &burn::tensor::Device::flex())
         .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
-    let spec = tte_pipeline::spec_for(&model.meta);
+    let spec = model.meta.clip_spec();
     let (p, _, _) = tte_pipeline::decode_and_prepare(bytes, &spec, &tte_media::Limits::default())
         .map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?;
     println!(

@@ -60,6 +60,11 @@ pub struct AugmentConfig {
     /// Probability of a low-resolution source: the clip is averaged down by 2 or 3 and scaled
     /// back up (a small export, or a thumbnail).
     pub lowres_p: f32,
+    /// Probability that the clip's coloured overlays (text, ECG, colour Doppler, colour bars) turn
+    /// to another hue, the same for the whole clip: machines draw them in any colour, and the
+    /// network should not learn a view from the colour of the text beside it. Grey pixels and
+    /// tinted grey maps are left as they are.
+    pub overlay_hue_p: f32,
 }
 
 impl Default for AugmentConfig {
@@ -92,6 +97,7 @@ impl Default for AugmentConfig {
             haze_p: 0.0,
             haze: 0.45,
             lowres_p: 0.0,
+            overlay_hue_p: 0.0,
         }
     }
 }
@@ -159,6 +165,12 @@ pub fn on_frames(frames: &mut [Frame], cfg: &AugmentConfig, d: &mut Draw) {
             }
         }
     }
+    if cfg.overlay_hue_p > 0.0 && d.chance(cfg.overlay_hue_p) {
+        let turn = hue_rotation(std::f32::consts::TAU * (0.15 + 0.7 * d.unit()));
+        for f in frames.iter_mut() {
+            turn_colourful_pixels(f, &turn);
+        }
+    }
     if d.chance(cfg.compress_p) {
         let mix = 0.4 + 0.5 * d.unit();
         for f in frames.iter_mut() {
@@ -174,6 +186,37 @@ pub fn on_frames(frames: &mut [Frame], cfg: &AugmentConfig, d: &mut Draw) {
             .collect();
         for f in frames.iter_mut() {
             f.data.iter_mut().for_each(|v| *v = map[*v as usize]);
+        }
+    }
+}
+
+/// Rotation by `angle` about the grey axis of RGB space: turns hue, keeps greys grey.
+fn hue_rotation(angle: f32) -> [[f32; 3]; 3] {
+    let (c, s) = (angle.cos(), angle.sin());
+    let (a, b) = ((1.0 - c) / 3.0, s / 3f32.sqrt());
+    [
+        [c + a, a - b, a + b],
+        [a + b, c + a, a - b],
+        [a - b, a + b, c + a],
+    ]
+}
+
+/// Applies `turn` to pixels of clearly coloured overlay (saturation 0.45 or more; a tinted grey
+/// map stays under about 0.4).
+fn turn_colourful_pixels(f: &mut Frame, turn: &[[f32; 3]; 3]) {
+    if f.format.channels() < 3 {
+        return;
+    }
+    let c = f.format.channels();
+    for px in f.data.chunks_exact_mut(c) {
+        let (mx, mn) = (px[0].max(px[1]).max(px[2]), px[0].min(px[1]).min(px[2]));
+        if mx < 64 || (u32::from(mx - mn) * 20) < u32::from(mx) * 9 {
+            continue;
+        }
+        let rgb = [px[0], px[1], px[2]].map(f32::from);
+        for (o, row) in px.iter_mut().zip(turn) {
+            let v: f32 = row.iter().zip(rgb).map(|(m, x)| m * x).sum();
+            *o = v.round().clamp(0.0, 255.0) as u8;
         }
     }
 }
@@ -526,6 +569,43 @@ mod tests {
         let lit_mean = lit.iter().map(|(_, v)| grey(v)).sum::<f32>() / lit.len() as f32;
         assert!(lit_mean > 0.08, "haze mean {lit_mean}");
         assert!(dark.iter().all(|(_, v)| grey(v).abs() < 1e-5));
+    }
+
+    #[test]
+    fn overlay_hue_turns_coloured_overlays_and_leaves_grey_and_tinted_tissue() {
+        let pixels: [[u8; 3]; 4] = [
+            [0, 220, 0],
+            [255, 80, 200],
+            [120, 120, 120],
+            [200, 190, 170],
+        ];
+        let frame = || {
+            let data = pixels.iter().flatten().copied().collect();
+            Frame::new(4, 1, tte_frames::PixelFormat::Rgb, data, 0.0).unwrap()
+        };
+        let cfg = AugmentConfig {
+            overlay_hue_p: 1.0,
+            overlay_p: 0.0,
+            compress_p: 0.0,
+            ..identity()
+        };
+        let mut frames = vec![frame(), frame()];
+        on_frames(&mut frames, &cfg, &mut Draw::new(5));
+        let px = |f: &Frame, i: usize| [f.data[3 * i], f.data[3 * i + 1], f.data[3 * i + 2]];
+        for f in &frames {
+            assert_eq!(px(f, 2), pixels[2], "grey must stay grey");
+            assert_eq!(px(f, 3), pixels[3], "a tinted grey map must stay as it is");
+            for i in 0..2 {
+                let (before, after) = (pixels[i], px(f, i));
+                assert_ne!(after, before, "overlay colour {before:?} kept its hue");
+                let spread = |p: [u8; 3]| p.iter().max().unwrap() - p.iter().min().unwrap();
+                assert!(
+                    spread(after) > 60,
+                    "{before:?} -> {after:?} lost its colour"
+                );
+            }
+        }
+        assert_eq!(frames[0].data, frames[1].data, "one hue for the whole clip");
     }
 
     #[test]

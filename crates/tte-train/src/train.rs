@@ -45,7 +45,7 @@ pub fn train(
         .ok_or_else(|| anyhow::anyhow!("unknown preset {}", cfg.preset))?;
     let mut meta = ModelMeta::new(&cfg.preset, model_cfg.clone(), labels.clone());
     meta.auto_levels = cfg.auto_levels;
-    let spec = tte_pipeline::spec_for(&meta);
+    let spec = meta.clip_spec();
     let run_dir = PathBuf::from(&cfg.run_dir);
     std::fs::create_dir_all(&run_dir)?;
     std::fs::write(
@@ -307,7 +307,7 @@ pub fn evaluate_prepared(
     examples: &[Example],
     device: &Device,
 ) -> anyhow::Result<metrics::Report> {
-    let spec = tte_pipeline::spec_for(meta);
+    let spec = meta.clip_spec();
     let mut probs = Vec::new();
     for chunk in examples.chunks(8) {
         let (x, _) = to_tensors(chunk, &spec, device);

@@ -17,7 +17,7 @@ fn shipped_model_matches_its_card_on_fresh_unseen_clips() {
     .unwrap();
     let claimed = report["accuracy"].as_f64().unwrap();
 
-    let spec = tte_pipeline::spec_for(&model.meta);
+    let spec = model.meta.clip_spec();
     let per_class = 3;
     let (mut correct, mut total) = (0usize, 0usize);
     for (c, view) in model.meta.labels.iter().enumerate() {

@@ -74,7 +74,7 @@ pub fn classify_files(
     mut each: impl FnMut(&Row),
 ) -> (usize, usize, f64) {
     let started = Instant::now();
-    let spec = tte_pipeline::spec_for(&model.meta);
+    let spec = model.meta.clip_spec();
     let limits = Limits::default();
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> Result<()> {
 /// phantom clips (seeds no training or test set uses).
 fn compare(a: &TrainedModel, b: &TrainedModel, per_view: usize) -> Result<(usize, usize, f32)> {
     let device = Device::flex();
-    let spec = tte_pipeline::spec_for(&a.meta);
+    let spec = a.meta.clip_spec();
     let (mut agree, mut total, mut max_diff) = (0, 0, 0f32);
     for (c, view) in a.meta.labels.iter().enumerate() {
         for i in 0..per_view {
