@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How well the fan search crops decoded files: each MP4 and AVI of an exported phantom test set is
 cropped by the motion search, and its DICOM twin (the same clip, same seed) declares where the fan
-is. Prints, per screen size and container, how many crops reach out of the fan (a tenth or more of
+is (with the trace, on spectral Doppler and M-mode screens). Prints, per screen size and container, how many crops reach out of the fan (a tenth or more of
 the crop outside it) and the mean IoU.
 
 usage: scripts/decoded_crops.py DATA_DIR      (a directory `tteview phantom --formats mp4,avi,dcm` wrote)
@@ -16,8 +16,11 @@ TTEVIEW, CROP = f"{T}/release/tteview", f"{T}/release/examples/crop"
 
 def fan_of(dcm):
     info = json.loads(subprocess.run([TTEVIEW, "probe", dcm, "--json"], capture_output=True, check=True, text=True).stdout)
-    r = next(g["rect"] for g in info["regions"] if g["spatial_format"] == 1)
-    return (r["x0"], r["y0"], r["x1"], r["y1"]), f"{info['width']}x{info['height']}"
+    # The fan, and on spectral Doppler and M-mode screens their trace too: the crop keeps the trace
+    # in view on purpose (tte_preprocess::sector::region_from_dicom), so it is part of the image.
+    rects = [g["rect"] for g in info["regions"] if g["spatial_format"] in (1, 2, 3, 4)]
+    box = tuple(f(r[k] for r in rects) for f, k in ((min, "x0"), (min, "y0"), (max, "x1"), (max, "y1")))
+    return box, f"{info['width']}x{info['height']}"
 
 
 def crop_of(path, png):

@@ -69,9 +69,16 @@ pub fn find_sector(frames: &[&Frame]) -> Rect {
     let lumas: Vec<&[f32]> = cells.iter().map(|c| c.luma.as_slice()).collect();
     let mut motion = cell_motion(&lumas);
     // ECG sweeps and colour Doppler move too; the fan is found by its grey speckle alone (a Doppler
-    // box sits inside the fan, so the fan's box still covers it).
+    // box sits inside the fan, so the fan's box still covers it). A video codec keeps colour at half
+    // resolution, so a thin trace leaves a pale, moving fringe in the cells just above and below
+    // it: those go too (not the cells beside it, which would eat into the fan around a Doppler box).
+    let vivid: Vec<bool> = (0..gw * gh)
+        .map(|i| cells.iter().any(|c| c.vivid[i]))
+        .collect();
+    let fringe =
+        |i: usize| vivid[i] || (i >= gw && vivid[i - gw]) || vivid.get(i + gw) == Some(&true);
     for (i, m) in motion.iter_mut().enumerate() {
-        if cells.iter().any(|c| c.vivid[i]) {
+        if fringe(i) {
             *m = 0.0;
         }
     }
