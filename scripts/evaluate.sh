@@ -19,15 +19,25 @@ data="$CARGO_TARGET_DIR/eval-data-$version"
 [ -f "$data/shifted/manifest.csv" ] || "$bin" phantom --out "$data/shifted" --per-view 8 --seed 778 --formats mp4,avi,dcm --style shifted --max-seconds 2.5 --max-side 720
 "$bin" eval --data "$data/default/manifest.csv" --out models/eval/default --title "lite on unseen phantom seeds (default style)"
 "$bin" eval --data "$data/shifted/manifest.csv" --out models/eval/shifted --title "lite on the style-shifted phantom set"
-# The earlier stages on the same sets, for the card's before/after, and the fifth stage that was
-# tried and not shipped (models/experiments/lite.levels.json; its final weights).
-for st in 3 4 5; do
-  m="runs/lite-stage$st.ttev"
-  [ "$st" = 5 ] && m="runs/lite-levels/last.ttev"
+# The earlier stages on the same sets, for the card's before/after, and the later stages that were
+# tried and not shipped (models/experiments/: lite.levels.json is stage 5, lite.stageN.json stage N;
+# each scored on the last checkpoint of its run).
+for st in 3 4 5 6 7; do
+  case $st in
+    3|4) m="runs/lite-stage$st.ttev" ;;
+    5) m="runs/lite-levels/last.ttev" ;;
+    *) m="runs/lite-stage$st/last.ttev" ;;
+  esac
   [ -f "$m" ] || continue
   "$bin" eval --model "$m" --data "$data/default/manifest.csv" --out "models/eval/stage$st-default" --title "stage-$st model on unseen phantom seeds (default style)"
   "$bin" eval --model "$m" --data "$data/shifted/manifest.csv" --out "models/eval/stage$st-shifted" --title "stage-$st model on the style-shifted phantom set"
 done
+# The diagnostic run trained on style-shifted clips (models/experiments/oracle-shifted.json): what
+# the network reaches on the shifted set once it has seen that style (model card).
+if [ -f runs/oracle-shifted/last.ttev ]; then
+  "$bin" eval --model runs/oracle-shifted/last.ttev --data "$data/default/manifest.csv" --out models/eval/oracle-shifted-default --title "diagnostic: lite fine-tuned on style-shifted clips (default style)"
+  "$bin" eval --model runs/oracle-shifted/last.ttev --data "$data/shifted/manifest.csv" --out models/eval/oracle-shifted-shifted --title "diagnostic: lite fine-tuned on style-shifted clips (style-shifted set)"
+fi
 # The shifted set broken down by what was shifted, shipped model against the earlier stages.
 cols=()
 for st in 3 4; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv"); done
