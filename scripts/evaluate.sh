@@ -19,9 +19,10 @@ data="$CARGO_TARGET_DIR/eval-data-$version"
 [ -f "$data/shifted/manifest.csv" ] || "$bin" phantom --out "$data/shifted" --per-view 8 --seed 778 --formats mp4,avi,dcm --style shifted --max-seconds 2.5 --max-side 720
 "$bin" eval --data "$data/default/manifest.csv" --out models/eval/default --title "lite on unseen phantom seeds (default style)"
 "$bin" eval --data "$data/shifted/manifest.csv" --out models/eval/shifted --title "lite on the style-shifted phantom set"
-# The earlier stages on the same sets, for the card's before/after, and the later stages that were
-# tried and not shipped (models/experiments/: lite.levels.json is stage 5, lite.stageN.json stage N;
-# each scored on the last checkpoint of its run).
+# The earlier stages on the same sets, for the card's before/after, and stages 5-7 (models/
+# lite.levels.json is stage 5, lite.stageN.json stage N; each scored on the last checkpoint of its
+# run; stage 7's is the shipped file's, in f32). runs/previous-shipped.ttev, when present, is the file
+# shipped before stage 7 (stage 4 weights with levelling: `git show 6d6bbac:models/lite.ttev`).
 for st in 3 4 5 6 7; do
   case $st in
     3|4) m="runs/lite-stage$st.ttev" ;;
@@ -32,6 +33,10 @@ for st in 3 4 5 6 7; do
   "$bin" eval --model "$m" --data "$data/default/manifest.csv" --out "models/eval/stage$st-default" --title "stage-$st model on unseen phantom seeds (default style)"
   "$bin" eval --model "$m" --data "$data/shifted/manifest.csv" --out "models/eval/stage$st-shifted" --title "stage-$st model on the style-shifted phantom set"
 done
+if [ -f runs/previous-shipped.ttev ]; then
+  "$bin" eval --model runs/previous-shipped.ttev --data "$data/default/manifest.csv" --out models/eval/previous-shipped-default --title "the file shipped before stage 7 (stage 4 weights with levelling), default style"
+  "$bin" eval --model runs/previous-shipped.ttev --data "$data/shifted/manifest.csv" --out models/eval/previous-shipped-shifted --title "the file shipped before stage 7 (stage 4 weights with levelling), style-shifted set"
+fi
 # The diagnostic run trained on style-shifted clips (models/experiments/oracle-shifted.json): what
 # the network reaches on the shifted set once it has seen that style (model card).
 if [ -f runs/oracle-shifted/last.ttev ]; then
@@ -41,7 +46,8 @@ fi
 # The shifted set broken down by what was shifted, shipped model against the earlier stages.
 cols=()
 for st in 3 4; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv"); done
-python3 scripts/shifted_factors.py "$data/shifted/manifest.csv" "${cols[@]}" "shipped=models/eval/shifted/predictions.csv" > models/eval/shifted/factors.md
+[ -f models/eval/previous-shipped-shifted/predictions.csv ] && cols+=("shipped before=models/eval/previous-shipped-shifted/predictions.csv")
+python3 scripts/shifted_factors.py "$data/shifted/manifest.csv" "${cols[@]}" "shipped (stage 7)=models/eval/shifted/predictions.csv" > models/eval/shifted/factors.md
 for m in longtail-balanced longtail-shuffle; do
   [ -f "$abl/$m.ttev" ] && "$bin" eval --model "$abl/$m.ttev" --data "$data/default/manifest.csv" --out "models/eval/ablation-$m" --title "ablation: $m (balanced test set)"
 done

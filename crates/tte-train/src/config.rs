@@ -36,6 +36,10 @@ pub struct TrainConfig {
     /// Wall-clock budget in seconds (0 = none): the schedule runs over whichever of `steps` and
     /// this budget ends first, and the run stops (validated and saved) when it is spent.
     pub max_seconds: f64,
+    /// End the run after this many steps (0 = at `steps`), validated and saved, while the
+    /// learning-rate schedule still spans `steps`: a run cut short, reproducibly (the shipped
+    /// model's stage 6 stopped at step 2800 of a 6000-step schedule).
+    pub stop_after: usize,
     /// Start from this model file's weights instead of random ones (fine-tuning: a clinic's own
     /// clips on top of the shipped model, or a second schedule on top of a first). Its preset and
     /// labels must match this run's. Ignored when the run directory already holds a checkpoint.
@@ -102,6 +106,7 @@ impl Default for TrainConfig {
             output: "models/lite.ttev".into(),
             workers: 1,
             max_seconds: 0.0,
+            stop_after: 0,
             init_from: None,
             auto_levels: false,
         }
@@ -129,8 +134,45 @@ impl TrainConfig {
         self.learning_rate * (0.02 + 0.98 * 0.5 * (1.0 + (std::f64::consts::PI * p).cos()))
     }
 
+    /// The step the run ends at, unless its time budget ends it first.
+    pub fn last_step(&self) -> usize {
+        match self.stop_after {
+            0 => self.steps,
+            n => n.min(self.steps),
+        }
+    }
+
     /// Whether the time budget is spent.
     pub fn out_of_time(&self, elapsed: f64) -> bool {
         self.max_seconds > 0.0 && elapsed >= self.max_seconds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_after_ends_the_run_early_on_the_full_schedule() {
+        let full = TrainConfig {
+            steps: 6000,
+            warmup_steps: 20,
+            ..Default::default()
+        };
+        let cut = TrainConfig {
+            stop_after: 2800,
+            ..full.clone()
+        };
+        assert_eq!((full.last_step(), cut.last_step()), (6000, 2800));
+        assert_eq!(cut.lr_at(2799, 0.0), full.lr_at(2799, 0.0));
+        assert!(
+            cut.lr_at(2799, 0.0) > 0.3 * cut.learning_rate,
+            "the cut run ends mid-schedule"
+        );
+        let beyond = TrainConfig {
+            stop_after: 9000,
+            ..full
+        };
+        assert_eq!(beyond.last_step(), 6000);
     }
 }

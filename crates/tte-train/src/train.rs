@@ -119,7 +119,7 @@ pub fn train(
     let (mut loss_sum, mut hits, mut seen, mut since) = (0.0f64, 0usize, 0usize, 0usize);
     let mut progress = Progress::new(state.step);
     let mut data_wait_s = 0.0;
-    while state.step < cfg.steps {
+    while state.step < cfg.last_step() {
         let asked = Instant::now();
         let batch: Vec<Example> = (0..cfg.batch_size)
             .map(|_| rx.recv())
@@ -151,7 +151,8 @@ pub fn train(
         state.step += 1;
         since += 1;
 
-        let last = state.step == cfg.steps || cfg.out_of_time(started.elapsed().as_secs_f64());
+        let last =
+            state.step == cfg.last_step() || cfg.out_of_time(started.elapsed().as_secs_f64());
         if let Some(line) = progress.tick(
             state.step,
             cfg,
@@ -365,7 +366,7 @@ impl Progress {
         self.waited_at_last = waited;
         let per_step =
             self.started.elapsed().as_secs_f64() / (step - self.first_step).max(1) as f64;
-        let mut left = (cfg.steps - step) as f64 * per_step;
+        let mut left = (cfg.last_step() - step) as f64 * per_step;
         if cfg.max_seconds > 0.0 {
             left = left.min((cfg.max_seconds - elapsed).max(0.0));
         }
