@@ -19,11 +19,11 @@ data="$CARGO_TARGET_DIR/eval-data-$version"
 [ -f "$data/shifted/manifest.csv" ] || "$bin" phantom --out "$data/shifted" --per-view 8 --seed 778 --formats mp4,avi,dcm --style shifted --max-seconds 2.5 --max-side 720
 "$bin" eval --data "$data/default/manifest.csv" --out models/eval/default --title "lite on unseen phantom seeds (default style)"
 "$bin" eval --data "$data/shifted/manifest.csv" --out models/eval/shifted --title "lite on the style-shifted phantom set"
-# The earlier stages on the same sets, for the card's before/after, and stages 5-7 (models/
+# The earlier stages on the same sets, for the card's before/after, and stages 5-8 (models/
 # lite.levels.json is stage 5, lite.stageN.json stage N; each scored on the last checkpoint of its
-# run; stage 7's is the shipped file's, in f32). runs/previous-shipped.ttev, when present, is the file
+# run, in f32). runs/previous-shipped.ttev, when present, is the file
 # shipped before stage 7 (stage 4 weights with levelling: `git show 6d6bbac:models/lite.ttev`).
-for st in 3 4 5 6 7; do
+for st in 3 4 5 6 7 8; do
   case $st in
     3|4) m="runs/lite-stage$st.ttev" ;;
     5) m="runs/lite-levels/last.ttev" ;;

@@ -35,12 +35,18 @@ hw, ft_hw, re_hw, tr_hw, conv = (note(f"{n}.txt") for n in ("hardware", "finetun
 header = json.loads(open(os.path.join(M, "lite.ttev"), "rb").read()[20:20 + int.from_bytes(open(os.path.join(M, "lite.ttev"), "rb").read()[12:20], "little")])
 stored = header.get("stored_as", "f32")
 # Stages 5-7: (name, config in models/, report prefix in models/eval/, training log in
-# models/training/, what it changed). Stage 7's weights ship.
+# models/training/, what it changed). SHIPPED names the stage whose weights ship; a stage is
+# listed once its training log is in models/training/.
 LATER = [
     ("stage 5", "lite.levels.json", "stage5", "experiment-stage5", "from stage 4: grey-level levelling on; dim grey map, haze and low-resolution augmentation"),
     ("stage 6", "lite.stage6.json", "stage6", "experiment-stage6", "stage 5's recipe continued through the newer fan search (ECG, colour Doppler and still overlays kept out of the crop), its schedule cut short (`stop_after`)"),
     ("stage 7", "lite.stage7.json", "stage7", "experiment-stage7", "from stage 6: overlay-hue augmentation (the clip's coloured text, ECG, Doppler and bars turned to another hue) on half the clips, the dim grey map on 0.35 of them, low resolution on 0.3"),
+    ("stage 8", "lite.stage8.json", "stage8", "experiment-stage8", "stage 7's recipe continued, the dim grey map reaching darker (offset 0.15-0.8, stretch 1-2, on 0.45 of clips: the low-gain, narrow-range screens the shifted set draws lie beyond stage 7's 0.5 and 1.6); this run started from the shipped f16 file copied to runs/lite-stage7.ttev, the f32 checkpoint being gone"),
 ]
+SHIPPED = "stage7"
+SHIPPED_NAME = next(n for n, _, k, _, _ in LATER if k == SHIPPED)
+# The later stages the shipped weights went through (a stage after it is a tried, unshipped run).
+SHIPPED_CHAIN = LATER[:[k for _, _, k, _, _ in LATER].index(SHIPPED) + 1]
 later_logs = {key: last_row(os.path.join(M, "training", f"{log}-metrics.csv")) for _, _, key, log, _ in LATER}
 
 def later_stages_table():
@@ -48,10 +54,10 @@ def later_stages_table():
     for name, cfg, key, log, what in LATER:
         ed, es, lr = report(f"{key}-default"), report(f"{key}-shifted"), last_row(os.path.join(M, "training", f"{log}-metrics.csv"))
         if ed and es and lr:
-            rows.append(f"| {name}{' (shipped)' if key == 'stage7' else ''} | `models/{cfg}` | {what} | {lr['step']} steps, {float(lr['seconds']) / 60:.0f} min | {ed['accuracy']:.4f} / {ed['macro_f1']:.4f} | {es['accuracy']:.4f} / {es['macro_f1']:.4f} | [default](eval/{key}-default/report.md), [shifted](eval/{key}-shifted/report.md) |")
+            rows.append(f"| {name}{' (shipped)' if key == SHIPPED else ''} | `models/{cfg}` | {what} | {lr['step']} steps, {float(lr['seconds']) / 60:.0f} min | {ed['accuracy']:.4f} / {ed['macro_f1']:.4f} | {es['accuracy']:.4f} / {es['macro_f1']:.4f} | [default](eval/{key}-default/report.md), [shifted](eval/{key}-shifted/report.md) |")
     if not rows:
         return
-    w("Stages 5-7 on the test sets, each scored on the last checkpoint of its run (`scripts/evaluate.sh`; training logs `models/training/experiment-stage*-metrics.csv`, 2 CPU cores), against the file shipped before them (stage 4 weights with levelling). A stage ships when it beats that file by more than noise on one style without losing on the other, on these test sets and on the second pair below:\n")
+    w("Stages 5-8 on the test sets, each scored on the last checkpoint of its run (`scripts/evaluate.sh`; training logs `models/training/experiment-stage*-metrics.csv`, 2 CPU cores), against the file shipped before them (stage 4 weights with levelling). A stage ships when it beats that file by more than noise on one style without losing on the other, on these test sets and on the second pair below:\n")
     w("| run | config | what it changed | trained | default accuracy / macro-F1 | shifted accuracy / macro-F1 | reports |")
     w("|---|---|---|---|---|---|---|")
     pd, ps = report("previous-shipped-default"), report("previous-shipped-shifted")
@@ -60,7 +66,7 @@ def later_stages_table():
     for r in rows:
         w(r)
     w("")
-    fresh = [(n, report(f"selection/fresh901-{k}/report"), report(f"selection/fresh902-{k}/report")) for n, k in (("shipped before", "previous"), ("stage 5", "stage5"), ("stage 6", "stage6"), ("stage 7 (shipped)", "stage7"))]
+    fresh = [(n, report(f"selection/fresh901-{k}/report"), report(f"selection/fresh902-{k}/report")) for n, k in (("shipped before", "previous"), ("stage 5", "stage5"), *((n + (" (shipped)" if k == SHIPPED else ""), k) for n, _, k, _, _ in LATER[1:]))]
     fresh = [(n, a, b) for n, a, b in fresh if a and b]
     if len(fresh) > 1:
         w("The same models on a second pair of sets, drawn to choose between runs without choosing on the test sets (`tteview phantom --out DIR --per-view 6 --seed 901 --formats mp4,avi,dcm --max-seconds 1.5 --max-side 480`, and seed 902 with `--style shifted --max-side 720`; 234 files each; reports in `eval/selection/fresh90*`), accuracy / macro-F1:\n")
@@ -73,12 +79,21 @@ def later_stages_table():
         def gain(t, f):
             return round((t["accuracy"] - before_t["accuracy"]) * t["n"]), round((f["accuracy"] - before_f["accuracy"]) * f["n"])
         s5t, s5f = report("stage5-shifted"), by.get("stage 5")
-        if before_t and s5t and s5f and by.get("stage 7 (shipped)"):
-            g5, g7 = gain(s5t, s5f), gain(s, by["stage 7 (shipped)"])
-            w(f"\nOn the shifted style, stages 5 and 6 trade places with the file shipped before them from one set to the other (stage 5: {g5[0]:+d} clips on the test set, {g5[1]:+d} here): differences of that size are noise. Stage 7 is ahead on both ({g7[0]:+d} clips of {s['n']} on the test set, {g7[1]:+d} of {before_f['n']} here) and no worse on the default style, so it ships.\n")
+        s7t, s7f = report("stage7-shifted"), by.get("stage 7" + (" (shipped)" if SHIPPED == "stage7" else ""))
+        if before_t and s5t and s5f and s7t and s7f:
+            g5, g7 = gain(s5t, s5f), gain(s7t, s7f)
+            w(f"\nOn the shifted style, stages 5 and 6 trade places with the file shipped before them from one set to the other (stage 5: {g5[0]:+d} clips on the test set, {g5[1]:+d} here): differences of that size are noise. Stage 7 is ahead on both ({g7[0]:+d} clips of {s7t['n']} on the test set, {g7[1]:+d} of {before_f['n']} here) and no worse on the default style, so it shipped.")
+        s8t, s8f = report("stage8-shifted"), by.get("stage 8" + (" (shipped)" if SHIPPED == "stage8" else ""))
+        if s7t and s7f and s8t and s8f:
+            def vs7(t, f, t0, f0):
+                return round((t["accuracy"] - t0["accuracy"]) * t["n"]), round((f["accuracy"] - f0["accuracy"]) * f["n"])
+            g8 = vs7(s8t, s8f, s7t, s7f)
+            verdict = "so it ships" if SHIPPED == "stage8" else "so stage 7 stays shipped"
+            w(f" Stage 8 against stage 7 on the shifted style: {g8[0]:+d} clips of {s8t['n']} on the test set, {g8[1]:+d} of {s8f['n']} here; {verdict}.")
+        w("")
     od, os_, ol = report("oracle-shifted-default"), report("oracle-shifted-shifted"), last_row(os.path.join(M, "training", "oracle-shifted-metrics.csv"))
     if od and os_ and ol:
-        w(f"How far the `lite` network gets on the shifted set when it has seen that style: a diagnostic run, not a candidate (`models/experiments/oracle-shifted.json`), fine-tuned the stage-4 weights on 312 style-shifted clips from seeds the test set does not use (`tteview phantom --out runs/oracle-data --per-view 24 --seed 990 --style shifted --formats mp4 --max-seconds 1.5 --max-side 256`) for {ol['step']} steps ({float(ol['seconds']) / 60:.0f} min). It scores accuracy / macro-F1 {os_['accuracy']:.4f} / {os_['macro_f1']:.4f} on the shifted test set and {od['accuracy']:.4f} / {od['macro_f1']:.4f} on the default style ([shifted](eval/oracle-shifted-shifted/report.md), [default](eval/oracle-shifted-default/report.md)). Trained on the shifted style, it no longer measures generalisation to it, so it cannot ship against the shifted target; it says how much of the gap is the network and the information left in the clips, and how much is the style it has not seen.\n")
+        w(f"How far the `lite` network gets on the shifted set when it has seen that style: a diagnostic run, not a candidate (`models/experiments/oracle-shifted.json`), fine-tuned the stage-7 weights on 312 style-shifted clips from seeds the test set does not use (`tteview phantom --out runs/oracle-data --per-view 24 --seed 990 --style shifted --formats mp4 --max-seconds 1.5 --max-side 256`) for {ol['step']} steps ({float(ol['seconds']) / 60:.0f} min). It scores accuracy / macro-F1 {os_['accuracy']:.4f} / {os_['macro_f1']:.4f} on the shifted test set and {od['accuracy']:.4f} / {od['macro_f1']:.4f} on the default style ([shifted](eval/oracle-shifted-shifted/report.md), [default](eval/oracle-shifted-default/report.md)). Trained on the shifted style, it no longer measures generalisation to it, so it cannot ship against the shifted target; it says how much of the gap is the network and the information left in the clips, and how much is the style it has not seen.\n")
 
 lines = []
 w = lines.append
@@ -89,7 +104,7 @@ w(f"SlowFast `lite` preset (1,793,717 parameters, 0.887 GMAC per clip), input 3�
 if stored == "f16":
     w(f"The weights were trained in f32 and stored as f16 for a smaller download (`tteview convert --half`); loading casts them back to f32. The conversion's check: {conv}\n")
 w("## How it was trained\n")
-w({1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven"}[1 + sum(1 for r in (ft, rs, tr, *later_logs.values()) if r)] + " stages, all on 2 CPU cores with fresh phantom clips rendered in memory every step (`tte-phantom`, default style) and class-balanced sampling (power 0); training renders phantom screens at most 256 px wide (the model sees a 112 px crop).\n")
+w({1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight"}[1 + sum(1 for r in (ft, rs, tr, *(later_logs[k] for _, _, k, _, _ in SHIPPED_CHAIN)) if r)] + " stages, all on 2 CPU cores with fresh phantom clips rendered in memory every step (`tte-phantom`, default style) and class-balanced sampling (power 0); training renders phantom screens at most 256 px wide (the model sees a 112 px crop).\n")
 w(f"1. From random weights, `models/lite.train.json`: AdamW, lr {meta.get('learning_rate', '?')}, batch {meta.get('batch_size', '?')}, warm-up then cosine over a {meta.get('max_seconds', '?')} s budget, seed {meta.get('seed', '?')}, the default echo augmentation.")
 if train:
     w(f"   Ran {train['step']} steps in {float(train['seconds']):.0f} s; last validation (held-out phantom seeds) accuracy {float(train['val_accuracy']):.4f}, macro-F1 {float(train['val_macro_f1']):.4f}. Log: `models/training/lite-metrics.csv`. Hardware: {hw}.")
@@ -110,8 +125,8 @@ for k, (name, cfg_name, key, log, what) in enumerate(LATER, start=5):
         continue
     budget = f"a {cfg.get('max_seconds')} s budget" if cfg.get("max_seconds") else f"{cfg.get('steps')} scheduled steps" + (f", stopped after {cfg['stop_after']}" if cfg.get("stop_after") else "")
     w(f"{k}. Fine-tuning, `models/{cfg_name}` (`init_from` {cfg.get('init_from', '?')}): {what}; lr {cfg.get('learning_rate', '?')}, {budget}, seed {cfg.get('seed', '?')}, grey-level levelling on (`auto_levels`: each clip is scaled so its 99th-percentile pixel sits at grey 200, within ×0.75 to ×6; the model file records it, so every edge prepares clips the same way).")
-    w(f"   Ran {row['step']} steps in {float(row['seconds']):.0f} s (last validation accuracy {float(row['val_accuracy']):.4f}, macro-F1 {float(row['val_macro_f1']):.4f}); its last checkpoint is the one scored below{' and shipped' if key == 'stage7' else ''}. Log: `models/training/{log}-metrics.csv`. Hardware: 2 CPU cores (this workplace's build machine, x86-64), Burn Flex backend, other work sharing the cores.")
-w("\nReproduce: `scripts/train-shipped.sh` runs the stages in order (`tteview train --config` on `models/lite.train.json`, `lite.finetune.json`, `lite.realism.json`, `lite.traces.json`, `lite.levels.json`, `lite.stage6.json`, `lite.stage7.json`) and stores the result as f16 (`tteview convert --half`). Today's phantom renders stages 1 and 2 darker than they were, so a rerun is close to, not bit-identical with, the shipped weights; the stages with a time budget get fewer steps on a busy machine. A wgpu build trains on a GPU (`--features wgpu`, `--backend wgpu`), but on the lent H200 it was data-bound (the phantom renders on the CPU), so the shipped model is CPU-trained.\n")
+    w(f"   Ran {row['step']} steps in {float(row['seconds']):.0f} s (last validation accuracy {float(row['val_accuracy']):.4f}, macro-F1 {float(row['val_macro_f1']):.4f}); its last checkpoint is the one scored below{' and shipped' if key == SHIPPED else ''}. Log: `models/training/{log}-metrics.csv`. Hardware: 2 CPU cores (this workplace's build machine, x86-64), Burn Flex backend, other work sharing the cores.")
+w("\nReproduce: `scripts/train-shipped.sh` runs the stages in order (`tteview train --config` on `models/lite.train.json`, `lite.finetune.json`, `lite.realism.json`, `lite.traces.json`, " + ", ".join(f"`{c}`" for _, c, _, _, _ in SHIPPED_CHAIN) + ") and stores the result as f16 (`tteview convert --half`). Today's phantom renders stages 1 and 2 darker than they were, so a rerun is close to, not bit-identical with, the shipped weights; the stages with a time budget get fewer steps on a busy machine. A wgpu build trains on a GPU (`--features wgpu`, `--backend wgpu`), but on the lent H200 it was data-bound (the phantom renders on the CPU), so the shipped model is CPU-trained.\n")
 w("## How it does (measured by `scripts/evaluate.sh`)\n")
 w("Test sets are phantom clips from seeds never used in training, written as MP4 (H.264), AVI (MJPEG) and DICOM (JPEG) and read back through the real decoders. Every figure goes through today's input path, fan search included. The fan search leaves ECG sweeps (with the pale fringe an MP4 leaves around them), colour Doppler and, in dim clips, still bars and text out of the crop, and searches on cells of at least 2 pixels (README, \"What the network sees\"); stages 1-5 were trained with earlier versions of it.\n")
 w("| test set | clips | accuracy | macro-F1 | ECE | report |")
@@ -119,7 +134,7 @@ w("|---|---|---|---|---|---|")
 for name, r, title in [("default", d, "unseen seeds, default style"), ("shifted", s, "style-shifted (outside the training ranges)")]:
     if r:
         w(f"| {title} | {r['n']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['ece']:.4f} | [report](eval/{name}/report.md), [confusion](eval/{name}/confusion.png) |")
-hours = sum(float(r["seconds"]) for r in (train, ft, rs, tr, *later_logs.values()) if r) / 3600
+hours = sum(float(r["seconds"]) for r in (train, ft, rs, tr, *(later_logs[k] for _, _, k, _, _ in SHIPPED_CHAIN)) if r) / 3600
 if d and s:
     met = d["macro_f1"] >= 0.99 and s["macro_f1"] >= 0.95
     if met:
@@ -140,7 +155,7 @@ if d and s:
         pd, ps = report("previous-shipped-default"), report("previous-shipped-shifted")
         if pd and ps:
             w(f"| stage 4 weights with grey-level levelling (shipped before stage 7) | {pd['accuracy']:.4f} | {pd['macro_f1']:.4f} | {ps['accuracy']:.4f} | {ps['macro_f1']:.4f} | [default](eval/previous-shipped-default/report.md), [shifted](eval/previous-shipped-shifted/report.md) |")
-        w(f"| stage 7 (shipped) | {d['accuracy']:.4f} | {d['macro_f1']:.4f} | {s['accuracy']:.4f} | {s['macro_f1']:.4f} | [default](eval/default/report.md), [shifted](eval/shifted/report.md) |")
+        w(f"| {SHIPPED_NAME} (shipped) | {d['accuracy']:.4f} | {d['macro_f1']:.4f} | {s['accuracy']:.4f} | {s['macro_f1']:.4f} | [default](eval/default/report.md), [shifted](eval/shifted/report.md) |")
         w(f"\nThrough the earlier input path, on the earlier exports (DICOM without the trace region), the stage-3 model had scored 0.9423 / 0.9367 and 0.6154 / 0.6282: on the default style the Doppler/M-mode crop fix alone took accuracy from 0.942 to {b['accuracy']:.3f}.\n")
     later_stages_table()
     fx = os.path.join(M, "eval", "shifted", "factors.md")
