@@ -24,6 +24,7 @@ if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check torch >/dev/null
 fi
-# pydicom (with Pillow for JPEG Baseline) opens the DICOM exports independently of our reader.
-"$venv/bin/python" -c 'import pydicom, PIL' 2>/dev/null \
-  || "$venv/bin/pip" install -q --disable-pip-version-check pydicom pillow >/dev/null
+# pydicom (with Pillow for JPEG Baseline, NumPy for its pixel arrays) opens the DICOM exports
+# independently of our reader; today's torch wheels no longer pull NumPy in.
+"$venv/bin/python" -c 'import pydicom, PIL, numpy' 2>/dev/null \
+  || "$venv/bin/pip" install -q --disable-pip-version-check pydicom pillow numpy >/dev/null
