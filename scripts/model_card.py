@@ -34,7 +34,7 @@ def note(name):
 hw, ft_hw, re_hw, tr_hw, conv = (note(f"{n}.txt") for n in ("hardware", "finetune-hardware", "realism-hardware", "traces-hardware", "convert"))
 header = json.loads(open(os.path.join(M, "lite.ttev"), "rb").read()[20:20 + int.from_bytes(open(os.path.join(M, "lite.ttev"), "rb").read()[12:20], "little")])
 stored = header.get("stored_as", "f32")
-# Stages 5-7: (name, config in models/, report prefix in models/eval/, training log in
+# Stages 5-8: (name, config in models/, report prefix in models/eval/, training log in
 # models/training/, what it changed). SHIPPED names the stage whose weights ship; a stage is
 # listed once its training log is in models/training/.
 LATER = [
@@ -76,8 +76,9 @@ def later_stages_table():
             w(f"| {n} | {a['accuracy']:.4f} / {a['macro_f1']:.4f} | {b['accuracy']:.4f} / {b['macro_f1']:.4f} |")
         by = dict((n, b) for n, _, b in fresh)
         before_t, before_f = report("previous-shipped-shifted"), fresh[0][2]
-        def gain(t, f):
-            return round((t["accuracy"] - before_t["accuracy"]) * t["n"]), round((f["accuracy"] - before_f["accuracy"]) * f["n"])
+        def gain(t, f, t0=before_t, f0=before_f):
+            """Clips gained over a baseline (t0 on the test set, f0 on the fresh set)."""
+            return round((t["accuracy"] - t0["accuracy"]) * t["n"]), round((f["accuracy"] - f0["accuracy"]) * f["n"])
         s5t, s5f = report("stage5-shifted"), by.get("stage 5")
         s7t, s7f = report("stage7-shifted"), by.get("stage 7" + (" (shipped)" if SHIPPED == "stage7" else ""))
         if before_t and s5t and s5f and s7t and s7f:
@@ -85,9 +86,7 @@ def later_stages_table():
             w(f"\nOn the shifted style, stages 5 and 6 trade places with the file shipped before them from one set to the other (stage 5: {g5[0]:+d} clips on the test set, {g5[1]:+d} here): differences of that size are noise. Stage 7 is ahead on both ({g7[0]:+d} clips of {s7t['n']} on the test set, {g7[1]:+d} of {before_f['n']} here) and no worse on the default style, so it shipped.")
         s8t, s8f = report("stage8-shifted"), by.get("stage 8" + (" (shipped)" if SHIPPED == "stage8" else ""))
         if s7t and s7f and s8t and s8f:
-            def vs7(t, f, t0, f0):
-                return round((t["accuracy"] - t0["accuracy"]) * t["n"]), round((f["accuracy"] - f0["accuracy"]) * f["n"])
-            g8 = vs7(s8t, s8f, s7t, s7f)
+            g8 = gain(s8t, s8f, s7t, s7f)
             verdict = "so it ships" if SHIPPED == "stage8" else "so stage 7 stays shipped"
             w(f" Stage 8 against stage 7 on the shifted style: {g8[0]:+d} clips of {s8t['n']} on the test set, {g8[1]:+d} of {s8f['n']} here; {verdict}.")
         w("")
