@@ -66,25 +66,25 @@ def later_stages_table():
     for r in rows:
         w(r)
     w("")
-    fresh = [(n, report(f"selection/fresh901-{k}/report"), report(f"selection/fresh902-{k}/report")) for n, k in (("shipped before", "previous"), ("stage 5", "stage5"), *((n + (" (shipped)" if k == SHIPPED else ""), k) for n, _, k, _, _ in LATER[1:]))]
-    fresh = [(n, a, b) for n, a, b in fresh if a and b]
+    fresh = [(n + (" (shipped)" if k == SHIPPED else ""), k, report(f"selection/fresh901-{k}/report"), report(f"selection/fresh902-{k}/report")) for n, k in (("shipped before", "previous"), *((n, k) for n, _, k, _, _ in LATER))]
+    fresh = [(n, k, a, b) for n, k, a, b in fresh if a and b]
     if len(fresh) > 1:
         w("The same models on a second pair of sets, drawn to choose between runs without choosing on the test sets (`tteview phantom --out DIR --per-view 6 --seed 901 --formats mp4,avi,dcm --max-seconds 1.5 --max-side 480`, and seed 902 with `--style shifted --max-side 720`; 234 files each; reports in `eval/selection/fresh90*`), accuracy / macro-F1:\n")
         w("| model | fresh default-style seeds | fresh style-shifted seeds |")
         w("|---|---|---|")
-        for n, a, b in fresh:
+        for n, _, a, b in fresh:
             w(f"| {n} | {a['accuracy']:.4f} / {a['macro_f1']:.4f} | {b['accuracy']:.4f} / {b['macro_f1']:.4f} |")
-        by = dict((n, b) for n, _, b in fresh)
-        before_t, before_f = report("previous-shipped-shifted"), fresh[0][2]
+        by = {k: b for _, k, _, b in fresh}
+        before_t, before_f = report("previous-shipped-shifted"), fresh[0][3]
         def gain(t, f, t0=before_t, f0=before_f):
             """Clips gained over a baseline (t0 on the test set, f0 on the fresh set)."""
             return round((t["accuracy"] - t0["accuracy"]) * t["n"]), round((f["accuracy"] - f0["accuracy"]) * f["n"])
-        s5t, s5f = report("stage5-shifted"), by.get("stage 5")
-        s7t, s7f = report("stage7-shifted"), by.get("stage 7" + (" (shipped)" if SHIPPED == "stage7" else ""))
+        s5t, s5f = report("stage5-shifted"), by.get("stage5")
+        s7t, s7f = report("stage7-shifted"), by.get("stage7")
         if before_t and s5t and s5f and s7t and s7f:
             g5, g7 = gain(s5t, s5f), gain(s7t, s7f)
             w(f"\nOn the shifted style, stages 5 and 6 trade places with the file shipped before them from one set to the other (stage 5: {g5[0]:+d} clips on the test set, {g5[1]:+d} here): differences of that size are noise. Stage 7 is ahead on both ({g7[0]:+d} clips of {s7t['n']} on the test set, {g7[1]:+d} of {before_f['n']} here) and no worse on the default style, so it shipped.")
-        s8t, s8f = report("stage8-shifted"), by.get("stage 8" + (" (shipped)" if SHIPPED == "stage8" else ""))
+        s8t, s8f = report("stage8-shifted"), by.get("stage8")
         if s7t and s7f and s8t and s8f:
             g8 = gain(s8t, s8f, s7t, s7f)
             verdict = "so it ships" if SHIPPED == "stage8" else "so stage 7 stays shipped"
