@@ -75,6 +75,31 @@ def dark_group_split(shipped_col, oracle_col):
     return tuple((g[0], g[1] / g[0], g[2] / g[0]) for g in (dark, rest))
 
 
+def predictions(name):
+    path = os.path.join(M, "eval", name, "predictions.csv")
+    return list(csv.DictReader(open(path))) if os.path.exists(path) else []
+
+
+def warned_kinds():
+    """The gain/range groups of the warned shifted clips, from the line under the factors table."""
+    fx = os.path.join(M, "eval", "shifted", "factors.md")
+    tail = [l for l in open(fx) if l.startswith("The ") and "dark-picture warning flags" in l]
+    return tail[0].split("dynamic range: ", 1)[1].strip().rstrip(".") if tail else "see the factors table"
+
+
+def dark_pictures_paragraph(share=0.05):
+    """How the dark-picture warning (tte_preprocess::DARK_SHARE) falls on the two test sets."""
+    d, s, o = predictions("default"), predictions("shifted"), predictions("oracle-shifted-shifted")
+    if not (d and s and "echo_share" in d[0] and "echo_share" in s[0]):
+        return
+    right = lambda rows: sum(r["view"] == r["predicted"] for r in rows) / max(len(rows), 1)
+    dark = lambda rows: [r for r in rows if float(r["echo_share"]) < share]
+    light = lambda rows: [r for r in rows if float(r["echo_share"]) >= share]
+    flagged = {r["file"] for r in dark(s)}
+    oracle = f", and the diagnostic model trained on that style {right([r for r in o if r['file'] in flagged]):.3f}" if o else ""
+    w(f"**Dark pictures.** A clip whose picture shows an echo on under {share * 100:.0f} % of its pixels (grey level 24 or more, before levelling) gets its answer with a warning: the picture is nearly black, the view may well be wrong, and more gain or a wider dynamic range classifies more reliably. `tteview classify --format json` gives it in `warnings` (with the share as `echo_share`) and the web app on the result card. On the default-style test set no clip is flagged ({len(dark(d))} of {len(d)}; the darkest shows echoes on {min(float(r['echo_share']) for r in d) * 100:.1f} % of its picture). On the shifted set {len(flagged)} of {len(s)} are (by gain and dynamic range, {warned_kinds()}): the shipped model gets {right(dark(s)):.3f} of them right against {right(light(s)):.3f} of the rest{oracle}.\n")
+
+
 def later_stages_table():
     rows = []
     for name, cfg, key, log, what in LATER:
@@ -192,6 +217,7 @@ if d and s:
     if os.path.exists(fx):
         w("On the style-shifted set, by what was shifted (`scripts/shifted_factors.py`, from the test set's manifest and each model's predictions; every clip shifts all of these at once, so the rows overlap):\n")
         w(open(fx).read().strip() + "\n")
+        dark_pictures_paragraph()
     sl, s4 = report("selection/last"), report("selection/step400")
     if sl and s4:
         w(f"Which stage-4 checkpoint was kept: the run kept its step-400 checkpoint as best (52 validation clips, all right), and later checkpoints that also got all 52 right did not replace it (a tie now goes to the newer checkpoint). On a larger validation set drawn for this choice (`tteview phantom --per-view 6 --seed 779 --formats mp4,dcm --max-seconds 2.5 --max-side 480`, 156 clips, seeds used neither in training nor in the test sets) the last checkpoint (step {tr['step'] if tr else '?'}) scored accuracy {sl['accuracy']:.4f} against {s4['accuracy']:.4f} for step 400, so the last one was kept ([reports](eval/selection/)).\n")

@@ -10,7 +10,10 @@ import csv, json, sys
 from collections import OrderedDict
 
 
-def factors(row):
+DARK_SHARE = 0.05  # tte_preprocess::DARK_SHARE: below it a clip's answer carries a warning
+
+
+def factors(row, echo_share=None):
     p = json.loads(row["params"])
     sc, pl = p["scanner"], p["placement"]
     lung = p["surroundings"]["lung"]
@@ -25,7 +28,7 @@ def factors(row):
         ("colour Doppler box", "yes" if p["overlays"]["doppler_box"] else "no"),
         ("surroundings", "tissue (subcostal, liver, kidney)" if lung >= 0.999 else ("grey lung below 0.7" if lung < 0.7 else "grey lung 0.7 and above")),
         ("container", row["format"]),
-    ])
+    ] + ([("dark-picture warning", "yes (echoes on under 5 % of the picture)" if echo_share < DARK_SHARE else "no")] if echo_share is not None else []))
 
 
 def main():
@@ -36,11 +39,17 @@ def main():
     for arg in sys.argv[2:]:
         name, _, path = arg.partition("=")
         models.append((name, {r["file"]: r["predicted"] == r["view"] for r in csv.DictReader(open(path))}))
+    # The picture's echo share does not depend on the model: take it from any file that has it.
+    shares = {}
+    for arg in sys.argv[2:]:
+        for r in csv.DictReader(open(arg.partition("=")[2])):
+            if r.get("echo_share"):
+                shares[r["file"]] = float(r["echo_share"])
     table = OrderedDict()
     for f, row in manifest.items():
         if not all(f in m for _, m in models):
             continue
-        for factor, level in factors(row).items():
+        for factor, level in factors(row, shares.get(f)).items():
             cell = table.setdefault(factor, OrderedDict()).setdefault(level, [0] + [0] * len(models))
             cell[0] += 1
             for k, (_, m) in enumerate(models):
@@ -50,6 +59,10 @@ def main():
     for factor, levels in table.items():
         for level, cell in sorted(levels.items()):
             print(f"| {factor} | {level} | {cell[0]} | " + " | ".join(f"{c / cell[0]:.3f}" for c in cell[1:]) + " |")
+    warned = [factors(manifest[f])["gain and dynamic range"] for f, v in shares.items() if v < DARK_SHARE and f in manifest]
+    if warned:
+        kinds = ", ".join(f"{k}: {warned.count(k)}" for k in sorted(set(warned)))
+        print(f"\nThe {len(warned)} clips the dark-picture warning flags, by gain and dynamic range: {kinds}.")
 
 
 main()

@@ -72,6 +72,7 @@ function showResult(card, file, r) {
   card.dataset.decodeMs = r.decode_ms.toFixed(1);
   card.dataset.inferenceMs = r.inference_ms.toFixed(1);
   card.dataset.probabilities = JSON.stringify(Object.fromEntries(r.probabilities));
+  card.dataset.echoShare = r.echo_share.toFixed(4);
   card.dataset.status = 'done';
 }
 

@@ -34,6 +34,9 @@ export interface ViewResult {
   inference_ms: number;
   /** Sector bounding box used: [x0, y0, x1, y1]. */
   sector: [number, number, number, number];
+  /** Share (0-1) of that picture showing an echo; under 0.05 the answer comes with a warning. */
+  echo_share: number;
+  /** Notes on the file and the picture, e.g. a nearly black clip whose view may well be wrong. */
   warnings: string[];
   thumbnails: ImageBitmap[];
   /** With `playback: true`: every frame the model saw (at most 320 px), in order. */

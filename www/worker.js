@@ -190,7 +190,8 @@ async function classify(id, name, bytes, playback) {
   const thumbs = await thumbnails(d.rgba, d.width, d.height, 4);
   // Teaching mode: every frame the model saw, to loop beside the answer.
   const frames = playback ? await thumbnails(d.rgba, d.width, d.height, d.rgba.length / (d.width * d.height * 4), 320) : [];
-  const extra = { decode_ms: d.decode_ms, warnings: d.warnings, probe: d.probe, frame_interval_ms: d.frame_interval_ms };
+  const warnings = [...(d.warnings || []), ...(result.warnings || [])];
+  const extra = { decode_ms: d.decode_ms, warnings, probe: d.probe, frame_interval_ms: d.frame_interval_ms };
   post({ type: 'result', id, name, result: { ...result, ...extra }, thumbs, frames }, [...thumbs, ...frames]);
 }
 

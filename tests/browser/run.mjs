@@ -94,6 +94,9 @@ try {
       const pw = JSON.parse(c.probabilities || '{}');
       const diff = Math.max(...Object.keys(n.probabilities).map((k) => Math.abs(n.probabilities[k] - pw[k])));
       check(c.view === n.view && diff < 0.02, `${path.basename(p.file)}: page ${c.view} vs native ${n.view}, max probability difference ${diff.toFixed(5)}`);
+      // The dark-picture measure sees the same picture in the tab as natively.
+      const share = Number(c.echoShare);
+      check(Math.abs(share - n.echo_share) < 0.02, `${path.basename(p.file)}: echo share ${share} in the page, ${n.echo_share.toFixed(4)} native`);
     }
     check(c && Number(c.confidence) > 0 && Number(c.confidence) <= 1 && c.backend === 'webgpu', `${path.basename(p.file)} has confidence and backend attributes`);
   }

@@ -30,6 +30,8 @@ pub struct Prediction {
     pub timings: Timings,
     pub frames_used: Vec<usize>,
     pub sector: [usize; 4],
+    /// Share of the picture showing an echo ([`tte_preprocess::levels::echo_share`]).
+    pub echo_share: f32,
     pub warnings: Vec<String>,
 }
 
@@ -135,11 +137,12 @@ pub fn prediction(
     model: &TrainedModel,
     prepared: Prepared,
     probs: Vec<f32>,
-    warnings: Vec<String>,
+    mut warnings: Vec<String>,
     timings: Timings,
 ) -> Prediction {
     let (view, confidence, probabilities) = label(model, probs);
     let s = prepared.sector;
+    warnings.extend(tte_preprocess::dark_picture_warning(&prepared));
     Prediction {
         view,
         confidence,
@@ -147,6 +150,7 @@ pub fn prediction(
         timings,
         frames_used: prepared.indices,
         sector: [s.x0, s.y0, s.x1, s.y1],
+        echo_share: prepared.echo_share,
         warnings,
     }
 }

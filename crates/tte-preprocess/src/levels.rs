@@ -31,6 +31,40 @@ pub fn auto_levels(data: &mut [f32], channels: usize, mean: [f32; 3], std: [f32;
     gain
 }
 
+/// The grey level (0-255, any channel) from which a pixel counts as showing an echo.
+pub const ECHO_LEVEL: f32 = 24.0;
+
+/// Share of the picture's pixels that show an echo: over every frame of a prepared clip
+/// (`[channels, frames, size, size]`, normalised as `(x / 255 - mean) / std`, before levelling),
+/// counting only `area` of each plane (the resized picture, not its padding).
+pub fn echo_share(
+    data: &[f32],
+    [c, t, h, w]: [usize; 4],
+    mean: [f32; 3],
+    std: [f32; 3],
+    area: tte_frames::Rect,
+) -> f32 {
+    let plane = h * w;
+    let (mut lit, mut total) = (0usize, 0usize);
+    for ti in 0..t {
+        for y in area.y0..area.y1.min(h) {
+            for x in area.x0..area.x1.min(w) {
+                let shows = (0..c).any(|ch| {
+                    let v = data[(ch * t + ti) * plane + y * w + x];
+                    (v * std[ch.min(2)] + mean[ch.min(2)]) * 255.0 >= ECHO_LEVEL
+                });
+                lit += usize::from(shows);
+                total += 1;
+            }
+        }
+    }
+    if total == 0 {
+        0.0
+    } else {
+        lit as f32 / total as f32
+    }
+}
+
 /// The grey level below which `q` of the counted pixels lie (upper edge of its bin).
 fn percentile(histogram: &[usize; 256], q: f64) -> f32 {
     let total: usize = histogram.iter().sum();
@@ -95,6 +129,32 @@ mod tests {
         assert!((p99 - TARGET_LEVEL).abs() < 6.0, "p99 {p99}");
         let again = auto_levels(&mut data, 3, MEAN, STD);
         assert!((again - 1.0).abs() < 0.03, "second pass scaled by {again}");
+    }
+
+    #[test]
+    fn echo_share_counts_lit_pixels_inside_the_picture_only() {
+        // One frame, 4x4, one channel: the left half is the picture, the right half padding.
+        let grey = |g: f32| (g / 255.0 - 0.5) / 0.25;
+        let mut data = vec![grey(0.0); 16];
+        data[0] = grey(200.0);
+        data[5] = grey(ECHO_LEVEL + 1.0);
+        data[2] = grey(255.0); // padding side: not counted
+        data[4] = grey(ECHO_LEVEL - 2.0); // too dim to count
+        let area = tte_frames::Rect {
+            x0: 0,
+            y0: 0,
+            x1: 2,
+            y1: 4,
+        };
+        let share = echo_share(&data, [1, 1, 4, 4], MEAN, STD, area);
+        assert!((share - 2.0 / 8.0).abs() < 1e-6, "share {share}");
+        let empty = tte_frames::Rect {
+            x0: 0,
+            y0: 0,
+            x1: 0,
+            y1: 0,
+        };
+        assert_eq!(echo_share(&data, [1, 1, 4, 4], MEAN, STD, empty), 0.0);
     }
 
     #[test]

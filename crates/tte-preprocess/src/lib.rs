@@ -57,6 +57,8 @@ pub struct Prepared {
     pub indices: Vec<usize>,
     /// Whether the sector came from DICOM metadata rather than image analysis.
     pub sector_from_metadata: bool,
+    /// Share of the picture's pixels showing an echo, before levelling ([`levels::echo_share`]).
+    pub echo_share: f32,
 }
 
 impl Prepared {
@@ -153,6 +155,10 @@ pub fn prepare_frames(
             }
         }
     }
+    let shape = [spec.channels, spec.frames, spec.size, spec.size];
+    let shown = sector.clamp(first.width, first.height);
+    let picture = resize::fit(shown.width(), shown.height(), spec.size);
+    let echo_share = levels::echo_share(&data, shape, spec.mean, spec.std, picture);
     if spec.auto_levels {
         levels::auto_levels(&mut data, spec.channels, spec.mean, spec.std);
     }
@@ -162,6 +168,24 @@ pub fn prepare_frames(
         sector,
         indices,
         sector_from_metadata: from_metadata,
+        echo_share,
+    })
+}
+
+/// Below this share of the picture showing an echo, a clip is too dark for its answer to be
+/// trusted. Every default-style phantom clip shows more; only low gain with a narrow dynamic range
+/// leaves this little, and there even a model trained on that style errs often (model card, "Dark
+/// pictures").
+pub const DARK_SHARE: f32 = 0.05;
+
+/// The warning a user sees with the answer for a clip this dark, or None.
+pub fn dark_picture_warning(p: &Prepared) -> Option<String> {
+    (p.echo_share < DARK_SHARE).then(|| {
+        format!(
+            "the picture is nearly black (echoes on {:.1} % of it): the view may well be wrong; \
+             a recording with more gain or a wider dynamic range classifies more reliably",
+            p.echo_share * 100.0
+        )
     })
 }
 
@@ -240,6 +264,50 @@ mod tests {
         assert!(
             with < 3.0 && without > 4.0 * with,
             "mean grey-level gap {with:.2} levelled, {without:.2} not"
+        );
+    }
+
+    #[test]
+    fn a_nearly_black_picture_gets_a_warning_and_a_normal_one_does_not() {
+        let (frames, _) = sector::tests::screen(200, 150, (100.0, 10.0), 120.0, 40.0, 0.0, 20, 9);
+        let spec = ClipSpec::default();
+        let prep = |frames: Vec<Frame>| {
+            prepare(
+                &Clip {
+                    frames,
+                    regions: vec![],
+                },
+                &spec,
+            )
+            .unwrap()
+        };
+        // Low gain: all but the brightest two percent of echoes fall to black.
+        let mut levels: Vec<u8> = frames.iter().flat_map(|f| f.data.clone()).collect();
+        levels.sort_unstable();
+        let top = levels[levels.len() * 98 / 100].max(1);
+        let dark: Vec<Frame> = frames
+            .iter()
+            .map(|f| Frame {
+                data: f
+                    .data
+                    .iter()
+                    .map(|&v| if v >= top { v } else { 0 })
+                    .collect(),
+                ..f.clone()
+            })
+            .collect();
+        let (normal, dark) = (prep(frames), prep(dark));
+        assert!(
+            normal.echo_share > 2.0 * DARK_SHARE,
+            "{}",
+            normal.echo_share
+        );
+        assert_eq!(dark_picture_warning(&normal), None);
+        assert!(dark.echo_share < DARK_SHARE, "{}", dark.echo_share);
+        let warning = dark_picture_warning(&dark).expect("a warning");
+        assert!(
+            warning.contains("nearly black") && warning.contains("gain"),
+            "{warning}"
         );
     }
 

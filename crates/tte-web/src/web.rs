@@ -124,6 +124,9 @@ impl Classifier {
         let prepared =
             tte_preprocess::prepare_frames(&frames, &times, &regions, &spec, 0.0).map_err(err)?;
         let t1 = now();
+        let warnings: Vec<String> = tte_preprocess::dark_picture_warning(&prepared)
+            .into_iter()
+            .collect();
         let [c, t, h, w] = prepared.shape();
         let x = Tensor::<5>::from_data(
             TensorData::new(prepared.data, [1, c, t, h, w]),
@@ -152,6 +155,8 @@ impl Classifier {
             inference_ms: f64,
             backend: &'a str,
             sector: [usize; 4],
+            echo_share: f32,
+            warnings: Vec<String>,
         }
         let labels = &self.model.meta.labels;
         let s = prepared.sector;
@@ -168,6 +173,8 @@ impl Classifier {
             inference_ms: t2 - t1,
             backend: &self.backend,
             sector: [s.x0, s.y0, s.x1, s.y1],
+            echo_share: prepared.echo_share,
+            warnings,
         })
     }
 }

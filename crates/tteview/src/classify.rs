@@ -52,7 +52,7 @@ pub fn run(args: Args) -> Result<()> {
                 Ok(p) => serde_json::json!({
                     "file": row.file, "view": p.view, "name": tte_views::full_name(&p.view), "confidence": p.confidence,
                     "probabilities": p.probabilities.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
-                    "sector": p.sector, "timings_ms": p.timings, "warnings": p.warnings, "error": null,
+                    "sector": p.sector, "echo_share": p.echo_share, "timings_ms": p.timings, "warnings": p.warnings, "error": null,
                 }),
                 Err(e) => {
                     serde_json::json!({"file": row.file, "view": null, "confidence": null, "probabilities": null, "error": e})

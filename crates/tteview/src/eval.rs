@@ -70,24 +70,27 @@ pub fn run(args: Args) -> Result<()> {
         files.push(dir.join(f.get(fc).cloned().unwrap_or_default()));
         truth.push(c);
     }
-    let mut rows: Vec<Option<(Vec<f32>, f64)>> = vec![None; files.len()];
+    let mut rows: Vec<Option<(Vec<f32>, f64, f32)>> = vec![None; files.len()];
     let mut errors = Vec::new();
     crate::batch::classify_files(&model, &files, &device, |row| match &row.result {
         Ok(p) => {
             rows[row.index] = Some((
                 p.probabilities.iter().map(|x| x.1).collect(),
                 p.timings.end_to_end_ms(),
+                p.echo_share,
             ))
         }
         Err(e) => errors.push(format!("{}: {e}", row.file)),
     });
-    let (mut t, mut probs, mut lat, mut kept) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut t, mut probs, mut lat, mut kept, mut shares) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (i, r) in rows.into_iter().enumerate() {
-        if let Some((p, ms)) = r {
+        if let Some((p, ms, share)) = r {
             t.push(truth[i]);
             probs.push(p);
             lat.push(ms);
             kept.push(i);
+            shares.push(share);
         }
     }
     let labels = &model.meta.labels;
@@ -108,7 +111,7 @@ pub fn run(args: Args) -> Result<()> {
     let kept_files: Vec<&PathBuf> = kept.iter().map(|&i| &files[i]).collect();
     std::fs::write(
         args.out.join("predictions.csv"),
-        predictions_csv(labels, &kept_files, &t, &probs),
+        predictions_csv(labels, &kept_files, &t, &probs, &shares),
     )?;
     report.confusion_png(&args.out.join("confusion.png"))?;
     println!(
@@ -177,22 +180,27 @@ fn per_format_markdown(per_format: &std::collections::BTreeMap<String, FormatSum
     md
 }
 
-/// One row per classified clip: what it is, what the model said, and how sure it was.
+/// One row per classified clip: what it is, what the model said, how sure it was, and how much of
+/// the picture showed an echo (a nearly black clip gets a warning with its answer).
 fn predictions_csv(
     labels: &[String],
     files: &[&PathBuf],
     truth: &[usize],
     probs: &[Vec<f32>],
+    echo_shares: &[f32],
 ) -> String {
-    let mut out = String::from("file,view,predicted,confidence\n");
-    for ((f, &t), p) in files.iter().zip(truth).zip(probs) {
+    let mut out = String::from("file,view,predicted,confidence,echo_share\n");
+    for (((f, &t), p), share) in files.iter().zip(truth).zip(probs).zip(echo_shares) {
         let k = tte_train::metrics::argmax(p);
         let name = f
             .file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
         let name = name.replace('"', "\"\"");
-        out += &format!("\"{name}\",{},{},{:.4}\n", labels[t], labels[k], p[k]);
+        out += &format!(
+            "\"{name}\",{},{},{:.4},{share:.4}\n",
+            labels[t], labels[k], p[k]
+        );
     }
     out
 }
