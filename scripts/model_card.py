@@ -34,7 +34,7 @@ def note(name):
 hw, ft_hw, re_hw, tr_hw, conv = (note(f"{n}.txt") for n in ("hardware", "finetune-hardware", "realism-hardware", "traces-hardware", "convert"))
 header = json.loads(open(os.path.join(M, "lite.ttev"), "rb").read()[20:20 + int.from_bytes(open(os.path.join(M, "lite.ttev"), "rb").read()[12:20], "little")])
 stored = header.get("stored_as", "f32")
-# Stages 5-8: (name, config in models/, report prefix in models/eval/, training log in
+# Stages 5 on: (name, config in models/, report prefix in models/eval/, training log in
 # models/training/, what it changed). SHIPPED names the stage whose weights ship; a stage is
 # listed once its training log is in models/training/.
 LATER = [
@@ -42,6 +42,7 @@ LATER = [
     ("stage 6", "lite.stage6.json", "stage6", "experiment-stage6", "stage 5's recipe continued through the newer fan search (ECG, colour Doppler and still overlays kept out of the crop), its schedule cut short (`stop_after`)"),
     ("stage 7", "lite.stage7.json", "stage7", "experiment-stage7", "from stage 6: overlay-hue augmentation (the clip's coloured text, ECG, Doppler and bars turned to another hue) on half the clips, the dim grey map on 0.35 of them, low resolution on 0.3"),
     ("stage 8", "lite.stage8.json", "stage8", "experiment-stage8", "stage 7's recipe continued, the dim grey map reaching darker (offset 0.15-0.8, stretch 1-2, on 0.45 of clips: the low-gain, narrow-range screens the shifted set draws lie beyond stage 7's 0.5 and 1.6); this run started from the shipped f16 file copied to runs/lite-stage7.ttev, the f32 checkpoint being gone"),
+    ("stage 9", "lite.stage9.json", "stage9", "experiment-stage9", "stage 8's recipe continued from its last checkpoint with stronger haze (on 0.45 of clips, up to 0.8 of the way to white), the lifted, flattened grey of high gain with a wide dynamic range: on those screens the diagnostic run below reads 0.985 of the shifted set's clips and stage 7 0.818"),
 ]
 SHIPPED = "stage7"
 SHIPPED_NAME = next(n for n, _, k, _, _ in LATER if k == SHIPPED)
@@ -108,7 +109,7 @@ def later_stages_table():
             rows.append(f"| {name}{' (shipped)' if key == SHIPPED else ''} | `models/{cfg}` | {what} | {lr['step']} steps, {float(lr['seconds']) / 60:.0f} min | {ed['accuracy']:.4f} / {ed['macro_f1']:.4f} | {es['accuracy']:.4f} / {es['macro_f1']:.4f} | [default](eval/{key}-default/report.md), [shifted](eval/{key}-shifted/report.md) |")
     if not rows:
         return
-    w("Stages 5-8 on the test sets, each scored on the last checkpoint of its run (`scripts/evaluate.sh`; training logs `models/training/experiment-stage*-metrics.csv`, 2 CPU cores), against the file shipped before them (stage 4 weights with levelling). A stage ships when it beats that file by more than noise on one style without losing on the other, on these test sets and on the second pair below:\n")
+    w(f"Stages 5-{LATER[-1][0].split()[-1]} on the test sets, each scored on the last checkpoint of its run (`scripts/evaluate.sh`; training logs `models/training/experiment-stage*-metrics.csv`, 2 CPU cores), against the file shipped before them (stage 4 weights with levelling). A stage ships when it beats that file by more than noise on one style without losing on the other, on these test sets and on the second pair below:\n")
     w("| run | config | what it changed | trained | default accuracy / macro-F1 | shifted accuracy / macro-F1 | reports |")
     w("|---|---|---|---|---|---|---|")
     pd, ps = report("previous-shipped-default"), report("previous-shipped-shifted")
@@ -135,11 +136,12 @@ def later_stages_table():
         if before_t and s5t and s5f and s7t and s7f:
             g5, g7 = gain(s5t, s5f), gain(s7t, s7f)
             w(f"\nOn the shifted style, stages 5 and 6 trade places with the file shipped before them from one set to the other (stage 5: {g5[0]:+d} clips on the test set, {g5[1]:+d} here): differences of that size are noise. Stage 7 is ahead on both ({g7[0]:+d} clips of {s7t['n']} on the test set, {g7[1]:+d} of {before_f['n']} here) and no worse on the default style, so it shipped.")
-        s8t, s8f = report("stage8-shifted"), by.get("stage8")
-        if s7t and s7f and s8t and s8f:
-            g8 = gain(s8t, s8f, s7t, s7f)
-            verdict = "so it ships" if SHIPPED == "stage8" else "so stage 7 stays shipped"
-            w(f" Stage 8 against stage 7 on the shifted style: {g8[0]:+d} clips of {s8t['n']} on the test set, {g8[1]:+d} of {s8f['n']} here; {verdict}.")
+        for name, _, key, _, _ in LATER[[k for _, _, k, _, _ in LATER].index("stage7") + 1:]:
+            st, sf = report(f"{key}-shifted"), by.get(key)
+            if s7t and s7f and st and sf:
+                g = gain(st, sf, s7t, s7f)
+                verdict = "so it ships" if SHIPPED == key else f"so {SHIPPED_NAME} stays shipped"
+                w(f" {name.capitalize()} against stage 7 on the shifted style: {g[0]:+d} clips of {st['n']} on the test set, {g[1]:+d} of {sf['n']} here; {verdict}.")
         w("")
     od, os_, ol = report("oracle-shifted-default"), report("oracle-shifted-shifted"), last_row(os.path.join(M, "training", "oracle-shifted-metrics.csv"))
     if od and os_ and ol:
@@ -159,7 +161,7 @@ w(f"SlowFast `lite` preset (1,793,717 parameters, 0.887 GMAC per clip), input 3Ã
 if stored == "f16":
     w(f"The weights were trained in f32 and stored as f16 for a smaller download (`tteview convert --half`); loading casts them back to f32. The conversion's check: {conv}\n")
 w("## How it was trained\n")
-w({1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight"}[1 + sum(1 for r in (ft, rs, tr, *(later_logs[k] for _, _, k, _, _ in SHIPPED_CHAIN)) if r)] + " stages, all on 2 CPU cores with fresh phantom clips rendered in memory every step (`tte-phantom`, default style) and class-balanced sampling (power 0); training renders phantom screens at most 256 px wide (the model sees a 112 px crop).\n")
+w({1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine"}[1 + sum(1 for r in (ft, rs, tr, *(later_logs[k] for _, _, k, _, _ in SHIPPED_CHAIN)) if r)] + " stages, all on 2 CPU cores with fresh phantom clips rendered in memory every step (`tte-phantom`, default style) and class-balanced sampling (power 0); training renders phantom screens at most 256 px wide (the model sees a 112 px crop).\n")
 w(f"1. From random weights, `models/lite.train.json`: AdamW, lr {meta.get('learning_rate', '?')}, batch {meta.get('batch_size', '?')}, warm-up then cosine over a {meta.get('max_seconds', '?')} s budget, seed {meta.get('seed', '?')}, the default echo augmentation.")
 if train:
     w(f"   Ran {train['step']} steps in {float(train['seconds']):.0f} s; last validation (held-out phantom seeds) accuracy {float(train['val_accuracy']):.4f}, macro-F1 {float(train['val_macro_f1']):.4f}. Log: `models/training/lite-metrics.csv`. Hardware: {hw}.")
