@@ -42,6 +42,7 @@ fn shipped_model_matches_its_card_on_fresh_unseen_clips() {
                 },
                 indices: idx,
                 sector_from_metadata: false,
+                // Not measured here: this test scores the views, not the dark-picture warning.
                 echo_share: 1.0,
             };
             let probs = tte_pipeline::infer(&model, &[&prepared], &device)

@@ -228,7 +228,10 @@ fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
         );
         // Default-style phantom clips are never flagged as too dark to trust.
         let share = r["echo_share"].as_f64().unwrap();
-        assert!(share > 0.05 && share <= 1.0, "echo share {share}");
+        assert!(
+            share > f64::from(tte_preprocess::DARK_SHARE) && share <= 1.0,
+            "echo share {share}"
+        );
         assert!(
             !r["warnings"].to_string().contains("nearly black"),
             "{}",
