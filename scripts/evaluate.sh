@@ -47,8 +47,9 @@ fi
 cols=()
 for st in 3 4; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv"); done
 [ -f models/eval/previous-shipped-shifted/predictions.csv ] && cols+=("shipped before=models/eval/previous-shipped-shifted/predictions.csv")
-cols+=("shipped (stage 7)=models/eval/shifted/predictions.csv")
-for st in 8 9; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv"); done
+# The shipped file is stage 9 (scripts/train-shipped.sh); the other later stages get their own column.
+for st in 7 8; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv"); done
+cols+=("shipped (stage 9)=models/eval/shifted/predictions.csv")
 [ -f models/eval/oracle-shifted-shifted/predictions.csv ] && cols+=("trained on the shifted style (diagnostic)=models/eval/oracle-shifted-shifted/predictions.csv")
 python3 scripts/shifted_factors.py "$data/shifted/manifest.csv" "${cols[@]}" > models/eval/shifted/factors.md
 for m in longtail-balanced longtail-shuffle; do

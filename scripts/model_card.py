@@ -44,15 +44,16 @@ LATER = [
     ("stage 8", "lite.stage8.json", "stage8", "experiment-stage8", "stage 7's recipe continued, the dim grey map reaching darker (offset 0.15-0.8, stretch 1-2, on 0.45 of clips: the low-gain, narrow-range screens the shifted set draws lie beyond stage 7's 0.5 and 1.6); this run started from the shipped f16 file copied to runs/lite-stage7.ttev, the f32 checkpoint being gone"),
     ("stage 9", "lite.stage9.json", "stage9", "experiment-stage9", "stage 8's recipe continued from its last checkpoint with stronger haze (on 0.45 of clips, up to 0.8 of the way to white), the lifted, flattened grey of high gain with a wide dynamic range: on those screens the diagnostic run below reads 0.985 of the shifted set's clips and stage 7 0.818"),
 ]
-SHIPPED = "stage7"
+SHIPPED = "stage9"
 SHIPPED_NAME = next(n for n, _, k, _, _ in LATER if k == SHIPPED)
 # The later stages the shipped weights went through (a stage after it is a tried, unshipped run).
 SHIPPED_CHAIN = LATER[:[k for _, _, k, _, _ in LATER].index(SHIPPED) + 1]
 later_logs = {key: last_row(os.path.join(M, "training", f"{log}-metrics.csv")) for _, _, key, log, _ in LATER}
 
 def dark_group_split(shipped_col, oracle_col):
-    """From the shifted factors table: (clips, shipped accuracy, diagnostic accuracy) for low gain with
-    a narrow range, and the same pooled over the other three gain/range groups; None when absent."""
+    """From the shifted factors table: (clips, shipped accuracy, diagnostic accuracy, best accuracy of
+    any model) for low gain with a narrow range, and the same pooled over the other three gain/range
+    groups (best taken per group); None when absent."""
     fx = os.path.join(M, "eval", "shifted", "factors.md")
     if not os.path.exists(fx):
         return None
@@ -62,7 +63,7 @@ def dark_group_split(shipped_col, oracle_col):
     if shipped_col not in head or oracle_col not in head:
         return None
     i, j = head.index(shipped_col), head.index(oracle_col)
-    dark, rest = [0, 0.0, 0.0], [0, 0.0, 0.0]
+    dark, rest = [0, 0.0, 0.0, 0.0], [0, 0.0, 0.0, 0.0]
     for r in rows[2:]:
         if r[0] != "gain and dynamic range":
             continue
@@ -71,9 +72,10 @@ def dark_group_split(shipped_col, oracle_col):
         acc[0] += n
         acc[1] += n * float(r[i])
         acc[2] += n * float(r[j])
+        acc[3] += n * max(float(x) for x in r[3:])
     if not dark[0] or not rest[0]:
         return None
-    return tuple((g[0], g[1] / g[0], g[2] / g[0]) for g in (dark, rest))
+    return tuple((g[0], g[1] / g[0], g[2] / g[0], g[3] / g[0]) for g in (dark, rest))
 
 
 def predictions(name):
@@ -140,16 +142,17 @@ def later_stages_table():
             st, sf = report(f"{key}-shifted"), by.get(key)
             if s7t and s7f and st and sf:
                 g = gain(st, sf, s7t, s7f)
-                verdict = "so it ships" if SHIPPED == key else f"so {SHIPPED_NAME} stays shipped"
+                verdict = "ahead on both and no worse on the default style, so it ships" if SHIPPED == key else "so it was not shipped"
                 w(f" {name.capitalize()} against stage 7 on the shifted style: {g[0]:+d} clips of {st['n']} on the test set, {g[1]:+d} of {sf['n']} here; {verdict}.")
         w("")
     od, os_, ol = report("oracle-shifted-default"), report("oracle-shifted-shifted"), last_row(os.path.join(M, "training", "oracle-shifted-metrics.csv"))
     if od and os_ and ol:
         w(f"How far the `lite` network gets on the shifted set when it has seen that style: a diagnostic run, not a candidate (`models/experiments/oracle-shifted.json`), fine-tuned the stage-7 weights on 312 style-shifted clips from seeds the test set does not use (`tteview phantom --out runs/oracle-data --per-view 24 --seed 990 --style shifted --formats mp4 --max-seconds 1.5 --max-side 256`) for {ol['step']} steps ({float(ol['seconds']) / 60:.0f} min). It scores accuracy / macro-F1 {os_['accuracy']:.4f} / {os_['macro_f1']:.4f} on the shifted test set and {od['accuracy']:.4f} / {od['macro_f1']:.4f} on the default style ([shifted](eval/oracle-shifted-shifted/report.md), [default](eval/oracle-shifted-default/report.md)). Trained on the shifted style, it no longer measures generalisation to it, so it cannot ship against the shifted target; it says how much of the gap is the network and the information left in the clips, and how much is the style it has not seen.")
-        split = dark_group_split("shipped (stage 7)", "trained on the shifted style (diagnostic)")
+        split = dark_group_split(f"shipped ({SHIPPED_NAME})", "trained on the shifted style (diagnostic)")
         if split:
-            (n_dark, ship_dark, orc_dark), (n_rest, ship_rest, orc_rest) = split
-            w(f"\nIt splits the shifted set in two (factors table below, last column). On the {n_dark} clips with low gain and a narrow dynamic range, where 90 % or more of the fan is black, the network trained on that very style gets {orc_dark:.3f} right, no better than the shipped model's {ship_dark:.3f}: there the ceiling is the information left in the clips (for this network and budget), not the style, and no augmentation is expected to lift it far. On the other {n_rest} clips it gets {orc_rest:.3f} against the shipped model's {ship_rest:.3f}: that gap is the unseen style, which augmentation can still close. With the dark third at that level, even every other clip right would make {(n_dark * orc_dark + n_rest) / (n_dark + n_rest):.2f}: the issue's 0.95 on this set, as the set is drawn, is out of this network's reach unless it learns to read the nearly black clips, which {ol['step']} steps on 312 clips of that very style did not teach it.")
+            (n_dark, ship_dark, orc_dark, best_dark), (n_rest, ship_rest, orc_rest, _) = split
+            need = (0.95 * (n_dark + n_rest) - n_rest * orc_rest) / n_dark
+            w(f"\nIt splits the shifted set in two (factors table below, last column). On the {n_rest} clips with a visible picture it gets {orc_rest:.3f} against the shipped model's {ship_rest:.3f}: that gap is the unseen style, which augmentation can still close. On the {n_dark} clips with low gain and a narrow dynamic range, where 90 % or more of the fan is black, it gets only {orc_dark:.3f}, against the shipped model's {ship_dark:.3f}" + (", so a short fine-tune on that style is no ceiling there: how much these clips still hold stays open." if orc_dark <= ship_dark else ".") + f" Even with the visible two thirds at the diagnostic's level, 0.95 on the whole set needs {need:.2f} on the dark third, where the best run here has {best_dark:.3f}: as the set is drawn, most of what the target asks is in its nearly black clips.")
         w("")
 
 lines = []
@@ -197,7 +200,7 @@ if d and s:
     if met:
         verdict = "Both are met."
     elif d["macro_f1"] >= 0.99:
-        verdict = f"The first is met; **the second is not**: settings outside the training ranges still cost {d['accuracy'] - s['accuracy']:.2f} of accuracy ({hours:.1f} hours of training on 2 CPU cores in all). The augmentation ablation (below) shows augmentation does pay on that set, at a cost on the default style until it has trained longer; what is left is mostly clips no grey-map fix brings back: in a third of the shifted set (low gain with a narrow dynamic range) 90 % or more of the fan is black, and it is the weakest group ([factors](eval/shifted/factors.md)). The style-shifted DICOMs (cropped to the whole declared fan) are the weakest format (table below)."
+        verdict = f"The first is met; **the second is not**: settings outside the training ranges still cost {d['accuracy'] - s['accuracy']:.2f} of accuracy ({hours:.1f} hours of training on 2 CPU cores in all). The augmentation ablation (below) shows augmentation does pay on that set, at a cost on the default style until it has trained longer; what is left lies mostly in a third of the shifted set (low gain with a narrow dynamic range), where 90 % or more of the fan is black: it is the weakest group ([factors](eval/shifted/factors.md)). The style-shifted DICOMs (cropped to the whole declared fan) are the weakest format (table below)."
     else:
         verdict = f"**Not met yet**: {hours:.1f} hours of training on 2 CPU cores is far from enough; more training (a GPU with a faster phantom) is the next step."
     w(f"\nTargets from the issue: macro-F1 ≥ 0.99 on unseen seeds, ≥ 0.95 on the style-shifted set. Measured: {d['macro_f1']:.3f} and {s['macro_f1']:.3f}. {verdict}\n")
