@@ -46,7 +46,7 @@ fi
 # The shifted set broken down by what was shifted, shipped model against the earlier stages.
 cols=()
 for st in 3 4; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv"); done
-[ -f models/eval/previous-shipped-shifted/predictions.csv ] && cols+=("shipped before=models/eval/previous-shipped-shifted/predictions.csv")
+[ -f models/eval/previous-shipped-shifted/predictions.csv ] && cols+=("shipped before stage 7=models/eval/previous-shipped-shifted/predictions.csv")
 # The shipped file is stage 9 (scripts/train-shipped.sh); the other later stages get their own column.
 for st in 7 8; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv"); done
 cols+=("shipped (stage 9)=models/eval/shifted/predictions.csv")

@@ -111,16 +111,16 @@ def later_stages_table():
             rows.append(f"| {name}{' (shipped)' if key == SHIPPED else ''} | `models/{cfg}` | {what} | {lr['step']} steps, {float(lr['seconds']) / 60:.0f} min | {ed['accuracy']:.4f} / {ed['macro_f1']:.4f} | {es['accuracy']:.4f} / {es['macro_f1']:.4f} | [default](eval/{key}-default/report.md), [shifted](eval/{key}-shifted/report.md) |")
     if not rows:
         return
-    w(f"Stages 5-{LATER[-1][0].split()[-1]} on the test sets, each scored on the last checkpoint of its run (`scripts/evaluate.sh`; training logs `models/training/experiment-stage*-metrics.csv`, 2 CPU cores), against the file shipped before them (stage 4 weights with levelling). A stage ships when it beats that file by more than noise on one style without losing on the other, on these test sets and on the second pair below:\n")
+    w(f"Stages 5-{LATER[-1][0].split()[-1]} on the test sets, each scored on the last checkpoint of its run (`scripts/evaluate.sh`; training logs `models/training/experiment-stage*-metrics.csv`, 2 CPU cores), against the file shipped before them (stage 4 weights with levelling for stages 5-7, stage 7 for stages 8 and 9). A stage ships when it beats that file by more than noise on one style without losing on the other, on these test sets and on the second pair below:\n")
     w("| run | config | what it changed | trained | default accuracy / macro-F1 | shifted accuracy / macro-F1 | reports |")
     w("|---|---|---|---|---|---|---|")
     pd, ps = report("previous-shipped-default"), report("previous-shipped-shifted")
     if pd and ps:
-        w(f"| shipped before | `models/lite.traces.json` (+ levelling) | | | {pd['accuracy']:.4f} / {pd['macro_f1']:.4f} | {ps['accuracy']:.4f} / {ps['macro_f1']:.4f} | [default](eval/previous-shipped-default/report.md), [shifted](eval/previous-shipped-shifted/report.md) |")
+        w(f"| shipped before stage 7 | `models/lite.traces.json` (+ levelling) | | | {pd['accuracy']:.4f} / {pd['macro_f1']:.4f} | {ps['accuracy']:.4f} / {ps['macro_f1']:.4f} | [default](eval/previous-shipped-default/report.md), [shifted](eval/previous-shipped-shifted/report.md) |")
     for r in rows:
         w(r)
     w("")
-    fresh = [(n + (" (shipped)" if k == SHIPPED else ""), k, report(f"selection/fresh901-{k}/report"), report(f"selection/fresh902-{k}/report")) for n, k in (("shipped before", "previous"), *((n, k) for n, _, k, _, _ in LATER))]
+    fresh = [(n + (" (shipped)" if k == SHIPPED else ""), k, report(f"selection/fresh901-{k}/report"), report(f"selection/fresh902-{k}/report")) for n, k in (("shipped before stage 7", "previous"), *((n, k) for n, _, k, _, _ in LATER))]
     fresh = [(n, k, a, b) for n, k, a, b in fresh if a and b]
     if len(fresh) > 1:
         w("The same models on a second pair of sets, drawn to choose between runs without choosing on the test sets (`tteview phantom --out DIR --per-view 6 --seed 901 --formats mp4,avi,dcm --max-seconds 1.5 --max-side 480`, and seed 902 with `--style shifted --max-side 720`; 234 files each; reports in `eval/selection/fresh90*`), accuracy / macro-F1:\n")
