@@ -3,6 +3,8 @@
 log (models/training/*.csv) and the hardware note, so every number in the card has a source."""
 import csv, json, os, sys
 
+import shifted_factors  # scripts/, beside this file
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 M = os.path.join(ROOT, "models")
 
@@ -90,7 +92,7 @@ def warned_kinds():
     return tail[0].split("dynamic range: ", 1)[1].strip().rstrip(".") if tail else "see the factors table"
 
 
-def dark_pictures_paragraph(share=0.05):
+def dark_pictures_paragraph(share=shifted_factors.DARK_SHARE):
     """How the dark-picture warning (tte_preprocess::DARK_SHARE) falls on the two test sets."""
     d, s, o = predictions("default"), predictions("shifted"), predictions("oracle-shifted-shifted")
     if not (d and s and "echo_share" in d[0] and "echo_share" in s[0]):

@@ -6,11 +6,17 @@ each model's `predictions.csv` (written by `tteview eval`).
 
 usage: scripts/shifted_factors.py MANIFEST.csv NAME=PREDICTIONS.csv [NAME=PREDICTIONS.csv ...] > factors.md
 """
-import csv, json, sys
+import csv, json, os, re, sys
 from collections import OrderedDict
 
 
-DARK_SHARE = 0.05  # tte_preprocess::DARK_SHARE: below it a clip's answer carries a warning
+def dark_share():
+    """tte_preprocess::DARK_SHARE, read from its source: below it a clip's answer carries a warning."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", "tte-preprocess", "src", "lib.rs")
+    return float(re.search(r"pub const DARK_SHARE: f32 = ([0-9.]+);", open(src).read()).group(1))
+
+
+DARK_SHARE = dark_share()
 
 
 def factors(row, echo_share=None):
@@ -28,7 +34,7 @@ def factors(row, echo_share=None):
         ("colour Doppler box", "yes" if p["overlays"]["doppler_box"] else "no"),
         ("surroundings", "tissue (subcostal, liver, kidney)" if lung >= 0.999 else ("grey lung below 0.7" if lung < 0.7 else "grey lung 0.7 and above")),
         ("container", row["format"]),
-    ] + ([("dark-picture warning", "yes (echoes on under 5 % of the picture)" if echo_share < DARK_SHARE else "no")] if echo_share is not None else []))
+    ] + ([("dark-picture warning", f"yes (echoes on under {DARK_SHARE * 100:g} % of the picture)" if echo_share < DARK_SHARE else "no")] if echo_share is not None else []))
 
 
 def main():
@@ -65,4 +71,5 @@ def main():
         print(f"\nThe {len(warned)} clips the dark-picture warning flags, by gain and dynamic range: {kinds}.")
 
 
-main()
+if __name__ == "__main__":
+    main()
