@@ -52,19 +52,22 @@ SHIPPED_NAME = next(n for n, _, k, _, _ in LATER if k == SHIPPED)
 SHIPPED_CHAIN = LATER[:[k for _, _, k, _, _ in LATER].index(SHIPPED) + 1]
 later_logs = {key: last_row(os.path.join(M, "training", f"{log}-metrics.csv")) for _, _, key, log, _ in LATER}
 
-def dark_group_split(shipped_col, oracle_col):
-    """From the shifted factors table: (clips, shipped accuracy, diagnostic accuracy, best accuracy of
+FACTORS = os.path.join(M, "eval", "shifted", "factors.md")
+
+
+def dark_group_split(oracle_col):
+    """From the shifted factors table (its "shipped (...)" column and the diagnostic's): (clips, shipped accuracy, diagnostic accuracy, best accuracy of
     any model) for low gain with a narrow range, and the same pooled over the other three gain/range
     groups (best taken per group); None when absent."""
-    fx = os.path.join(M, "eval", "shifted", "factors.md")
-    if not os.path.exists(fx):
+    if not os.path.exists(FACTORS):
         return None
-    rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in open(fx) if l.startswith("|")]
+    rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in open(FACTORS) if l.startswith("|")]
     head = rows[0]
-    shipped_col, oracle_col = f"{shipped_col} accuracy", f"{oracle_col} accuracy"
-    if shipped_col not in head or oracle_col not in head:
+    shipped = [k for k, c in enumerate(head) if c.startswith("shipped (")]
+    oracle_col = f"{oracle_col} accuracy"
+    if not shipped or oracle_col not in head:
         return None
-    i, j = head.index(shipped_col), head.index(oracle_col)
+    i, j = shipped[0], head.index(oracle_col)
     dark, rest = [0, 0.0, 0.0, 0.0], [0, 0.0, 0.0, 0.0]
     for r in rows[2:]:
         if r[0] != "gain and dynamic range":
@@ -87,8 +90,7 @@ def predictions(name):
 
 def warned_kinds():
     """The gain/range groups of the warned shifted clips, from the line under the factors table."""
-    fx = os.path.join(M, "eval", "shifted", "factors.md")
-    tail = [l for l in open(fx) if l.startswith("The ") and "dark-picture warning flags" in l]
+    tail = [l for l in open(FACTORS) if l.startswith("The ") and "dark-picture warning flags" in l]
     return tail[0].split("dynamic range: ", 1)[1].strip().rstrip(".") if tail else "see the factors table"
 
 
@@ -102,7 +104,7 @@ def dark_pictures_paragraph(share=shifted_factors.DARK_SHARE):
     light = lambda rows: [r for r in rows if float(r["echo_share"]) >= share]
     flagged = {r["file"] for r in dark(s)}
     oracle = f", and the diagnostic model trained on that style {right([r for r in o if r['file'] in flagged]):.3f}" if o else ""
-    w(f"**Dark pictures.** A clip whose picture shows an echo on under {share * 100:.0f} % of its pixels (grey level 24 or more, before levelling) gets its answer with a warning: the picture is nearly black, the view may well be wrong, and more gain or a wider dynamic range classifies more reliably. `tteview classify --format json` gives it in `warnings` (with the share as `echo_share`) and the web app on the result card. On the default-style test set no clip is flagged ({len(dark(d))} of {len(d)}; the darkest shows echoes on {min(float(r['echo_share']) for r in d) * 100:.1f} % of its picture). On the shifted set {len(flagged)} of {len(s)} are (by gain and dynamic range, {warned_kinds()}): the shipped model gets {right(dark(s)):.3f} of them right against {right(light(s)):.3f} of the rest{oracle}.\n")
+    w(f"**Dark pictures.** A clip whose picture shows an echo on under {share * 100:.0f} % of its pixels (grey level {shifted_factors.ECHO_LEVEL:g} or more, before levelling) gets its answer with a warning: the picture is nearly black, the view may well be wrong, and more gain or a wider dynamic range classifies more reliably. `tteview classify --format json` gives it in `warnings` (with the share as `echo_share`) and the web app on the result card. On the default-style test set no clip is flagged ({len(dark(d))} of {len(d)}; the darkest shows echoes on {min(float(r['echo_share']) for r in d) * 100:.1f} % of its picture). On the shifted set {len(flagged)} of {len(s)} are (by gain and dynamic range, {warned_kinds()}): the shipped model gets {right(dark(s)):.3f} of them right against {right(light(s)):.3f} of the rest{oracle}.\n")
 
 
 def later_stages_table():
@@ -150,7 +152,7 @@ def later_stages_table():
     od, os_, ol = report("oracle-shifted-default"), report("oracle-shifted-shifted"), last_row(os.path.join(M, "training", "oracle-shifted-metrics.csv"))
     if od and os_ and ol:
         w(f"How far the `lite` network gets on the shifted set when it has seen that style: a diagnostic run, not a candidate (`models/experiments/oracle-shifted.json`), fine-tuned the stage-7 weights on 312 style-shifted clips from seeds the test set does not use (`tteview phantom --out runs/oracle-data --per-view 24 --seed 990 --style shifted --formats mp4 --max-seconds 1.5 --max-side 256`) for {ol['step']} steps ({float(ol['seconds']) / 60:.0f} min). It scores accuracy / macro-F1 {os_['accuracy']:.4f} / {os_['macro_f1']:.4f} on the shifted test set and {od['accuracy']:.4f} / {od['macro_f1']:.4f} on the default style ([shifted](eval/oracle-shifted-shifted/report.md), [default](eval/oracle-shifted-default/report.md)). Trained on the shifted style, it no longer measures generalisation to it, so it cannot ship against the shifted target; it says how much of the gap is the network and the information left in the clips, and how much is the style it has not seen.")
-        split = dark_group_split(f"shipped ({SHIPPED_NAME})", "trained on the shifted style (diagnostic)")
+        split = dark_group_split("trained on the shifted style (diagnostic)")
         if split:
             (n_dark, ship_dark, orc_dark, best_dark), (n_rest, ship_rest, orc_rest, _) = split
             need = (0.95 * (n_dark + n_rest) - n_rest * orc_rest) / n_dark
@@ -220,10 +222,9 @@ if d and s:
         w(f"| {SHIPPED_NAME} (shipped) | {d['accuracy']:.4f} | {d['macro_f1']:.4f} | {s['accuracy']:.4f} | {s['macro_f1']:.4f} | [default](eval/default/report.md), [shifted](eval/shifted/report.md) |")
         w(f"\nThrough the earlier input path, on the earlier exports (DICOM without the trace region), the stage-3 model had scored 0.9423 / 0.9367 and 0.6154 / 0.6282: on the default style the Doppler/M-mode crop fix alone took accuracy from 0.942 to {b['accuracy']:.3f}.\n")
     later_stages_table()
-    fx = os.path.join(M, "eval", "shifted", "factors.md")
-    if os.path.exists(fx):
+    if os.path.exists(FACTORS):
         w("On the style-shifted set, by what was shifted (`scripts/shifted_factors.py`, from the test set's manifest and each model's predictions; every clip shifts all of these at once, so the rows overlap):\n")
-        w(open(fx).read().strip() + "\n")
+        w(open(FACTORS).read().strip() + "\n")
         dark_pictures_paragraph()
     sl, s4 = report("selection/last"), report("selection/step400")
     if sl and s4:

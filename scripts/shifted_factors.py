@@ -10,13 +10,15 @@ import csv, json, os, re, sys
 from collections import OrderedDict
 
 
-def dark_share():
-    """tte_preprocess::DARK_SHARE, read from its source: below it a clip's answer carries a warning."""
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", "tte-preprocess", "src", "lib.rs")
-    return float(re.search(r"pub const DARK_SHARE: f32 = ([0-9.]+);", open(src).read()).group(1))
+def preprocess_const(name, file):
+    """A numeric constant of tte-preprocess, read from its source so the reports follow the code."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", "tte-preprocess", "src", file)
+    return float(re.search(rf"pub const {name}: f32 = ([0-9.]+);", open(src).read()).group(1))
 
 
-DARK_SHARE = dark_share()
+# Below DARK_SHARE of the picture showing an echo (grey ECHO_LEVEL or more) an answer carries a warning.
+DARK_SHARE = preprocess_const("DARK_SHARE", "lib.rs")
+ECHO_LEVEL = preprocess_const("ECHO_LEVEL", "levels.rs")
 
 
 def factors(row, echo_share=None):
