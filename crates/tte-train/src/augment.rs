@@ -57,6 +57,12 @@ pub struct AugmentConfig {
     /// draws the surroundings dark).
     pub haze_p: f32,
     pub haze: f32,
+    /// Probability of a wide dynamic range: the whole fan, blood pools included, is lifted towards
+    /// white, `x` becoming `floor + (1 - floor) * x` (white stays white), and the lifted floor is
+    /// speckled anew in every frame, like the weak echoes and noise such a grey map shows.
+    /// `floor` is drawn from `wide_floor`. Unlike haze, it fills the dark chambers too.
+    pub wide_p: f32,
+    pub wide_floor: [f32; 2],
     /// Probability of a low-resolution source: the clip is averaged down by 2 or 3 and scaled
     /// back up (a small export, or a thumbnail).
     pub lowres_p: f32,
@@ -96,6 +102,8 @@ impl Default for AugmentConfig {
             dim_stretch: [1.0, 1.6],
             haze_p: 0.0,
             haze: 0.45,
+            wide_p: 0.0,
+            wide_floor: [0.1, 0.5],
             lowres_p: 0.0,
             overlay_hue_p: 0.0,
         }
@@ -292,6 +300,7 @@ pub fn on_clip(
     } else {
         None
     };
+    let wide_floor = (cfg.wide_p > 0.0 && d.chance(cfg.wide_p)).then(|| d.range(cfg.wide_floor));
     let lowres = if cfg.lowres_p > 0.0 && d.chance(cfg.lowres_p) {
         if d.chance(0.5) {
             2
@@ -318,9 +327,11 @@ pub fn on_clip(
             .for_each(|v| *v = (1.0 + speckle * d.normal()).max(0.0));
     }
     let mut buf = vec![0f32; plane];
-    let lit = haze
-        .as_ref()
-        .map(|_| lit_pixels(data, [c, t], plane, mean, std));
+    let lit = (haze.is_some() || wide_floor.is_some())
+        .then(|| lit_pixels(data, [c, t], plane, mean, std));
+    if let (Some(floor), Some(lit)) = (wide_floor, &lit) {
+        widen_dynamic_range(data, [c, t, h, w], mean, std, floor, &fan_rows(lit, w), d);
+    }
     for ch in 0..c {
         let (m, s) = (mean[ch.min(2)], std[ch.min(2)]);
         let pad = -m / s;
@@ -396,6 +407,50 @@ fn warp(
             };
         }
     }
+}
+
+/// Lifts every fan pixel towards white, `x -> f + (1 - f) * x`, where `f` is `floor` speckled
+/// per pixel: partly still (weak tissue echoes), partly new in each frame (noise). The speckle is
+/// shared by the channels, so grey stays grey.
+fn widen_dynamic_range(
+    data: &mut [f32],
+    [c, t, h, w]: [usize; 4],
+    mean: [f32; 3],
+    std: [f32; 3],
+    floor: f32,
+    fan: &[bool],
+    d: &mut Draw,
+) {
+    let plane = h * w;
+    let still: Vec<f32> = (0..plane).map(|_| d.normal()).collect();
+    for ti in 0..t {
+        let lift: Vec<f32> = still
+            .iter()
+            .map(|s| floor * (0.8 + 0.25 * s + 0.25 * d.normal()).clamp(0.0, 1.6))
+            .collect();
+        for ch in 0..c {
+            let (m, sd) = (mean[ch.min(2)], std[ch.min(2)]);
+            let p = &mut data[(ch * t + ti) * plane..][..plane];
+            for ((v, &f), &on) in p.iter_mut().zip(&lift).zip(fan) {
+                if on {
+                    let x = (*v * sd + m).clamp(0.0, 1.0);
+                    *v = ((f + (1.0 - f) * x).min(1.0) - m) / sd;
+                }
+            }
+        }
+    }
+}
+
+/// The fan as each row's span from its first to its last lit pixel: a sector is convex, so this
+/// takes in the black chambers inside it and leaves the screen on either side.
+fn fan_rows(lit: &[bool], w: usize) -> Vec<bool> {
+    let mut fan = vec![false; lit.len()];
+    for (row, out) in lit.chunks(w).zip(fan.chunks_mut(w)) {
+        if let (Some(a), Some(b)) = (row.iter().position(|&l| l), row.iter().rposition(|&l| l)) {
+            out[a..=b].iter_mut().for_each(|f| *f = true);
+        }
+    }
+    fan
 }
 
 /// Pixels that are above black in any frame of any channel: the fan, not the screen around it.
@@ -569,6 +624,53 @@ mod tests {
         let lit_mean = lit.iter().map(|(_, v)| grey(v)).sum::<f32>() / lit.len() as f32;
         assert!(lit_mean > 0.08, "haze mean {lit_mean}");
         assert!(dark.iter().all(|(_, v)| grey(v).abs() < 1e-5));
+    }
+
+    #[test]
+    fn wide_range_lifts_the_whole_fan_keeps_white_and_leaves_the_screen_black() {
+        let (t, s) = (3, 12);
+        let g = |x: f32| (x - 0.5) / 0.25;
+        // Each row: screen, fan edge (faint), a black chamber, bright wall, fan edge, screen.
+        let row = [0.0, 0.0, 0.05, 0.0, 0.0, 0.0, 1.0, 1.0, 0.3, 0.05, 0.0, 0.0];
+        let mut data: Vec<f32> = (0..3 * t * s * s).map(|i| g(row[i % s])).collect();
+        let cfg = AugmentConfig {
+            wide_p: 1.0,
+            wide_floor: [0.3, 0.3],
+            ..identity()
+        };
+        on_clip(
+            &mut data,
+            [3, t, s, s],
+            [0.5; 3],
+            [0.25; 3],
+            &cfg,
+            &mut Draw::new(9),
+        );
+        let grey = |i: usize| data[i] * 0.25 + 0.5;
+        let column = |x: usize| (0..3 * t * s).map(move |r| r * s + x);
+        for x in [0, 1, 10, 11] {
+            assert!(
+                column(x).all(|i| grey(i).abs() < 1e-5),
+                "screen column {x} lit"
+            );
+        }
+        let chamber: Vec<f32> = column(4).map(grey).collect();
+        let mean = chamber.iter().sum::<f32>() / chamber.len() as f32;
+        assert!((0.15..0.35).contains(&mean), "chamber lifted to {mean}");
+        let spread = chamber.iter().map(|v| (v - mean).abs()).sum::<f32>() / chamber.len() as f32;
+        assert!(spread > 0.01, "chamber floor is flat ({spread})");
+        assert!(
+            column(6).all(|i| (grey(i) - 1.0).abs() < 1e-5),
+            "white changed"
+        );
+        // Frames differ: the floor is speckled anew in each.
+        let frame = |ti: usize| (0..s * s).map(move |k| ti * s * s + k);
+        assert!(frame(0)
+            .zip(frame(1))
+            .any(|(a, b)| (grey(a) - grey(b)).abs() > 1e-3));
+        // Channels agree: grey stays grey.
+        let plane = t * s * s;
+        assert!((0..plane).all(|k| (grey(k) - grey(k + plane)).abs() < 1e-6));
     }
 
     #[test]
