@@ -5,7 +5,6 @@ const $ = (s) => document.querySelector(s);
 const params = new URLSearchParams(location.search);
 const status = $('#status');
 const results = $('#results');
-const UNSURE = 0.6;
 
 let names = {};
 const classifierReady = createClassifier({
@@ -44,7 +43,7 @@ function newCard(file) {
 
 function showResult(card, file, r) {
   card.innerHTML = '';
-  const unsure = r.view === 'OTHER' || r.confidence < UNSURE;
+  const unsure = r.view === 'OTHER' || r.unsure;
   card.append(el('h2', { text: file.name }));
   const top = el('div', { class: 'top', text: `${r.view} — ${r.name}` });
   card.append(top);
@@ -68,6 +67,7 @@ function showResult(card, file, r) {
   if ($('#teach').checked) card.append(player(file, r));
   card.dataset.view = r.view;
   card.dataset.confidence = r.confidence.toFixed(4);
+  card.dataset.unsure = String(r.unsure);
   card.dataset.backend = r.backend;
   card.dataset.decodeMs = r.decode_ms.toFixed(1);
   card.dataset.inferenceMs = r.inference_ms.toFixed(1);

@@ -26,6 +26,8 @@ export interface ViewResult {
   /** Full name of the top class. */
   name: string;
   confidence: number;
+  /** The confidence is under 0.6: treat the view as uncertain (the page says so on the card). */
+  unsure: boolean;
   /** [class code, probability] for every class, in the model's order. */
   probabilities: [string, number][];
   backend: Backend;

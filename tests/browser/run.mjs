@@ -99,6 +99,7 @@ try {
       check(Math.abs(share - n.echo_share) < 0.02, `${path.basename(p.file)}: echo share ${share} in the page, ${n.echo_share.toFixed(4)} native`);
     }
     check(c && Number(c.confidence) > 0 && Number(c.confidence) <= 1 && c.backend === 'webgpu', `${path.basename(p.file)} has confidence and backend attributes`);
+    check(c && c.unsure === String(Number(c.confidence) < 0.6), `${path.basename(p.file)}: unsure ${c && c.unsure} for confidence ${c && c.confidence}`);
   }
   if (existsSync(fixture)) {
     const c = by['examples_ybr_color.dcm'];

@@ -25,6 +25,8 @@ pub enum PipelineError {
 pub struct Prediction {
     pub view: String,
     pub confidence: f32,
+    /// The top probability is under [`tte_views::UNSURE_BELOW`]: treat the view as uncertain.
+    pub unsure: bool,
     /// (class code, probability) in the model's label order.
     pub probabilities: Vec<(String, f32)>,
     pub timings: Timings,
@@ -146,6 +148,7 @@ pub fn prediction(
     Prediction {
         view,
         confidence,
+        unsure: tte_views::is_unsure(confidence),
         probabilities,
         timings,
         frames_used: prepared.indices,

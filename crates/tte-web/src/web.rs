@@ -150,6 +150,7 @@ impl Classifier {
             view: &'a str,
             name: String,
             confidence: f32,
+            unsure: bool,
             probabilities: Vec<(&'a str, f32)>,
             preprocess_ms: f64,
             inference_ms: f64,
@@ -164,6 +165,7 @@ impl Classifier {
             view: &labels[best],
             name: tte_views::full_name(&labels[best]),
             confidence: conf,
+            unsure: tte_views::is_unsure(conf),
             probabilities: labels
                 .iter()
                 .map(String::as_str)

@@ -50,7 +50,7 @@ pub fn run(args: Args) -> Result<()> {
         if args.format == "json" {
             let v = match &row.result {
                 Ok(p) => serde_json::json!({
-                    "file": row.file, "view": p.view, "name": tte_views::full_name(&p.view), "confidence": p.confidence,
+                    "file": row.file, "view": p.view, "name": tte_views::full_name(&p.view), "confidence": p.confidence, "unsure": p.unsure,
                     "probabilities": p.probabilities.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
                     "sector": p.sector, "echo_share": p.echo_share, "timings_ms": p.timings, "warnings": p.warnings, "error": null,
                 }),

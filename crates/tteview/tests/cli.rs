@@ -226,6 +226,12 @@ fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
                 && sector[3] <= 200,
             "{sector:?}"
         );
+        let confidence = r["confidence"].as_f64().unwrap() as f32;
+        assert_eq!(
+            r["unsure"].as_bool(),
+            Some(confidence < tte_views::UNSURE_BELOW),
+            "unsure flag for confidence {confidence}"
+        );
         // Default-style phantom clips are never flagged as too dark to trust.
         let share = r["echo_share"].as_f64().unwrap();
         assert!(
