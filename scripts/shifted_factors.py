@@ -10,15 +10,21 @@ import csv, json, os, re, sys
 from collections import OrderedDict
 
 
-def preprocess_const(name, file):
-    """A numeric constant of tte-preprocess, read from its source so the reports follow the code."""
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", "tte-preprocess", "src", file)
+def rust_const(name, crate, file):
+    """A numeric constant of one of the crates, read from its source so the reports follow the code."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", crate, "src", file)
     return float(re.search(rf"pub const {name}: f32 = ([0-9.]+);", open(src).read()).group(1))
+
+
+def preprocess_const(name, file):
+    return rust_const(name, "tte-preprocess", file)
 
 
 # Below DARK_SHARE of the picture showing an echo (grey ECHO_LEVEL or more) an answer carries a warning.
 DARK_SHARE = preprocess_const("DARK_SHARE", "lib.rs")
 ECHO_LEVEL = preprocess_const("ECHO_LEVEL", "levels.rs")
+# Below UNSURE_BELOW confidence an answer is marked unsure.
+UNSURE_BELOW = rust_const("UNSURE_BELOW", "tte-views", "lib.rs")
 
 
 def factors(row, echo_share=None):
