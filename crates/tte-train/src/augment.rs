@@ -522,6 +522,18 @@ fn box_blur(p: &mut [f32], buf: &mut [f32], w: usize, h: usize) {
 mod tests {
     use super::*;
 
+    /// `on_clip` on an RGB clip of `t` frames of `s`x`s`, normalised with mean 0.5 and std 0.25.
+    fn augment_grey_clip(data: &mut [f32], [t, s]: [usize; 2], cfg: &AugmentConfig, seed: u64) {
+        on_clip(
+            data,
+            [3, t, s, s],
+            [0.5; 3],
+            [0.25; 3],
+            cfg,
+            &mut Draw::new(seed),
+        );
+    }
+
     fn identity() -> AugmentConfig {
         AugmentConfig {
             rotate_deg: 0.0,
@@ -548,14 +560,7 @@ mod tests {
             tint: 0.3,
             ..identity()
         };
-        on_clip(
-            &mut data,
-            [3, t, s, s],
-            [0.5; 3],
-            [0.25; 3],
-            &cfg,
-            &mut Draw::new(7),
-        );
+        augment_grey_clip(&mut data, [t, s], &cfg, 7);
         let means: Vec<f32> = data
             .chunks(t * s * s)
             .map(|c| c.iter().sum::<f32>() / c.len() as f32 * 0.25 + 0.5)
@@ -610,14 +615,7 @@ mod tests {
             haze: 0.5,
             ..identity()
         };
-        on_clip(
-            &mut data,
-            [3, t, s, s],
-            [0.5; 3],
-            [0.25; 3],
-            &cfg,
-            &mut Draw::new(5),
-        );
+        augment_grey_clip(&mut data, [t, s], &cfg, 5);
         let grey = |v: &f32| v * 0.25 + 0.5;
         let (lit, dark): (Vec<_>, Vec<_>) =
             data.iter().enumerate().partition(|(i, _)| i % s < s / 2);
@@ -638,14 +636,7 @@ mod tests {
             wide_floor: [0.3, 0.3],
             ..identity()
         };
-        on_clip(
-            &mut data,
-            [3, t, s, s],
-            [0.5; 3],
-            [0.25; 3],
-            &cfg,
-            &mut Draw::new(9),
-        );
+        augment_grey_clip(&mut data, [t, s], &cfg, 9);
         let grey = |i: usize| data[i] * 0.25 + 0.5;
         let column = |x: usize| (0..3 * t * s).map(move |r| r * s + x);
         for x in [0, 1, 10, 11] {
