@@ -19,11 +19,11 @@ data="$CARGO_TARGET_DIR/eval-data-$version"
 [ -f "$data/shifted/manifest.csv" ] || "$bin" phantom --out "$data/shifted" --per-view 8 --seed 778 --formats mp4,avi,dcm --style shifted --max-seconds 2.5 --max-side 720
 "$bin" eval --data "$data/default/manifest.csv" --out models/eval/default --title "lite on unseen phantom seeds (default style)"
 "$bin" eval --data "$data/shifted/manifest.csv" --out models/eval/shifted --title "lite on the style-shifted phantom set"
-# The earlier stages on the same sets, for the card's before/after, and stages 5-10 (models/
+# The earlier stages on the same sets, for the card's before/after, and stages 5-11 (models/
 # lite.levels.json is stage 5, lite.stageN.json stage N; each scored on the last checkpoint of its
 # run, in f32). runs/previous-shipped.ttev, when present, is the file
 # shipped before stage 7 (stage 4 weights with levelling: `git show 6d6bbac:models/lite.ttev`).
-for st in 3 4 5 6 7 8 9 10; do
+for st in 3 4 5 6 7 8 9 10 11; do
   case $st in
     3|4) m="runs/lite-stage$st.ttev" ;;
     5) m="runs/lite-levels/last.ttev" ;;
@@ -49,7 +49,7 @@ for st in 3 4; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+
 [ -f models/eval/previous-shipped-shifted/predictions.csv ] && cols+=("shipped before stage 7=models/eval/previous-shipped-shifted/predictions.csv")
 # The shipped stage is the one scripts/train-shipped.sh converts; the other later stages get their own column.
 shipped=$(sed -n 's|.*convert --model runs/lite-stage\([0-9]*\)/last.ttev.*|\1|p' scripts/train-shipped.sh)
-for st in 7 8 9 10; do
+for st in 7 8 9 10 11; do
   [ "$st" != "$shipped" ] && [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv")
 done
 cols+=("shipped (stage $shipped)=models/eval/shifted/predictions.csv")

@@ -5,8 +5,8 @@
 # trace and a third of the clips cropped as their DICOM would be, stage 5 with grey-level levelling
 # and dim, hazy and low-resolution clips, stage 6 continuing it (cut at step 2800 of its schedule),
 # stage 7 with coloured overlays turned to other hues, stage 8 with a darker dim grey map, stage 9
-# with stronger haze, then f16 storage. About 13.5 hours on 2 CPU cores (stages 1-5 and 7-9 stop
-# at their time budgets). Then `scripts/evaluate.sh` and
+# with stronger haze, stage 10 with a wide dynamic range, stage 11 with both, then f16 storage.
+# About 15 hours on 2 CPU cores (stages 1-5 and 7-11 stop at their time budgets). Then `scripts/evaluate.sh` and
 # `python3 scripts/model_card.py` redo the model card.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,5 +22,7 @@ bin="$CARGO_TARGET_DIR/release/tteview"
 "$bin" train --config models/lite.stage7.json       # init_from runs/lite-stage6/last.ttev, writes runs/lite-stage7.ttev
 "$bin" train --config models/lite.stage8.json       # init_from runs/lite-stage7.ttev, run in runs/lite-stage8/
 "$bin" train --config models/lite.stage9.json       # init_from runs/lite-stage8/last.ttev, run in runs/lite-stage9/
-# Stages 5-9 train with levelling (`auto_levels`), so the file's header asks for it.
-"$bin" convert --model runs/lite-stage9/last.ttev --out models/lite.ttev --half --check-per-view 2
+"$bin" train --config models/lite.stage10.json      # init_from runs/lite-stage9/last.ttev, run in runs/lite-stage10/
+"$bin" train --config models/lite.stage11.json      # init_from runs/lite-stage10/last.ttev, run in runs/lite-stage11/
+# Stages 5-11 train with levelling (`auto_levels`), so the file's header asks for it.
+"$bin" convert --model runs/lite-stage11/last.ttev --out models/lite.ttev --half --check-per-view 2

@@ -1,7 +1,7 @@
 //! Shows what a training config feeds the network: `--example augmented -- CONFIG OUT.png [N]`
 //! draws N phantom clips (one per view in turn), augments and prepares them exactly as training
 //! does, and writes the middle frame of each clip tensor side by side, 8 to a row.
-use tte_train::{augment::AugmentConfig, config::TrainConfig, data};
+use tte_train::{config::TrainConfig, data};
 
 fn main() -> anyhow::Result<()> {
     let a: Vec<String> = std::env::args().collect();
@@ -12,20 +12,21 @@ fn main() -> anyhow::Result<()> {
     }
     let cfg = TrainConfig::load(&a[1])?;
     let n: usize = a.get(3).map_or(Ok(24), |s| s.parse())?;
-    let labels = tte_views::codes();
-    let model_cfg = tte_slowfast::SlowFastConfig::preset(&cfg.preset, labels.len())
-        .ok_or_else(|| anyhow::anyhow!("unknown preset {}", cfg.preset))?;
-    let mut meta = tte_slowfast::ModelMeta::new(&cfg.preset, model_cfg, labels.clone());
-    meta.auto_levels = cfg.auto_levels;
-    let spec = meta.clip_spec();
+    let meta = tte_train::train::model_meta(&cfg)?;
+    let (labels, spec) = (&meta.labels, meta.clip_spec());
     let tiles: Vec<Vec<u8>> = (0..n)
         .map(|k| {
             let item = data::Item::Phantom {
                 view: labels[k % labels.len()].clone(),
                 seed: cfg.seed ^ (k as u64 * 7919),
             };
-            let aug: &AugmentConfig = &cfg.augment;
-            let ex = data::make_example(&item, k % labels.len(), &spec, aug, cfg.seed + k as u64)?;
+            let ex = data::make_example(
+                &item,
+                k % labels.len(),
+                &spec,
+                &cfg.augment,
+                cfg.seed + k as u64,
+            )?;
             Ok(middle_frame_rgb(&ex.data, &spec))
         })
         .collect::<anyhow::Result<_>>()?;

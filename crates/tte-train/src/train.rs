@@ -40,11 +40,8 @@ pub fn train(
     device: &Device,
     log: &mut dyn FnMut(&str),
 ) -> anyhow::Result<Outcome> {
-    let labels = tte_views::codes();
-    let model_cfg = SlowFastConfig::preset(&cfg.preset, labels.len())
-        .ok_or_else(|| anyhow::anyhow!("unknown preset {}", cfg.preset))?;
-    let mut meta = ModelMeta::new(&cfg.preset, model_cfg.clone(), labels.clone());
-    meta.auto_levels = cfg.auto_levels;
+    let mut meta = model_meta(cfg)?;
+    let (labels, model_cfg) = (meta.labels.clone(), meta.config.clone());
     let spec = meta.clip_spec();
     let run_dir = PathBuf::from(&cfg.run_dir);
     std::fs::create_dir_all(&run_dir)?;
@@ -230,6 +227,17 @@ pub fn train(
 }
 
 /// The network of `path`, checked to have this run's architecture and label order.
+/// The model file's header a config trains towards: preset, full view catalogue, levelling. Its
+/// `clip_spec()` is how every training clip is prepared.
+pub fn model_meta(cfg: &TrainConfig) -> anyhow::Result<ModelMeta> {
+    let labels = tte_views::codes();
+    let model_cfg = SlowFastConfig::preset(&cfg.preset, labels.len())
+        .ok_or_else(|| anyhow::anyhow!("unknown preset {}", cfg.preset))?;
+    let mut meta = ModelMeta::new(&cfg.preset, model_cfg, labels);
+    meta.auto_levels = cfg.auto_levels;
+    Ok(meta)
+}
+
 fn initial_weights(path: &str, meta: &ModelMeta, device: &Device) -> anyhow::Result<SlowFast> {
     let m = TrainedModel::load(std::path::Path::new(path), device)
         .map_err(|e| anyhow::anyhow!("init_from {path}: {e}"))?;
