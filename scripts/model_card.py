@@ -71,7 +71,7 @@ def judged_against():
     said = lambda ns: f"stage {ns[0]}" if len(ns) == 1 else "stages " + ", ".join(ns[:-1]) + " and " + ns[-1]
     return ", ".join(f"{NAMES[b]} for {said(ns)}" for b, ns in groups.items())
 # The later stages the shipped weights went through (a stage after it is a tried, unshipped run).
-SHIPPED_CHAIN = LATER[:[k for _, _, k, _, _ in LATER].index(SHIPPED) + 1]
+SHIPPED_CHAIN = LATER[:KEYS.index(SHIPPED) + 1]
 later_logs = {key: last_row(os.path.join(M, "training", f"{log}-metrics.csv")) for _, _, key, log, _ in LATER}
 
 FACTORS = os.path.join(M, "eval", "shifted", "factors.md")
@@ -195,7 +195,8 @@ def later_stages_table():
             if bt and bf and st and sf:
                 g = gain(st, sf, bt, bf)
                 dt, df, bdt, bdf = report(f"{key}-default"), by_default.get(key), report(f"{base}-default"), by_default.get(base)
-                on_default = f" ({gain(dt, df, bdt, bdf)[0]:+d} clips on the test set, {gain(dt, df, bdt, bdf)[1]:+d} on fresh seeds)" if dt and df and bdt and bdf else ""
+                gd = gain(dt, df, bdt, bdf) if dt and df and bdt and bdf else None
+                on_default = f" ({gd[0]:+d} clips on the test set, {gd[1]:+d} on fresh seeds)" if gd else ""
                 verdict = f"ahead on both and within noise on the default style{on_default}, so it shipped" if key in SHIPPED_HISTORY else "not ahead by more than noise on both, so it was not shipped"
                 w(f" {name.capitalize()} against {NAMES[base]} on the shifted style: {g[0]:+d} clips of {st['n']} on the test set, {g[1]:+d} of {sf['n']} here; {verdict}.")
         w("")
@@ -238,7 +239,7 @@ for k, (name, cfg_name, key, log, what) in enumerate(LATER, start=5):
     if not row:
         continue
     budget = f"a {cfg.get('max_seconds')} s budget" if cfg.get("max_seconds") else f"{cfg.get('steps')} scheduled steps" + (f", stopped after {cfg['stop_after']}" if cfg.get("stop_after") else "")
-    shipped_in = any(key == c for _, _, c, _, _ in SHIPPED_CHAIN)
+    shipped_in = KEYS.index(key) <= KEYS.index(SHIPPED)
     lead = f"{k}. Fine-tuning" if shipped_in else f"\nTried after the shipped stage and not shipped ({name}): fine-tuning"
     w(f"{lead}, `models/{cfg_name}` (`init_from` {cfg.get('init_from', '?')}): {what}; lr {cfg.get('learning_rate', '?')}, {budget}, seed {cfg.get('seed', '?')}, grey-level levelling on (`auto_levels`: each clip is scaled so its 99th-percentile pixel sits at grey 200, within ×0.75 to ×6; the model file records it, so every edge prepares clips the same way).")
     w(f"{'   ' if shipped_in else ' '}Ran {row['step']} steps in {float(row['seconds']):.0f} s (last validation accuracy {float(row['val_accuracy']):.4f}, macro-F1 {float(row['val_macro_f1']):.4f}); its last checkpoint is the one scored below{' and shipped' if key == SHIPPED else ''}. Log: `models/training/{log}-metrics.csv`. Hardware: 2 CPU cores (this workplace's build machine, x86-64), Burn Flex backend, other work sharing the cores.")

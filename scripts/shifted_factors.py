@@ -16,13 +16,9 @@ def rust_const(name, crate, file):
     return float(re.search(rf"pub const {name}: f32 = ([0-9.]+);", open(src).read()).group(1))
 
 
-def preprocess_const(name, file):
-    return rust_const(name, "tte-preprocess", file)
-
-
 # Below DARK_SHARE of the picture showing an echo (grey ECHO_LEVEL or more) an answer carries a warning.
-DARK_SHARE = preprocess_const("DARK_SHARE", "lib.rs")
-ECHO_LEVEL = preprocess_const("ECHO_LEVEL", "levels.rs")
+DARK_SHARE = rust_const("DARK_SHARE", "tte-preprocess", "lib.rs")
+ECHO_LEVEL = rust_const("ECHO_LEVEL", "tte-preprocess", "levels.rs")
 # Below UNSURE_BELOW confidence an answer is marked unsure.
 UNSURE_BELOW = rust_const("UNSURE_BELOW", "tte-views", "lib.rs")
 
