@@ -226,7 +226,6 @@ pub fn train(
     })
 }
 
-/// The network of `path`, checked to have this run's architecture and label order.
 /// The model file's header a config trains towards: preset, full view catalogue, levelling. Its
 /// `clip_spec()` is how every training clip is prepared.
 pub fn model_meta(cfg: &TrainConfig) -> anyhow::Result<ModelMeta> {
@@ -238,6 +237,7 @@ pub fn model_meta(cfg: &TrainConfig) -> anyhow::Result<ModelMeta> {
     Ok(meta)
 }
 
+/// The network of `path`, checked to have this run's architecture and label order.
 fn initial_weights(path: &str, meta: &ModelMeta, device: &Device) -> anyhow::Result<SlowFast> {
     let m = TrainedModel::load(std::path::Path::new(path), device)
         .map_err(|e| anyhow::anyhow!("init_from {path}: {e}"))?;
