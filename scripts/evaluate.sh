@@ -19,11 +19,11 @@ data="$CARGO_TARGET_DIR/eval-data-$version"
 [ -f "$data/shifted/manifest.csv" ] || "$bin" phantom --out "$data/shifted" --per-view 8 --seed 778 --formats mp4,avi,dcm --style shifted --max-seconds 2.5 --max-side 720
 "$bin" eval --data "$data/default/manifest.csv" --out models/eval/default --title "lite on unseen phantom seeds (default style)"
 "$bin" eval --data "$data/shifted/manifest.csv" --out models/eval/shifted --title "lite on the style-shifted phantom set"
-# The earlier stages on the same sets, for the card's before/after, and stages 5-11 (models/
+# The earlier stages on the same sets, for the card's before/after, and stages 5-12 (models/
 # lite.levels.json is stage 5, lite.stageN.json stage N; each scored on the last checkpoint of its
 # run, in f32). runs/previous-shipped.ttev, when present, is the file
 # shipped before stage 7 (stage 4 weights with levelling: `git show 6d6bbac:models/lite.ttev`).
-for st in 3 4 5 6 7 8 9 10 11; do
+for st in 3 4 5 6 7 8 9 10 11 12; do
   case $st in
     3|4) m="runs/lite-stage$st.ttev" ;;
     5) m="runs/lite-levels/last.ttev" ;;
@@ -37,6 +37,13 @@ if [ -f runs/previous-shipped.ttev ]; then
   "$bin" eval --model runs/previous-shipped.ttev --data "$data/default/manifest.csv" --out models/eval/previous-shipped-default --title "the file shipped before stage 7 (stage 4 weights with levelling), default style"
   "$bin" eval --model runs/previous-shipped.ttev --data "$data/shifted/manifest.csv" --out models/eval/previous-shipped-shifted --title "the file shipped before stage 7 (stage 4 weights with levelling), style-shifted set"
 fi
+# What colour blanking is worth on its own: stage 11's weights (trained with colour kept) with the
+# file asking for it.
+if [ -f runs/lite-stage11/last.ttev ]; then
+  "$bin" convert --model runs/lite-stage11/last.ttev --out runs/stage11-blanked.ttev --blank-colour
+  "$bin" eval --model runs/stage11-blanked.ttev --data "$data/default/manifest.csv" --out models/eval/stage11-blanked-default --title "stage-11 weights with colour blanking (default style)"
+  "$bin" eval --model runs/stage11-blanked.ttev --data "$data/shifted/manifest.csv" --out models/eval/stage11-blanked-shifted --title "stage-11 weights with colour blanking (style-shifted set)"
+fi
 # The diagnostic run trained on style-shifted clips (models/experiments/oracle-shifted.json): what
 # the network reaches on the shifted set once it has seen that style (model card).
 if [ -f runs/oracle-shifted/last.ttev ]; then
@@ -49,9 +56,10 @@ for st in 3 4; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+
 [ -f models/eval/previous-shipped-shifted/predictions.csv ] && cols+=("shipped before stage 7=models/eval/previous-shipped-shifted/predictions.csv")
 # The shipped stage is the one scripts/train-shipped.sh converts; the other later stages get their own column.
 shipped=$(sed -n 's|.*convert --model runs/lite-stage\([0-9]*\)/last.ttev.*|\1|p' scripts/train-shipped.sh)
-for st in 7 8 9 10 11; do
+for st in 7 8 9 10 11 12; do
   [ "$st" != "$shipped" ] && [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv")
 done
+[ -f models/eval/stage11-blanked-shifted/predictions.csv ] && cols+=("stage 11 with colour blanking=models/eval/stage11-blanked-shifted/predictions.csv")
 cols+=("shipped (stage $shipped)=models/eval/shifted/predictions.csv")
 [ -f models/eval/oracle-shifted-shifted/predictions.csv ] && cols+=("trained on the shifted style (diagnostic)=models/eval/oracle-shifted-shifted/predictions.csv")
 python3 scripts/shifted_factors.py "$data/shifted/manifest.csv" "${cols[@]}" > models/eval/shifted/factors.md

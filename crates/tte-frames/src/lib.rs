@@ -95,22 +95,21 @@ impl Rect {
     }
     /// Intersection over union with another rectangle (0 when disjoint).
     pub fn iou(&self, other: &Rect) -> f64 {
-        let inter = Rect {
-            x0: self.x0.max(other.x0),
-            y0: self.y0.max(other.y0),
-            x1: self.x1.min(other.x1),
-            y1: self.y1.min(other.y1),
-        };
-        let i = if inter.x1 > inter.x0 && inter.y1 > inter.y0 {
-            inter.area()
-        } else {
-            0
-        };
+        let i = self.intersection(other).area();
         let u = self.area() + other.area() - i;
         if u == 0 {
             0.0
         } else {
             i as f64 / u as f64
+        }
+    }
+    /// The part both cover (zero area when disjoint).
+    pub fn intersection(&self, other: &Rect) -> Rect {
+        Rect {
+            x0: self.x0.max(other.x0),
+            y0: self.y0.max(other.y0),
+            x1: self.x1.min(other.x1),
+            y1: self.y1.min(other.y1),
         }
     }
     /// The smallest rectangle holding both.

@@ -1,8 +1,10 @@
 //! Turns frames of any size and rate into the fixed clip tensor a model expects (no Burn).
 //!
 //! Steps, in order: choose frames by time ([`sample`]), find the ultrasound image on the screen
-//! ([`sector`], or the DICOM regions when present), resize it into a padded square ([`resize`]),
-//! normalise (and, for models trained so, level the grey scale: [`levels`]). The result is laid out `[channels, frames, size, size]`, ready to become a tensor.
+//! ([`sector`], or the DICOM regions when present, narrowed to their lit part when nearly black),
+//! resize it into a padded square ([`resize`]), normalise (and, for models trained so, blank colour
+//! flow and overlays and level the grey scale: [`levels`]). The result is laid out
+//! `[channels, frames, size, size]`, ready to become a tensor.
 
 pub mod levels;
 pub mod resize;
@@ -29,6 +31,10 @@ pub struct ClipSpec {
     /// Scale each clip's grey levels to a fixed 99th percentile ([`levels::auto_levels`]).
     #[serde(default)]
     pub auto_levels: bool,
+    /// Count pixels of saturated colour as black before resizing: colour Doppler paints over blood,
+    /// which the grey (B-mode) image shows black, and coloured text and traces are not the view.
+    #[serde(default)]
+    pub blank_colour: bool,
 }
 
 impl Default for ClipSpec {
@@ -41,6 +47,7 @@ impl Default for ClipSpec {
             mean: [0.5; 3],
             std: [0.25; 3],
             auto_levels: false,
+            blank_colour: false,
         }
     }
 }
@@ -55,7 +62,8 @@ pub struct Prepared {
     pub sector: Rect,
     /// Which frames of the input were used, in order.
     pub indices: Vec<usize>,
-    /// Whether the sector came from DICOM metadata rather than image analysis.
+    /// Whether the sector came from DICOM metadata rather than image analysis (a declared region
+    /// whose picture is nearly black is narrowed to the lit part the image analysis finds in it).
     pub sector_from_metadata: bool,
     /// Share of the picture's pixels showing an echo, before levelling ([`levels::echo_share`]).
     pub echo_share: f32,
@@ -138,15 +146,49 @@ pub fn prepare_frames(
         });
     }
     let indices = sample::sample_indices(times, spec.frames, spec.window_s, start_s);
-    let (sector, from_metadata) =
-        match sector::region_from_dicom(regions, first.width, first.height) {
-            Some(r) => (r, true),
-            None => (find_sector_in(frames, &indices), false),
-        };
+    let declared = sector::region_from_dicom(regions, first.width, first.height);
+    let mut sector = declared.unwrap_or_else(|| find_sector_in(frames, &indices));
+    let (mut data, echo_share) = crop_and_normalise(frames, &indices, sector, spec);
+    if declared.is_some() && echo_share < DARK_SHARE {
+        // A nearly black fan, cropped whole, leaves its few lit structures a few pixels wide; the
+        // lit part the motion search finds inside it is what the same clip as MP4 or AVI gets.
+        let lit = find_sector_in(frames, &indices).intersection(&sector);
+        if lit.area() > 0 && lit != sector {
+            sector = lit;
+            data = crop_and_normalise(frames, &indices, sector, spec).0;
+        }
+    }
+    if spec.auto_levels {
+        levels::auto_levels(&mut data, spec.channels, spec.mean, spec.std);
+    }
+    Ok(Prepared {
+        data,
+        spec: spec.clone(),
+        sector,
+        indices,
+        sector_from_metadata: declared.is_some(),
+        echo_share,
+    })
+}
+
+/// The sampled frames' `sector`, resized into the clip tensor and normalised, and the share of
+/// its picture showing an echo.
+fn crop_and_normalise(
+    frames: &[Frame],
+    indices: &[usize],
+    sector: Rect,
+    spec: &ClipSpec,
+) -> (Vec<f32>, f32) {
     let plane = spec.size * spec.size;
     let mut data = vec![0f32; spec.channels * spec.frames * plane];
     for (t, &i) in indices.iter().enumerate() {
-        let planes = resize::resize_region(&frames[i], sector, spec.size, spec.channels);
+        let planes = resize::resize_region(
+            &frames[i],
+            sector,
+            spec.size,
+            spec.channels,
+            spec.blank_colour,
+        );
         for (c, p) in planes.iter().enumerate() {
             let (m, s) = (spec.mean[c], spec.std[c]);
             let out = &mut data[(c * spec.frames + t) * plane..][..plane];
@@ -156,20 +198,10 @@ pub fn prepare_frames(
         }
     }
     let shape = [spec.channels, spec.frames, spec.size, spec.size];
-    let shown = sector.clamp(first.width, first.height);
+    let shown = sector.clamp(frames[0].width, frames[0].height);
     let picture = resize::fit(shown.width(), shown.height(), spec.size);
     let echo_share = levels::echo_share(&data, shape, spec.mean, spec.std, picture);
-    if spec.auto_levels {
-        levels::auto_levels(&mut data, spec.channels, spec.mean, spec.std);
-    }
-    Ok(Prepared {
-        data,
-        spec: spec.clone(),
-        sector,
-        indices,
-        sector_from_metadata: from_metadata,
-        echo_share,
-    })
+    (data, echo_share)
 }
 
 /// Below this share of the picture showing an echo, a clip is too dark for its answer to be
@@ -265,6 +297,60 @@ mod tests {
             with < 3.0 && without > 4.0 * with,
             "mean grey-level gap {with:.2} levelled, {without:.2} not"
         );
+    }
+
+    #[test]
+    fn a_declared_fan_that_is_nearly_black_is_cropped_to_its_lit_part() {
+        let (frames, fan) = sector::tests::screen(200, 150, (100.0, 10.0), 120.0, 40.0, 0.0, 20, 3);
+        let regions = vec![tte_frames::UltrasoundRegion {
+            rect: fan,
+            spatial_format: 1,
+            data_type: 1,
+        }];
+        // Low gain: inside the fan only one moving wall still shows, a ring in its middle.
+        let lit = |x: usize, y: usize| {
+            let r = (x as f64 - 100.0).hypot(y as f64 - 80.0);
+            (26.0..30.0).contains(&r)
+        };
+        let dark: Vec<Frame> = frames
+            .iter()
+            .map(|f| {
+                let mut g = f.clone();
+                for y in fan.y0..fan.y1 {
+                    for x in fan.x0..fan.x1 {
+                        if !lit(x, y) {
+                            g.data[(y * g.width + x) * 3..][..3].fill(0);
+                        }
+                    }
+                }
+                g
+            })
+            .collect();
+        let spec = ClipSpec::default();
+        let prep = |frames: Vec<Frame>| {
+            prepare(
+                &Clip {
+                    frames,
+                    regions: regions.clone(),
+                },
+                &spec,
+            )
+            .unwrap()
+        };
+        let (normal, dark) = (prep(frames), prep(dark));
+        assert_eq!(normal.sector, fan);
+        assert!(dark.echo_share < DARK_SHARE, "{}", dark.echo_share);
+        let s = dark.sector;
+        assert!(
+            s.intersection(&fan) == s && s.area() * 4 < fan.area(),
+            "{s:?} in {fan:?}"
+        );
+        assert!(
+            s.x0 <= 72 && s.x1 >= 128 && s.y0 <= 52 && s.y1 >= 108,
+            "{s:?}"
+        );
+        // The warning still speaks of the whole picture.
+        assert!(dark_picture_warning(&dark).is_some());
     }
 
     #[test]

@@ -52,9 +52,24 @@ pub fn fit(w: usize, h: usize, size: usize) -> Rect {
     }
 }
 
+/// A pixel of colour rather than grey: colour Doppler, an ECG trace, coloured text, and the dim
+/// fringe a video codec's half-resolution colour leaves around them. A tinted grey map is not
+/// (its saturation stays under about 0.4), nor is near-black chroma noise.
+pub fn is_colour([r, g, b]: [u8; 3]) -> bool {
+    let (mx, mn) = (r.max(g).max(b) as u32, r.min(g).min(b) as u32);
+    mx - mn >= 24 && (mx - mn) * 2 >= mx
+}
+
 /// Resizes `region` of `frame` into `size` x `size` planes of RGB (or luminance when `channels == 1`),
-/// values 0-255, pad value 0. Returns `channels` planes of `size * size`.
-pub fn resize_region(frame: &Frame, region: Rect, size: usize, channels: usize) -> Vec<Vec<f32>> {
+/// values 0-255, pad value 0. Returns `channels` planes of `size * size`. With `blank_colour`,
+/// pixels of saturated colour count as black ([`is_colour`]).
+pub fn resize_region(
+    frame: &Frame,
+    region: Rect,
+    size: usize,
+    channels: usize,
+    blank_colour: bool,
+) -> Vec<Vec<f32>> {
     let region = region.clamp(frame.width, frame.height);
     let mut planes = vec![vec![0f32; size * size]; channels];
     if region.area() == 0 || size == 0 {
@@ -70,7 +85,10 @@ pub fn resize_region(frame: &Frame, region: Rect, size: usize, channels: usize) 
         for (ox, taps) in wx.iter().enumerate() {
             let mut acc = [0f32; 3];
             for &(i, w) in taps {
-                let p = frame.rgb(region.x0 + i, region.y0 + y);
+                let mut p = frame.rgb(region.x0 + i, region.y0 + y);
+                if blank_colour && is_colour(p) {
+                    p = [0; 3];
+                }
                 for c in 0..3 {
                     acc[c] += w * p[c] as f32;
                 }
@@ -128,6 +146,7 @@ mod tests {
             },
             64,
             1,
+            false,
         );
         let t = fit(w, h, 64);
         for y in t.y0 + 1..t.y1 - 1 {
@@ -138,11 +157,43 @@ mod tests {
         }
     }
 
+    #[test]
+    fn blanking_colour_turns_colour_flow_black_and_keeps_tinted_grey() {
+        // Left half: tinted grey tissue; right half: red colour flow, the dim purple a codec leaves
+        // beside it, and near-black chroma noise.
+        let (w, h) = (8, 2);
+        let px: [[u8; 3]; 4] = [[200, 170, 120], [230, 60, 0], [40, 10, 50], [6, 0, 20]];
+        let data: Vec<u8> = (0..w * h)
+            .flat_map(|i| if i % w < 4 { px[0] } else { px[1 + i % 3] })
+            .collect();
+        let f = Frame::new(w, h, PixelFormat::Rgb, data, 0.0).unwrap();
+        let whole = Rect {
+            x0: 0,
+            y0: 0,
+            x1: w,
+            y1: h,
+        };
+        let kept = resize_region(&f, whole, 8, 3, false);
+        let blanked = resize_region(&f, whole, 8, 3, true);
+        let row = fit(w, h, 8).y0 * 8;
+        for x in 0..8 {
+            let at = |p: &Vec<Vec<f32>>| [p[0][row + x], p[1][row + x], p[2][row + x]];
+            let want = match x {
+                0..4 => [200.0, 170.0, 120.0],
+                // Too dark to count as colour, whatever its hue.
+                _ if (x % 3) == 2 => [6.0, 0.0, 20.0],
+                _ => [0.0; 3],
+            };
+            assert_eq!(at(&blanked), want, "x {x}");
+            assert_ne!(at(&kept), [0.0; 3], "x {x} without blanking");
+        }
+    }
+
     proptest! {
         #[test]
         fn aspect_is_kept_and_the_rest_is_padding(w in 1usize..700, h in 1usize..700, size in 8usize..160) {
             let f = solid(w, h, 255);
-            let planes = resize_region(&f, Rect { x0: 0, y0: 0, x1: w, y1: h }, size, 3);
+            let planes = resize_region(&f, Rect { x0: 0, y0: 0, x1: w, y1: h }, size, 3, false);
             let t = fit(w, h, size);
             // The image keeps its proportions: each side is the scaled side, to within a pixel of
             // rounding (and never under one pixel).

@@ -41,6 +41,10 @@ pub struct ModelMeta {
     /// (undoing most of the scanner's gain setting); models from before this existed were not.
     #[serde(default)]
     pub auto_levels: bool,
+    /// Whether saturated colour (colour Doppler, coloured overlays) is blanked to black before the
+    /// network; models from before this existed were trained with colour kept.
+    #[serde(default)]
+    pub blank_colour: bool,
 }
 
 fn f32_name() -> String {
@@ -59,6 +63,7 @@ impl ModelMeta {
             mean: self.mean,
             std: self.std,
             auto_levels: self.auto_levels,
+            blank_colour: self.blank_colour,
         }
     }
 
@@ -74,6 +79,7 @@ impl ModelMeta {
             notes: String::new(),
             stored_as: f32_name(),
             auto_levels: false,
+            blank_colour: false,
         }
     }
 
@@ -261,13 +267,14 @@ mod tests {
     fn clip_spec_follows_the_metadata() {
         let mut meta = model().meta;
         meta.auto_levels = true;
+        meta.blank_colour = true;
         meta.window_s = 1.5;
         let spec = meta.clip_spec();
         assert_eq!(
             (spec.frames, spec.size, spec.channels),
             (8, 32, meta.config.input_channels)
         );
-        assert!(spec.auto_levels);
+        assert!(spec.auto_levels && spec.blank_colour);
         assert_eq!(spec.window_s, 1.5);
         assert_eq!((spec.mean, spec.std), (meta.mean, meta.std));
     }
@@ -288,17 +295,20 @@ mod tests {
     }
 
     #[test]
-    fn levelling_is_recorded_and_older_files_load_without_it() {
+    fn preparation_flags_are_recorded_and_older_files_load_without_them() {
         let device = Device::flex();
         let mut m = model();
         m.meta.auto_levels = true;
+        m.meta.blank_colour = true;
         let back = TrainedModel::from_bytes(&m.to_bytes().unwrap(), &device).unwrap();
-        assert!(back.meta.auto_levels);
-        // A header written before the field existed: the clip was never levelled.
+        assert!(back.meta.auto_levels && back.meta.blank_colour);
+        // A header written before the fields existed: the clip was neither levelled nor blanked.
         let mut header: serde_json::Value = serde_json::to_value(&m.meta).unwrap();
-        header.as_object_mut().unwrap().remove("auto_levels");
+        let fields = header.as_object_mut().unwrap();
+        fields.remove("auto_levels");
+        fields.remove("blank_colour");
         let old: ModelMeta = serde_json::from_value(header).unwrap();
-        assert!(!old.auto_levels);
+        assert!(!old.auto_levels && !old.blank_colour);
     }
 
     #[test]

@@ -1,17 +1,22 @@
-//! Shows what the network is given for one file: `--example crop -- FILE OUT.png`
+//! Shows what the network is given for one file: `--example crop -- FILE OUT.png [MODEL]`
 //! (the sector the preprocessing chose, and the middle frame of the clip tensor, prepared as the
-//! shipped model `models/lite.ttev` asks: clip length, size, grey-level levelling).
+//! model asks: clip length, size, colour blanking, grey-level levelling; by default the shipped
+//! `models/lite.ttev`).
 fn main() -> anyhow::Result<()> {
     let a: Vec<String> = std::env::args().collect();
-    if a.len() != 3 {
-        anyhow::bail!("usage: cargo run --release -p tte-train --example crop -- FILE OUT.png");
+    if !(3..=4).contains(&a.len()) {
+        anyhow::bail!(
+            "usage: cargo run --release -p tte-train --example crop -- FILE OUT.png [MODEL]"
+        );
     }
     let bytes = std::fs::read(&a[1]).map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?;
-    // The shipped model's input, through the same path as classification.
-    // The checkout it runs in first: a build directory shared between clones may hold a binary
-    // built in another one.
+    // The model's input, through the same path as classification. Without a MODEL, the shipped
+    // one of the checkout it runs in first: a build directory shared between clones may hold a
+    // binary built in another one.
     let here = std::path::PathBuf::from("models/lite.ttev");
-    let model_path = if here.exists() {
+    let model_path = if let Some(m) = a.get(3) {
+        std::path::PathBuf::from(m)
+    } else if here.exists() {
         here
     } else {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/lite.ttev")
@@ -22,8 +27,8 @@ fn main() -> anyhow::Result<()> {
     let (p, _, _) = tte_pipeline::decode_and_prepare(bytes, &spec, &tte_media::Limits::default())
         .map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?;
     println!(
-        "{}: sector {:?}, from DICOM metadata: {}, grey levels levelled: {}",
-        a[1], p.sector, p.sector_from_metadata, spec.auto_levels
+        "{}: sector {:?}, from DICOM metadata: {}, colour blanked: {}, grey levels levelled: {}",
+        a[1], p.sector, p.sector_from_metadata, spec.blank_colour, spec.auto_levels
     );
     let s = spec.size;
     let t = spec.frames / 2;

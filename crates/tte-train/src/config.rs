@@ -47,6 +47,9 @@ pub struct TrainConfig {
     /// Level each clip's grey scale before the network (`tte_preprocess::levels`); recorded in
     /// the model file, so classification does the same. Off for configs written before it existed.
     pub auto_levels: bool,
+    /// Blank saturated colour (colour Doppler, coloured overlays) to black before the network
+    /// (`tte_preprocess::ClipSpec::blank_colour`); recorded in the model file like `auto_levels`.
+    pub blank_colour: bool,
 }
 
 /// Where clips come from.
@@ -109,6 +112,7 @@ impl Default for TrainConfig {
             stop_after: 0,
             init_from: None,
             auto_levels: false,
+            blank_colour: false,
         }
     }
 }

@@ -234,6 +234,7 @@ pub fn model_meta(cfg: &TrainConfig) -> anyhow::Result<ModelMeta> {
         .ok_or_else(|| anyhow::anyhow!("unknown preset {}", cfg.preset))?;
     let mut meta = ModelMeta::new(&cfg.preset, model_cfg, labels);
     meta.auto_levels = cfg.auto_levels;
+    meta.blank_colour = cfg.blank_colour;
     Ok(meta)
 }
 

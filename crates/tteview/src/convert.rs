@@ -18,6 +18,11 @@ pub struct Args {
     /// Store weights as f16 (half the size); without it, f32.
     #[arg(long)]
     half: bool,
+    /// Record colour blanking in the written file (`blank_colour`: colour Doppler and coloured
+    /// overlays turned black before the network), for weights trained without it: how the card
+    /// measures what the preparation alone is worth.
+    #[arg(long)]
+    blank_colour: bool,
     /// Phantom clips per view used to compare the two files' answers.
     #[arg(long, default_value_t = 1)]
     check_per_view: usize,
@@ -27,7 +32,9 @@ pub fn run(args: Args) -> Result<()> {
     let device = Device::flex();
     let read =
         |p: &PathBuf| TrainedModel::load(p, &device).map_err(|e| anyhow!("{}: {e}", p.display()));
-    let original = read(&args.model)?;
+    let mut original = read(&args.model)?;
+    // Both files are then compared on the same, blanked input: the check is of the weights.
+    original.meta.blank_colour |= args.blank_colour;
     let bytes = original
         .to_bytes_as(if args.half { DType::F16 } else { DType::F32 })
         .map_err(|e| anyhow!("{e}"))?;

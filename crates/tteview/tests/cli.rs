@@ -284,6 +284,13 @@ fn classify_exits_non_zero_only_when_nothing_was_classified() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"error\""));
 }
 
+/// The JSON header of a model file (after the magic, the format version and its length).
+fn model_header(path: &std::path::Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap();
+    let len = u64::from_le_bytes(bytes[12..20].try_into().unwrap()) as usize;
+    serde_json::from_slice(&bytes[20..20 + len]).unwrap()
+}
+
 #[test]
 fn convert_round_trips_the_shipped_model_and_reports_agreement() {
     // The shipped model may itself be f16; converting to f32 and back must keep its answers.
@@ -310,6 +317,7 @@ fn convert_round_trips_the_shipped_model_and_reports_agreement() {
         "--out",
         half.to_str().unwrap(),
         "--half",
+        "--blank-colour",
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -326,6 +334,7 @@ fn convert_round_trips_the_shipped_model_and_reports_agreement() {
         std::fs::metadata(&half).unwrap().len() as f64,
     );
     assert!(b / a < 0.56, "f16 file is {b} bytes, f32 {a}");
+    assert_eq!(model_header(&half)["blank_colour"], true);
     let bad = tteview(&[
         "convert",
         "--model",
