@@ -17,32 +17,37 @@ version=$(git rev-parse HEAD:crates/tte-phantom/src HEAD:crates/tte-export/src |
 data="$CARGO_TARGET_DIR/eval-data-$version"
 [ -f "$data/default/manifest.csv" ] || "$bin" phantom --out "$data/default" --per-view 8 --seed 777 --formats mp4,avi,dcm --max-seconds 2.5 --max-side 480
 [ -f "$data/shifted/manifest.csv" ] || "$bin" phantom --out "$data/shifted" --per-view 8 --seed 778 --formats mp4,avi,dcm --style shifted --max-seconds 2.5 --max-side 720
+# A second pair from fresh seeds, to choose between runs without choosing on the test sets.
+[ -f "$data/fresh901/manifest.csv" ] || "$bin" phantom --out "$data/fresh901" --per-view 6 --seed 901 --formats mp4,avi,dcm --max-seconds 1.5 --max-side 480
+[ -f "$data/fresh902/manifest.csv" ] || "$bin" phantom --out "$data/fresh902" --per-view 6 --seed 902 --formats mp4,avi,dcm --style shifted --max-seconds 1.5 --max-side 720
+# A model on both fresh sets: `fresh MODEL NAME` writes models/eval/selection/fresh90{1,2}-NAME.
+fresh() {
+  "$bin" eval --model "$1" --data "$data/fresh901/manifest.csv" --out "models/eval/selection/fresh901-$2" --title "$2 on fresh seeds 901 (default style)"
+  "$bin" eval --model "$1" --data "$data/fresh902/manifest.csv" --out "models/eval/selection/fresh902-$2" --title "$2 on fresh seeds 902 (style-shifted)"
+}
 "$bin" eval --data "$data/default/manifest.csv" --out models/eval/default --title "lite on unseen phantom seeds (default style)"
 "$bin" eval --data "$data/shifted/manifest.csv" --out models/eval/shifted --title "lite on the style-shifted phantom set"
+fresh models/lite.ttev shipped
 # The earlier stages on the same sets, for the card's before/after, and stages 5-12 (models/
 # lite.levels.json is stage 5, lite.stageN.json stage N; each scored on the last checkpoint of its
-# run, in f32). runs/previous-shipped.ttev, when present, is the file
+# run, in f32; stage 7 as its run wrote it, stages 3 and 4 as shipped, `git show eb9bb69:models/lite.ttev` and
+# `git show 0c62518:models/lite.ttev`). runs/previous-shipped.ttev, when present, is the file
 # shipped before stage 7 (stage 4 weights with levelling: `git show 6d6bbac:models/lite.ttev`).
 for st in 3 4 5 6 7 8 9 10 11 12; do
   case $st in
-    3|4) m="runs/lite-stage$st.ttev" ;;
+    3|4|7) m="runs/lite-stage$st.ttev" ;;
     5) m="runs/lite-levels/last.ttev" ;;
     *) m="runs/lite-stage$st/last.ttev" ;;
   esac
   [ -f "$m" ] || continue
   "$bin" eval --model "$m" --data "$data/default/manifest.csv" --out "models/eval/stage$st-default" --title "stage-$st model on unseen phantom seeds (default style)"
   "$bin" eval --model "$m" --data "$data/shifted/manifest.csv" --out "models/eval/stage$st-shifted" --title "stage-$st model on the style-shifted phantom set"
+  if [ "$st" -ge 5 ]; then fresh "$m" "stage$st"; fi
 done
 if [ -f runs/previous-shipped.ttev ]; then
   "$bin" eval --model runs/previous-shipped.ttev --data "$data/default/manifest.csv" --out models/eval/previous-shipped-default --title "the file shipped before stage 7 (stage 4 weights with levelling), default style"
   "$bin" eval --model runs/previous-shipped.ttev --data "$data/shifted/manifest.csv" --out models/eval/previous-shipped-shifted --title "the file shipped before stage 7 (stage 4 weights with levelling), style-shifted set"
-fi
-# What colour blanking is worth on its own: stage 11's weights (trained with colour kept) with the
-# file asking for it.
-if [ -f runs/lite-stage11/last.ttev ]; then
-  "$bin" convert --model runs/lite-stage11/last.ttev --out runs/stage11-blanked.ttev --blank-colour
-  "$bin" eval --model runs/stage11-blanked.ttev --data "$data/default/manifest.csv" --out models/eval/stage11-blanked-default --title "stage-11 weights with colour blanking (default style)"
-  "$bin" eval --model runs/stage11-blanked.ttev --data "$data/shifted/manifest.csv" --out models/eval/stage11-blanked-shifted --title "stage-11 weights with colour blanking (style-shifted set)"
+  fresh runs/previous-shipped.ttev previous
 fi
 # The diagnostic run trained on style-shifted clips (models/experiments/oracle-shifted.json): what
 # the network reaches on the shifted set once it has seen that style (model card).
@@ -59,7 +64,6 @@ shipped=$(sed -n 's|.*convert --model runs/lite-stage\([0-9]*\)/last.ttev.*|\1|p
 for st in 7 8 9 10 11 12; do
   [ "$st" != "$shipped" ] && [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv")
 done
-[ -f models/eval/stage11-blanked-shifted/predictions.csv ] && cols+=("stage 11 with colour blanking=models/eval/stage11-blanked-shifted/predictions.csv")
 cols+=("shipped (stage $shipped)=models/eval/shifted/predictions.csv")
 [ -f models/eval/oracle-shifted-shifted/predictions.csv ] && cols+=("trained on the shifted style (diagnostic)=models/eval/oracle-shifted-shifted/predictions.csv")
 python3 scripts/shifted_factors.py "$data/shifted/manifest.csv" "${cols[@]}" > models/eval/shifted/factors.md
