@@ -59,12 +59,16 @@ fi
 cols=()
 for st in 3 4; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv"); done
 [ -f models/eval/previous-shipped-shifted/predictions.csv ] && cols+=("shipped before stage 7=models/eval/previous-shipped-shifted/predictions.csv")
-# The shipped stage is the one scripts/train-shipped.sh converts; the other later stages get their own column.
+# The shipped stage is the one scripts/train-shipped.sh converts; the later stages get their own column.
 shipped=$(sed -n 's|.*convert --model runs/lite-stage\([0-9]*\)/last.ttev.*|\1|p' scripts/train-shipped.sh)
+blanked=$(grep -q 'convert .*--blank-colour' scripts/train-shipped.sh && echo ", colour blanked" || true)
 for st in 7 8 9 10 11 12; do
-  [ "$st" != "$shipped" ] && [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv")
+  # A stage's own column unless the shipped file is exactly its weights.
+  if [ "$st" != "$shipped" ] || [ -n "$blanked" ]; then
+    [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv")
+  fi
 done
-cols+=("shipped (stage $shipped)=models/eval/shifted/predictions.csv")
+cols+=("shipped (stage $shipped$blanked)=models/eval/shifted/predictions.csv")
 [ -f models/eval/oracle-shifted-shifted/predictions.csv ] && cols+=("trained on the shifted style (diagnostic)=models/eval/oracle-shifted-shifted/predictions.csv")
 python3 scripts/shifted_factors.py "$data/shifted/manifest.csv" "${cols[@]}" > models/eval/shifted/factors.md
 for m in longtail-balanced longtail-shuffle; do

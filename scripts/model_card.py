@@ -49,8 +49,12 @@ LATER = [
     ("stage 11", "lite.stage11.json", "stage11", "experiment-stage11", "stage 10 continued with haze back on 0.45 of clips beside the wide dynamic range: stage 10 had gained on high gain with a wide range and lost on low gain with a narrow one"),
     ("stage 12", "lite.stage12.json", "stage12", "experiment-stage12", "stage 11's recipe continued with colour blanked (`blank_colour`: colour Doppler and coloured overlays black before resizing), so the network learns the grey anatomy under a Doppler box"),
 ]
-SHIPPED = "stage12"
+SHIPPED = "stage11"
 SHIPPED_NAME = next(n for n, _, k, _, _ in LATER if k == SHIPPED)
+# The shipped file: the shipped stage's last checkpoint as f16, with colour blanking switched on in
+# its header (`tteview convert --blank-colour`); scored as models/eval/{default,shifted} and
+# selection/fresh90*-shipped. Runs after the shipped stage are judged against this file.
+SHIPPED_FILE = f"{SHIPPED_NAME} weights with colour blanking"
 # The later stages that shipped in turn; each later run is judged against the one before it.
 SHIPPED_HISTORY = [k for k in ("stage7", "stage9", "stage11") if k != SHIPPED] + [SHIPPED]
 KEYS = [k for _, _, k, _, _ in LATER]
@@ -68,9 +72,10 @@ def judged_against():
     groups = {}
     for k in KEYS[KEYS.index("stage7") + 1:]:
         if report(f"{k}-shifted"):
-            groups.setdefault(shipped_before(k), []).append(NAMES[k].split()[-1])
+            base = NAMES[shipped_before(k)] if KEYS.index(k) <= KEYS.index(SHIPPED) else f"the shipped file ({SHIPPED_FILE})"
+            groups.setdefault(base, []).append(NAMES[k].split()[-1])
     said = lambda ns: f"stage {ns[0]}" if len(ns) == 1 else "stages " + ", ".join(ns[:-1]) + " and " + ns[-1]
-    return ", ".join(f"{NAMES[b]} for {said(ns)}" for b, ns in groups.items())
+    return ", ".join(f"{b} for {said(ns)}" for b, ns in groups.items())
 # The later stages the shipped weights went through (a stage after it is a tried, unshipped run).
 SHIPPED_CHAIN = LATER[:KEYS.index(SHIPPED) + 1]
 later_logs = {key: last_row(os.path.join(M, "training", f"{log}-metrics.csv")) for _, _, key, log, _ in LATER}
@@ -155,13 +160,13 @@ def uncertain_answers_paragraph(cut=shifted_factors.UNSURE_BELOW):
 
 def colour_blanking_paragraph():
     """What blanking colour (ClipSpec::blank_colour) is worth on weights trained without it."""
-    kept = [report(f"stage11-{s}") for s in ("default", "shifted")]
-    blanked = [report(f"stage11-blanked-{s}") for s in ("default", "shifted")]
-    fresh = [report(f"selection/fresh902-{k}/report") for k in ("stage11", "stage11-blanked")]
+    kept = [report(f"{SHIPPED}-{s}") for s in ("default", "shifted")]
+    blanked = [report(s) for s in ("default", "shifted")]
+    fresh = [report(f"selection/fresh902-{k}/report") for k in (SHIPPED, "shipped")]
     if not all(kept + blanked):
         return
     also = f"; fresh style-shifted seeds {fresh[0]['accuracy']:.3f} → {fresh[1]['accuracy']:.3f}" if all(fresh) else ""
-    w(f"**Colour blanking.** Colour Doppler paints over blood, which the grey image shows black, and coloured text and ECG traces are not the view; a model whose file says `blank_colour` sees every pixel of saturated colour as black (`tte_preprocess::resize::is_colour`: a tinted grey map is not colour). Switched on for stage 11's weights, trained with colour kept (`tteview convert --blank-colour`, in `scripts/evaluate.sh`), it changed accuracy on the default-style test set from {kept[0]['accuracy']:.3f} to {blanked[0]['accuracy']:.3f} and on the shifted set from {kept[1]['accuracy']:.3f} to {blanked[1]['accuracy']:.3f} (macro-F1 {kept[1]['macro_f1']:.3f} → {blanked[1]['macro_f1']:.3f}){also}; the clips with a colour Doppler box gained most (factors table, column \"stage 11 with colour blanking\").\n")
+    w(f"**Colour blanking.** Colour Doppler paints over blood, which the grey image shows black, and coloured text and ECG traces are not the view; a model whose file says `blank_colour` sees every pixel of saturated colour as black (`tte_preprocess::resize::is_colour`: a tinted grey map is not colour). Switched on for {SHIPPED_NAME}'s weights, trained with colour kept (`tteview convert --blank-colour`, in `scripts/train-shipped.sh`), it changed accuracy on the default-style test set from {kept[0]['accuracy']:.3f} to {blanked[0]['accuracy']:.3f} and on the shifted set from {kept[1]['accuracy']:.3f} to {blanked[1]['accuracy']:.3f} (macro-F1 {kept[1]['macro_f1']:.3f} → {blanked[1]['macro_f1']:.3f}){also}; the clips with a colour Doppler box gained most (factors table: the shipped file's column against {SHIPPED_NAME}'s).\n")
 
 
 def later_stages_table():
@@ -169,7 +174,11 @@ def later_stages_table():
     for name, cfg, key, log, what in LATER:
         ed, es, lr = report(f"{key}-default"), report(f"{key}-shifted"), last_row(os.path.join(M, "training", f"{log}-metrics.csv"))
         if ed and es and lr:
-            rows.append(f"| {name}{' (shipped)' if key == SHIPPED else ''} | `models/{cfg}` | {what} | {lr['step']} steps, {float(lr['seconds']) / 60:.0f} min | {ed['accuracy']:.4f} / {ed['macro_f1']:.4f} | {es['accuracy']:.4f} / {es['macro_f1']:.4f} | [default](eval/{key}-default/report.md), [shifted](eval/{key}-shifted/report.md) |")
+            rows.append(f"| {name}{' (its weights ship: row below)' if key == SHIPPED else ''} | `models/{cfg}` | {what} | {lr['step']} steps, {float(lr['seconds']) / 60:.0f} min | {ed['accuracy']:.4f} / {ed['macro_f1']:.4f} | {es['accuracy']:.4f} / {es['macro_f1']:.4f} | [default](eval/{key}-default/report.md), [shifted](eval/{key}-shifted/report.md) |")
+    d, s = report("default"), report("shifted")
+    if rows and d and s:
+        at = next(i for i, r in enumerate(rows) if r.startswith(f"| {SHIPPED_NAME} ("))
+        rows.insert(at + 1, f"| {SHIPPED_FILE} (shipped) | `models/lite.ttev` | {SHIPPED_NAME}'s last checkpoint, colour blanking switched on in the file (`blank_colour`, `tteview convert --blank-colour`), stored as f16 | no further training | {d['accuracy']:.4f} / {d['macro_f1']:.4f} | {s['accuracy']:.4f} / {s['macro_f1']:.4f} | [default](eval/default/report.md), [shifted](eval/shifted/report.md) |")
     if not rows:
         return
     last_scored = [n for n, _, k, _, _ in LATER if report(k + "-shifted")][-1].split()[-1]
@@ -181,8 +190,17 @@ def later_stages_table():
         w(f"| shipped before stage 7 | `models/lite.traces.json` (+ levelling) | | | {pd['accuracy']:.4f} / {pd['macro_f1']:.4f} | {ps['accuracy']:.4f} / {ps['macro_f1']:.4f} | [default](eval/previous-shipped-default/report.md), [shifted](eval/previous-shipped-shifted/report.md) |")
     for r in rows:
         w(r)
+    kept = predictions(f"{SHIPPED}-shifted")
+    if kept and "echo_share" in kept[0]:
+        dark_dcm = sum(r["file"].endswith(".dcm") and float(r["echo_share"]) < shifted_factors.DARK_SHARE for r in kept)
+        w(f"\nStages 5 and 6 are scored as they were before a DICOM's nearly black declared region came to be cropped to its lit part (their runs are gone, so they could not be scored again); that change touches only the style-shifted DICOMs whose picture is nearly black ({dark_dcm} of the test set's 104 for a model that keeps colour).")
     w("")
-    fresh = [(n + (" (shipped)" if k == SHIPPED else ""), k, report(f"selection/fresh901-{k}/report"), report(f"selection/fresh902-{k}/report")) for n, k in (("shipped before stage 7", "previous"), *((n, k) for n, _, k, _, _ in LATER))]
+    named = [("shipped before stage 7", "previous")]
+    for n, _, k, _, _ in LATER:
+        named.append((n, k))
+        if k == SHIPPED:
+            named.append((f"{SHIPPED_FILE} (shipped)", "shipped"))
+    fresh = [(n, k, report(f"selection/fresh901-{k}/report"), report(f"selection/fresh902-{k}/report")) for n, k in named]
     fresh = [(n, k, a, b) for n, k, a, b in fresh if a and b]
     if len(fresh) > 1:
         w("The same models on a second pair of sets, drawn to choose between runs without choosing on the test sets (`tteview phantom --out DIR --per-view 6 --seed 901 --formats mp4,avi,dcm --max-seconds 1.5 --max-side 480`, and seed 902 with `--style shifted --max-side 720`; 234 files each; reports in `eval/selection/fresh90*`), accuracy / macro-F1:\n")
@@ -201,16 +219,20 @@ def later_stages_table():
         if before_t and s5t and s5f and s7t and s7f:
             g5, g7 = gain(s5t, s5f), gain(s7t, s7f)
             w(f"\nOn the shifted style, stages 5 and 6 trade places with the file shipped before them from one set to the other (stage 5: {g5[0]:+d} clips on the test set, {g5[1]:+d} here): differences of that size are noise. Stage 7 is ahead on both ({g7[0]:+d} clips of {s7t['n']} on the test set, {g7[1]:+d} of {before_f['n']} here) and no worse on the default style, so it shipped.")
-        for name, _, key, _, _ in LATER[KEYS.index("stage7") + 1:]:
-            base = shipped_before(key)
-            st, sf, bt, bf = report(f"{key}-shifted"), by.get(key), report(f"{base}-shifted"), by.get(base)
+        judged = [(n, k, shipped_before(k), f"{k}-") for n, _, k, _, _ in LATER[KEYS.index("stage7") + 1:KEYS.index(SHIPPED) + 1]]
+        judged.append((f"the shipped file ({SHIPPED_FILE})", "shipped", SHIPPED, ""))
+        judged += [(n, k, "shipped", f"{k}-") for n, _, k, _, _ in LATER[KEYS.index(SHIPPED) + 1:]]
+        NAMES["shipped"] = SHIPPED_FILE
+        for name, key, base, prefix in judged:
+            base_prefix = "" if base == "shipped" else f"{base}-"
+            st, sf, bt, bf = report(f"{prefix}shifted"), by.get(key), report(f"{base_prefix}shifted"), by.get(base)
             if bt and bf and st and sf:
                 g = gain(st, sf, bt, bf)
-                dt, df, bdt, bdf = report(f"{key}-default"), by_default.get(key), report(f"{base}-default"), by_default.get(base)
+                dt, df, bdt, bdf = report(f"{prefix}default"), by_default.get(key), report(f"{base_prefix}default"), by_default.get(base)
                 gd = gain(dt, df, bdt, bdf) if dt and df and bdt and bdf else None
                 on_default = f" ({gd[0]:+d} clips on the test set, {gd[1]:+d} on fresh seeds)" if gd else ""
-                verdict = f"ahead on both and within noise on the default style{on_default}, so it shipped" if key in SHIPPED_HISTORY else "not ahead by more than noise on both, so it was not shipped"
-                w(f" {name.capitalize()} against {NAMES[base]} on the shifted style: {g[0]:+d} clips of {st['n']} on the test set, {g[1]:+d} of {sf['n']} here; {verdict}.")
+                verdict = f"ahead on both and within noise on the default style{on_default}, so it shipped" if key in SHIPPED_HISTORY + ["shipped"] else f"not ahead by more than noise on both (default style: {on_default[2:-1] if on_default else 'not scored'}), so it was not shipped"
+                w(f" {name[0].upper() + name[1:]} against {NAMES[base]} on the shifted style: {g[0]:+d} clips of {st['n']} on the test set, {g[1]:+d} of {sf['n']} here; {verdict}.")
         w("")
     od, os_, ol = report("oracle-shifted-default"), report("oracle-shifted-shifted"), last_row(os.path.join(M, "training", "oracle-shifted-metrics.csv"))
     if od and os_ and ol:
@@ -285,7 +307,7 @@ if d and s:
         pd, ps = report("previous-shipped-default"), report("previous-shipped-shifted")
         if pd and ps:
             w(f"| stage 4 weights with grey-level levelling (shipped before stage 7) | {pd['accuracy']:.4f} | {pd['macro_f1']:.4f} | {ps['accuracy']:.4f} | {ps['macro_f1']:.4f} | [default](eval/previous-shipped-default/report.md), [shifted](eval/previous-shipped-shifted/report.md) |")
-        w(f"| {SHIPPED_NAME} (shipped) | {d['accuracy']:.4f} | {d['macro_f1']:.4f} | {s['accuracy']:.4f} | {s['macro_f1']:.4f} | [default](eval/default/report.md), [shifted](eval/shifted/report.md) |")
+        w(f"| {SHIPPED_FILE} (shipped) | {d['accuracy']:.4f} | {d['macro_f1']:.4f} | {s['accuracy']:.4f} | {s['macro_f1']:.4f} | [default](eval/default/report.md), [shifted](eval/shifted/report.md) |")
         w(f"\nThrough the earlier input path, on the earlier exports (DICOM without the trace region), the stage-3 model had scored 0.9423 / 0.9367 and 0.6154 / 0.6282: on the default style the Doppler/M-mode crop fix alone took accuracy from 0.942 to {b['accuracy']:.3f}.\n")
     later_stages_table()
     if os.path.exists(FACTORS):

@@ -49,9 +49,11 @@ def main():
     for arg in sys.argv[2:]:
         name, _, path = arg.partition("=")
         models.append((name, {r["file"]: r["predicted"] == r["view"] for r in csv.DictReader(open(path))}))
-    # The picture's echo share does not depend on the model: take it from any file that has it.
+    # The picture's echo share depends on the model only through its preparation (a model that
+    # blanks colour sees less echo under a Doppler box): take it from the shipped model's
+    # predictions, which come last so they win, else from any file that has it.
     shares = {}
-    for arg in sys.argv[2:]:
+    for arg in sorted(sys.argv[2:], key=lambda a: a.startswith("shipped (")):
         for r in csv.DictReader(open(arg.partition("=")[2])):
             if r.get("echo_share"):
                 shares[r["file"]] = float(r["echo_share"])
