@@ -59,6 +59,8 @@ SHIPPED_FILE = f"{SHIPPED_NAME} weights with colour blanking"
 SHIPPED_HISTORY = [k for k in ("stage7", "stage9", "stage11") if k != SHIPPED] + [SHIPPED]
 KEYS = [k for _, _, k, _, _ in LATER]
 NAMES = {k: n for n, _, k, _, _ in LATER}
+NAMES["shipped"] = SHIPPED_FILE
+SHIPPED_FILE_SAID = f"the shipped file ({SHIPPED_FILE})"
 
 
 def shipped_before(key):
@@ -72,7 +74,7 @@ def judged_against():
     groups = {}
     for k in KEYS[KEYS.index("stage7") + 1:]:
         if report(f"{k}-shifted"):
-            base = NAMES[shipped_before(k)] if KEYS.index(k) <= KEYS.index(SHIPPED) else f"the shipped file ({SHIPPED_FILE})"
+            base = NAMES[shipped_before(k)] if KEYS.index(k) <= KEYS.index(SHIPPED) else SHIPPED_FILE_SAID
             groups.setdefault(base, []).append(NAMES[k].split()[-1])
     said = lambda ns: f"stage {ns[0]}" if len(ns) == 1 else "stages " + ", ".join(ns[:-1]) + " and " + ns[-1]
     return ", ".join(f"{b} for {said(ns)}" for b, ns in groups.items())
@@ -220,9 +222,8 @@ def later_stages_table():
             g5, g7 = gain(s5t, s5f), gain(s7t, s7f)
             w(f"\nOn the shifted style, stages 5 and 6 trade places with the file shipped before them from one set to the other (stage 5: {g5[0]:+d} clips on the test set, {g5[1]:+d} here): differences of that size are noise. Stage 7 is ahead on both ({g7[0]:+d} clips of {s7t['n']} on the test set, {g7[1]:+d} of {before_f['n']} here) and no worse on the default style, so it shipped.")
         judged = [(n, k, shipped_before(k), f"{k}-") for n, _, k, _, _ in LATER[KEYS.index("stage7") + 1:KEYS.index(SHIPPED) + 1]]
-        judged.append((f"the shipped file ({SHIPPED_FILE})", "shipped", SHIPPED, ""))
+        judged.append((SHIPPED_FILE_SAID, "shipped", SHIPPED, ""))
         judged += [(n, k, "shipped", f"{k}-") for n, _, k, _, _ in LATER[KEYS.index(SHIPPED) + 1:]]
-        NAMES["shipped"] = SHIPPED_FILE
         for name, key, base, prefix in judged:
             base_prefix = "" if base == "shipped" else f"{base}-"
             st, sf, bt, bf = report(f"{prefix}shifted"), by.get(key), report(f"{base_prefix}shifted"), by.get(base)
