@@ -55,8 +55,8 @@ pub fn fit(w: usize, h: usize, size: usize) -> Rect {
 /// A pixel of colour rather than grey: colour Doppler, an ECG trace, coloured text, and the dim
 /// fringe a video codec's half-resolution colour leaves around them. A tinted grey map is not
 /// (its saturation stays under about 0.4), nor is near-black chroma noise. Looser than the fan
-/// search's vivid-cell test, which must not take a dim fringe for the fan's edge; models were
-/// trained with each as it is.
+/// search's vivid-cell test (bright colour only), which stays as it is because the shipped models
+/// were trained on the crops it gives.
 pub fn is_colour([r, g, b]: [u8; 3]) -> bool {
     let (mx, mn) = (r.max(g).max(b) as u32, r.min(g).min(b) as u32);
     mx - mn >= 24 && (mx - mn) * 2 >= mx
