@@ -173,14 +173,13 @@ def colour_blanking_paragraph():
 
 def later_stages_table():
     rows = []
+    d, s = report("default"), report("shifted")
     for name, cfg, key, log, what in LATER:
         ed, es, lr = report(f"{key}-default"), report(f"{key}-shifted"), last_row(os.path.join(M, "training", f"{log}-metrics.csv"))
         if ed and es and lr:
             rows.append(f"| {name}{' (its weights ship: row below)' if key == SHIPPED else ''} | `models/{cfg}` | {what} | {lr['step']} steps, {float(lr['seconds']) / 60:.0f} min | {ed['accuracy']:.4f} / {ed['macro_f1']:.4f} | {es['accuracy']:.4f} / {es['macro_f1']:.4f} | [default](eval/{key}-default/report.md), [shifted](eval/{key}-shifted/report.md) |")
-    d, s = report("default"), report("shifted")
-    if rows and d and s:
-        at = next(i for i, r in enumerate(rows) if r.startswith(f"| {SHIPPED_NAME} ("))
-        rows.insert(at + 1, f"| {SHIPPED_FILE} (shipped) | `models/lite.ttev` | {SHIPPED_NAME}'s last checkpoint, colour blanking switched on in the file (`blank_colour`, `tteview convert --blank-colour`), stored as f16 | no further training | {d['accuracy']:.4f} / {d['macro_f1']:.4f} | {s['accuracy']:.4f} / {s['macro_f1']:.4f} | [default](eval/default/report.md), [shifted](eval/shifted/report.md) |")
+            if key == SHIPPED and d and s:
+                rows.append(f"| {SHIPPED_FILE} (shipped) | `models/lite.ttev` | {SHIPPED_NAME}'s last checkpoint, colour blanking switched on in the file (`blank_colour`, `tteview convert --blank-colour`), stored as f16 | no further training | {d['accuracy']:.4f} / {d['macro_f1']:.4f} | {s['accuracy']:.4f} / {s['macro_f1']:.4f} | [default](eval/default/report.md), [shifted](eval/shifted/report.md) |")
     if not rows:
         return
     last_scored = [n for n, _, k, _, _ in LATER if report(k + "-shifted")][-1].split()[-1]
