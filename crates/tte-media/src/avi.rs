@@ -95,18 +95,21 @@ impl AviClip {
             let size = u32le(b, pos + 4).unwrap() as usize;
             let body = pos + 8;
             let body_end = body.saturating_add(size).min(end);
+            // A header is read only when its bytes are there, not merely declared: a chunk cut
+            // short by its parent's end keeps its declared size.
+            let held = body_end - body;
             match id {
                 b"LIST" if body + 4 <= body_end => {
                     self.walk(b, body + 4, body_end, declared, limits)?
                 }
-                b"avih" if size >= 40 => {
+                b"avih" if held >= 40 => {
                     let us = u32le(b, body).unwrap_or(0);
                     if us > 0 {
                         self.interval_s = us as f64 / 1e6;
                     }
                     *declared = u32le(b, body + 16);
                 }
-                b"strh" if size >= 32 && &b[body..body + 4] == b"vids" => {
+                b"strh" if held >= 32 && &b[body..body + 4] == b"vids" => {
                     self.codec = String::from_utf8_lossy(&b[body + 4..body + 8])
                         .trim_end_matches('\0')
                         .to_string();
@@ -118,7 +121,7 @@ impl AviClip {
                         self.interval_s = scale as f64 / rate as f64;
                     }
                 }
-                b"strf" if size >= 40 && self.width == 0 => {
+                b"strf" if held >= 40 && self.width == 0 => {
                     let w = i32::from_le_bytes(b[body + 4..body + 8].try_into().unwrap())
                         .unsigned_abs() as usize;
                     let h = i32::from_le_bytes(b[body + 8..body + 12].try_into().unwrap())
