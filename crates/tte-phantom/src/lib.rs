@@ -249,6 +249,51 @@ mod tests {
     }
 
     #[test]
+    fn an_added_doppler_box_lies_in_the_fan_shows_flow_colour_and_changes_nothing_else() {
+        let flow_pixels = |p: &ClipParams| {
+            let r = Renderer::new(p.clone().with_max_side(256));
+            r.frames_at(&[0.0, 0.15, 0.3, 0.45])
+                .iter()
+                .flat_map(|f| {
+                    f.data
+                        .chunks(3)
+                        .map(|c| [c[0], c[1], c[2]])
+                        .collect::<Vec<_>>()
+                })
+                .filter(|&[r, g, b]| (r > 100 && g < 60 && b == 0) || (r == 0 && g < 80 && b > 100))
+                .count()
+        };
+        let plain = (0..40)
+            .map(|seed| ClipParams::draw("A4C", seed, Style::Default))
+            .find(|p| p.overlays.doppler_box.is_none())
+            .unwrap();
+        let boxed = plain.clone().with_doppler_box(7);
+        let [a0, a1, d0, d1] = boxed.overlays.doppler_box.expect("a box is added");
+        let (half, depth) = (plain.scanner.half_angle, plain.scanner.depth_cm);
+        assert!(
+            -half <= a0 && a0 < a1 && a1 <= half,
+            "{a0}..{a1} in ±{half}"
+        );
+        assert!(
+            0.0 < d0 && d0 < d1 && d1 <= depth,
+            "{d0}..{d1} cm of {depth}"
+        );
+        assert_eq!(flow_pixels(&plain), 0);
+        assert!(flow_pixels(&boxed) > 0, "the box shows no flow colour");
+        let mut same = boxed.clone();
+        same.overlays.doppler_box = None;
+        assert_eq!(
+            serde_json::to_string(&same).unwrap(),
+            serde_json::to_string(&plain).unwrap()
+        );
+        // A clip that already has a box keeps it.
+        assert_eq!(
+            boxed.clone().with_doppler_box(8).overlays.doppler_box,
+            boxed.overlays.doppler_box
+        );
+    }
+
+    #[test]
     fn every_class_renders_a_non_blank_sector() {
         for view in classes() {
             for seed in 0..3 {

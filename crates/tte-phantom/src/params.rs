@@ -148,6 +148,18 @@ const SIZES: [(usize, usize); 10] = [
 ];
 const SHIFTED_SIZES: [(usize, usize); 4] = [(96, 96), (200, 100), (720, 720), (1280, 720)];
 
+/// A colour Doppler box in sector coordinates, inside the fan: [angle0, angle1, depth0, depth1].
+fn draw_doppler_box(r: &mut Rng, half_angle: f32, depth_cm: f32) -> [f32; 4] {
+    let a0 = r.range(-half_angle * 0.8, 0.0);
+    let d0 = r.range(0.2, 0.5) * depth_cm;
+    [
+        a0,
+        a0 + r.range(0.3, 0.9) * half_angle,
+        d0,
+        d0 + r.range(0.2, 0.4) * depth_cm,
+    ]
+}
+
 impl ClipParams {
     /// Draws every parameter of one clip of `view` from `seed`.
     pub fn draw(view: &str, seed: u64, style: Style) -> Self {
@@ -280,16 +292,9 @@ impl ClipParams {
         };
 
         let mut r = rng.fork(5);
-        let doppler_box = r.chance(if shifted { 0.4 } else { 0.15 }).then(|| {
-            let a0 = r.range(-half_angle * 0.8, 0.0);
-            let d0 = r.range(0.2, 0.5) * depth_cm;
-            [
-                a0,
-                a0 + r.range(0.3, 0.9) * half_angle,
-                d0,
-                d0 + r.range(0.2, 0.4) * depth_cm,
-            ]
-        });
+        let doppler_box = r
+            .chance(if shifted { 0.4 } else { 0.15 })
+            .then(|| draw_doppler_box(&mut r, half_angle, depth_cm));
         let letterbox = if r.chance(0.2) {
             let side = r.int(0, width / 8);
             let top = r.int(0, height / 10);
@@ -391,6 +396,18 @@ impl ClipParams {
             reference_view,
             surroundings,
         }
+    }
+
+    /// Gives a clip drawn without a colour Doppler box one, placed as [`draw`](Self::draw) places
+    /// them, from its own `seed` (every other parameter stays as drawn); training uses it to show
+    /// boxes more often than the default style's 15 %.
+    pub fn with_doppler_box(mut self, seed: u64) -> Self {
+        if self.overlays.doppler_box.is_none() {
+            let mut r = Rng::new(seed);
+            let (half_angle, depth) = (self.scanner.half_angle, self.scanner.depth_cm);
+            self.overlays.doppler_box = Some(draw_doppler_box(&mut r, half_angle, depth));
+        }
+        self
     }
 
     /// Shrinks the canvas so its longer side is at most `side` pixels (aspect, letterbox and

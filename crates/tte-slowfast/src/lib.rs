@@ -5,6 +5,7 @@
 pub mod config;
 pub mod file;
 pub mod model;
+pub mod soup;
 
 pub use config::{Cost, SlowFastConfig};
 pub use file::{ModelFileError, ModelMeta, TrainedModel};

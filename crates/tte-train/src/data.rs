@@ -189,13 +189,17 @@ pub fn make_example(
         Item::Phantom { view, seed } => {
             // The model sees a 112-pixel crop: rendering the big screens at full size would only
             // be averaged away, so training renders them at most 256 pixels wide.
-            let r = Renderer::new(ClipParams::draw(view, *seed, Style::Default).with_max_side(256));
+            let mut params = ClipParams::draw(view, *seed, Style::Default).with_max_side(256);
+            // Own streams, so turning these on leaves every other draw as it was.
+            if Draw::new(aug_seed ^ 0xD0F1).unit() < aug.doppler_p {
+                params = params.with_doppler_box(aug_seed ^ 0xB0C5);
+            }
+            let r = Renderer::new(params);
             let times = r.params.frame_times();
             let start =
                 start_frac * (tte_preprocess::sample::clip_duration(&times) - window).max(0.0);
             let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, window, start);
             let picked: Vec<f64> = idx.iter().map(|&i| times[i]).collect();
-            // Its own stream, so turning this on leaves every other draw as it was.
             let as_dicom = Draw::new(aug_seed ^ 0xD1C0).unit() < aug.metadata_crop_p;
             let regions = if as_dicom { r.regions() } else { vec![] };
             (r.frames_at(&picked), regions)
@@ -342,6 +346,43 @@ mod tests {
         );
         // This clip's fan is dark away from the heart, so the two crops differ.
         assert_ne!(motion, declared);
+    }
+
+    #[test]
+    fn doppler_p_gives_phantom_clips_a_colour_doppler_box() {
+        let spec = ClipSpec {
+            frames: 4,
+            size: 32,
+            ..Default::default()
+        };
+        let seed = (0..40)
+            .find(|&s| {
+                ClipParams::draw("A4C", s, Style::Default)
+                    .overlays
+                    .doppler_box
+                    .is_none()
+            })
+            .unwrap();
+        let item = Item::Phantom {
+            view: "A4C".into(),
+            seed,
+        };
+        let plain = AugmentConfig {
+            enabled: false,
+            ..Default::default()
+        };
+        let boxed = AugmentConfig {
+            doppler_p: 1.0,
+            ..plain.clone()
+        };
+        let params = ClipParams::draw("A4C", seed, Style::Default).with_max_side(256);
+        let with_box = Renderer::new(params.clone().with_doppler_box(9 ^ 0xB0C5));
+        let times = with_box.params.frame_times();
+        let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, spec.window_s, 0.0);
+        let frames = with_box.frames_at(&idx.iter().map(|&i| times[i]).collect::<Vec<_>>());
+        let got = make_example(&item, 0, &spec, &boxed, 9).unwrap().data;
+        assert_eq!(got, prepare_in_order(&frames, &[], &spec).unwrap());
+        assert_ne!(got, make_example(&item, 0, &spec, &plain, 9).unwrap().data);
     }
 
     #[test]

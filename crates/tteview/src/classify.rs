@@ -39,6 +39,8 @@ pub fn run(args: Args) -> Result<()> {
             "error".into(),
         ];
         header.extend(labels.iter().map(|l| format!("p_{l}")));
+        // Appended after the probabilities, so the columns before them keep their places.
+        header.extend(["unsure".into(), "echo_share".into(), "warnings".into()]);
         println!("{}", header.join(","));
     }
     let mut per_view: BTreeMap<String, usize> = BTreeMap::new();
@@ -60,29 +62,7 @@ pub fn run(args: Args) -> Result<()> {
             };
             println!("{v}");
         } else {
-            let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-            match &row.result {
-                Ok(p) => {
-                    let probs: Vec<String> = p
-                        .probabilities
-                        .iter()
-                        .map(|(_, v)| format!("{v:.6}"))
-                        .collect();
-                    println!(
-                        "{},{},{:.6},,{}",
-                        quote(&row.file),
-                        p.view,
-                        p.confidence,
-                        probs.join(",")
-                    );
-                }
-                Err(e) => println!(
-                    "{},,,{}{}",
-                    quote(&row.file),
-                    quote(e),
-                    ",".repeat(labels.len())
-                ),
-            }
+            println!("{}", csv_row(&row.file, &row.result, labels.len()));
         }
     });
     let counts: Vec<String> = per_view.iter().map(|(v, n)| format!("{v} {n}")).collect();
@@ -96,4 +76,31 @@ pub fn run(args: Args) -> Result<()> {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// One CSV line: file, view, confidence, error, one probability per label, then whether the
+/// answer is unsure, the echo share and the warnings (joined by "; "). An error row leaves the
+/// answer's columns empty.
+fn csv_row(file: &str, result: &Result<tte_pipeline::Prediction, String>, labels: usize) -> String {
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    match result {
+        Ok(p) => {
+            let probs: Vec<String> = p
+                .probabilities
+                .iter()
+                .map(|(_, v)| format!("{v:.6}"))
+                .collect();
+            format!(
+                "{},{},{:.6},,{},{},{:.4},{}",
+                quote(file),
+                p.view,
+                p.confidence,
+                probs.join(","),
+                p.unsure,
+                p.echo_share,
+                quote(&p.warnings.join("; "))
+            )
+        }
+        Err(e) => format!("{},,,{}{},,,", quote(file), quote(e), ",".repeat(labels)),
+    }
 }

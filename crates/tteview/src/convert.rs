@@ -23,6 +23,13 @@ pub struct Args {
     /// measures what the preparation alone is worth.
     #[arg(long)]
     blank_colour: bool,
+    /// Average the weights with these model files (fine-tunes of the same start, same network
+    /// and labels): a weight-space ensemble, one network of the same size. Repeat for more.
+    #[arg(long = "average-with", value_name = "FILE")]
+    average_with: Vec<PathBuf>,
+    /// Weights of `--model` and each `--average-with` file, comma-separated (default: equal).
+    #[arg(long, value_delimiter = ',', requires = "average_with")]
+    average_weights: Vec<f32>,
     /// Phantom clips per view used to compare the two files' answers.
     #[arg(long, default_value_t = 1)]
     check_per_view: usize,
@@ -33,6 +40,9 @@ pub fn run(args: Args) -> Result<()> {
     let read =
         |p: &PathBuf| TrainedModel::load(p, &device).map_err(|e| anyhow!("{}: {e}", p.display()));
     let mut original = read(&args.model)?;
+    if !args.average_with.is_empty() {
+        original = average(original, &args, read)?;
+    }
     // Both files are then compared on the same, blanked input: the check is of the weights.
     original.meta.blank_colour |= args.blank_colour;
     let bytes = original
@@ -50,13 +60,53 @@ pub fn run(args: Args) -> Result<()> {
         bytes.len() as f64 / 1e6,
         converted.meta.stored_as,
     );
-    if agree < total {
+    if agree < total && args.average_with.is_empty() {
         eprintln!(
             "tteview: warning: the converted model's top view differs on {} clips",
             total - agree
         );
     }
     Ok(())
+}
+
+/// The weighted mean of `first` and the `--average-with` models; the check that follows then
+/// compares the average with its own written copy.
+fn average(
+    first: TrainedModel,
+    args: &Args,
+    read: impl Fn(&PathBuf) -> Result<TrainedModel>,
+) -> Result<TrainedModel> {
+    let mut models = vec![first];
+    for p in &args.average_with {
+        models.push(read(p)?);
+    }
+    let weights = if args.average_weights.is_empty() {
+        vec![1.0; models.len()]
+    } else if args.average_weights.len() == models.len() {
+        args.average_weights.clone()
+    } else {
+        return Err(anyhow!(
+            "--average-weights gives {} weights for {} models (--model and each --average-with)",
+            args.average_weights.len(),
+            models.len()
+        ));
+    };
+    let described = weights
+        .iter()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut mixed = tte_slowfast::soup::average(models, &weights).map_err(|e| anyhow!("{e}"))?;
+    mixed.meta.notes = format!(
+        "{} | weights averaged ({described}) with {}",
+        mixed.meta.notes,
+        args.average_with
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(mixed)
 }
 
 /// Top-view agreement and the largest probability difference between two models on fresh

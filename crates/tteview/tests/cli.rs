@@ -262,12 +262,55 @@ fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
         "csv",
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text
-        .lines()
-        .next()
-        .unwrap()
-        .starts_with("file,view,confidence,error,p_PLAX"));
-    assert_eq!(text.lines().count(), 1 + 13 * 3 + 2);
+    let mut lines = text.lines();
+    let header = csv_fields(lines.next().unwrap());
+    assert_eq!(
+        header[..5],
+        ["file", "view", "confidence", "error", "p_PLAX"]
+    );
+    assert_eq!(
+        header[header.len() - 3..],
+        ["unsure", "echo_share", "warnings"]
+    );
+    let rows: Vec<Vec<String>> = lines.map(csv_fields).collect();
+    assert_eq!(rows.len(), 13 * 3 + 2);
+    assert!(rows.iter().all(|r| r.len() == header.len()), "{rows:?}");
+    let (errors, answers): (Vec<_>, Vec<_>) = rows.iter().partition(|r| !r[3].is_empty());
+    assert_eq!(errors.len(), 2);
+    assert!(errors
+        .iter()
+        .all(|r| r[1].is_empty() && r[header.len() - 3].is_empty()));
+    for r in answers {
+        let confidence: f32 = r[2].parse().unwrap();
+        let unsure = &r[header.len() - 3];
+        assert_eq!(
+            unsure == "true",
+            confidence < tte_views::UNSURE_BELOW,
+            "{r:?}"
+        );
+        assert!(unsure == "true" || unsure == "false");
+        let share: f32 = r[header.len() - 2].parse().unwrap();
+        assert!(share > tte_preprocess::DARK_SHARE && share <= 1.0, "{r:?}");
+    }
+}
+
+/// The fields of one CSV line, with quoted fields unquoted (commas and doubled quotes inside).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
 }
 
 #[test]
@@ -335,6 +378,47 @@ fn convert_round_trips_the_shipped_model_and_reports_agreement() {
     );
     assert!(b / a < 0.56, "f16 file is {b} bytes, f32 {a}");
     assert_eq!(model_header(&half)["blank_colour"], true);
+    // A weight average of a model with its own f16 copy: the notes say so, the flags are the first
+    // file's, and a weight list that does not fit the models is refused.
+    let avg = d.join("avg.ttev");
+    let out = tteview(&[
+        "convert",
+        "--model",
+        full.to_str().unwrap(),
+        "--average-with",
+        half.to_str().unwrap(),
+        "--average-weights",
+        "3,1",
+        "--out",
+        avg.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let header = model_header(&avg);
+    assert!(
+        header["notes"]
+            .as_str()
+            .unwrap()
+            .contains("weights averaged (3, 1)"),
+        "{header}"
+    );
+    assert_eq!(header["blank_colour"], model_header(&full)["blank_colour"]);
+    let wrong = tteview(&[
+        "convert",
+        "--model",
+        full.to_str().unwrap(),
+        "--average-with",
+        half.to_str().unwrap(),
+        "--average-weights",
+        "1,1,1",
+        "--out",
+        d.join("y").to_str().unwrap(),
+    ]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("3 weights for 2 models"));
     let bad = tteview(&[
         "convert",
         "--model",
