@@ -28,12 +28,12 @@ fresh() {
 "$bin" eval --data "$data/default/manifest.csv" --out models/eval/default --title "lite on unseen phantom seeds (default style)"
 "$bin" eval --data "$data/shifted/manifest.csv" --out models/eval/shifted --title "lite on the style-shifted phantom set"
 fresh models/lite.ttev shipped
-# The earlier stages on the same sets, for the card's before/after, and stages 5-12 (models/
+# The earlier stages on the same sets, for the card's before/after, and stages 5-14 (models/
 # lite.levels.json is stage 5, lite.stageN.json stage N; each scored on the last checkpoint of its
 # run, in f32; stage 7 as its run wrote it, stages 3 and 4 as shipped, `git show eb9bb69:models/lite.ttev` and
 # `git show 0c62518:models/lite.ttev`). runs/previous-shipped.ttev, when present, is the file
 # shipped before stage 7 (stage 4 weights with levelling: `git show 6d6bbac:models/lite.ttev`).
-for st in 3 4 5 6 7 8 9 10 11 12; do
+for st in 3 4 5 6 7 8 9 10 11 12 13 14; do
   case $st in
     3|4|7) m="runs/lite-stage$st.ttev" ;;
     5) m="runs/lite-levels/last.ttev" ;;
@@ -49,6 +49,14 @@ if [ -f runs/previous-shipped.ttev ]; then
   "$bin" eval --model runs/previous-shipped.ttev --data "$data/shifted/manifest.csv" --out models/eval/previous-shipped-shifted --title "the file shipped before stage 7 (stage 4 weights with levelling), style-shifted set"
   fresh runs/previous-shipped.ttev previous
 fi
+# A weight average of stage 11 and the two fine-tunes started from it (stages 12 and 13), colour
+# blanked as the shipped file is: model card, "Weight averaging".
+if [ -f runs/lite-stage11/last.ttev ] && [ -f runs/lite-stage12/last.ttev ] && [ -f runs/lite-stage13/last.ttev ]; then
+  "$bin" convert --model runs/lite-stage11/last.ttev --average-with runs/lite-stage12/last.ttev --average-with runs/lite-stage13/last.ttev --blank-colour --out runs/average-11-12-13.ttev
+  "$bin" eval --model runs/average-11-12-13.ttev --data "$data/default/manifest.csv" --out models/eval/average-default --title "weight average of stages 11, 12 and 13, colour blanked (default style)"
+  "$bin" eval --model runs/average-11-12-13.ttev --data "$data/shifted/manifest.csv" --out models/eval/average-shifted --title "weight average of stages 11, 12 and 13, colour blanked (style-shifted set)"
+  fresh runs/average-11-12-13.ttev average
+fi
 # The diagnostic run trained on style-shifted clips (models/experiments/oracle-shifted.json): what
 # the network reaches on the shifted set once it has seen that style (model card).
 if [ -f runs/oracle-shifted/last.ttev ]; then
@@ -62,7 +70,7 @@ for st in 3 4; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+
 # The shipped stage is the one scripts/train-shipped.sh converts; the later stages get their own column.
 shipped=$(sed -n 's|.*convert --model runs/lite-stage\([0-9]*\)/last.ttev.*|\1|p' scripts/train-shipped.sh)
 blanked=$(grep -q 'convert .*--blank-colour' scripts/train-shipped.sh && echo ", colour blanked" || true)
-for st in 7 8 9 10 11 12; do
+for st in 7 8 9 10 11 12 13 14; do
   # A stage's own column unless the shipped file is exactly its weights.
   if [ "$st" != "$shipped" ] || [ -n "$blanked" ]; then
     [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv")

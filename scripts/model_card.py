@@ -48,6 +48,8 @@ LATER = [
     ("stage 10", "lite.stage10.json", "stage10", "experiment-stage10", "stage 9 continued with a wide dynamic range on 0.35 of clips (the whole fan, chambers included, lifted towards white on a floor of 0.1-0.5 speckled anew each frame) and haze on 0.3"),
     ("stage 11", "lite.stage11.json", "stage11", "experiment-stage11", "stage 10 continued with haze back on 0.45 of clips beside the wide dynamic range: stage 10 had gained on high gain with a wide range and lost on low gain with a narrow one"),
     ("stage 12", "lite.stage12.json", "stage12", "experiment-stage12", "stage 11's recipe continued with colour blanked (`blank_colour`: colour Doppler and coloured overlays black before resizing), so the network learns the grey anatomy under a Doppler box"),
+    ("stage 13", "lite.stage13.json", "stage13", "experiment-stage13", "stage 12 again from stage 11's weights at a third of its learning rate (0.0001): less of stage 11 moved"),
+    ("stage 14", "lite.stage14.json", "stage14", "experiment-stage14", "stage 12 again from stage 11's weights with a colour Doppler box on about 40 % of clips (`doppler_p` 0.3; the default style draws one on 15 %, the shifted style on 40 %): 12 of the shipped file's 14 errors on the shifted set's visible pictures carry one"),
 ]
 SHIPPED = "stage11"
 SHIPPED_NAME = next(n for n, _, k, _, _ in LATER if k == SHIPPED)
@@ -169,6 +171,42 @@ def colour_blanking_paragraph():
         return
     also = f"; fresh style-shifted seeds {fresh[0]['accuracy']:.3f} → {fresh[1]['accuracy']:.3f}" if all(fresh) else ""
     w(f"**Colour blanking.** Colour Doppler paints over blood, which the grey image shows black, and coloured text and ECG traces are not the view; a model whose file says `blank_colour` sees every pixel of saturated colour as black (`tte_preprocess::resize::is_colour`: a tinted grey map is not colour). Switched on for {SHIPPED_NAME}'s weights, trained with colour kept (`tteview convert --blank-colour`, in `scripts/train-shipped.sh`), it changed accuracy on the default-style test set from {kept[0]['accuracy']:.3f} to {blanked[0]['accuracy']:.3f} and on the shifted set from {kept[1]['accuracy']:.3f} to {blanked[1]['accuracy']:.3f} (macro-F1 {kept[1]['macro_f1']:.3f} → {blanked[1]['macro_f1']:.3f}){also}; the clips with a colour Doppler box gained most (factors table: the shipped file's column against {SHIPPED_NAME}'s).\n")
+
+
+def factor_row(factor, level):
+    """One row of the shifted factors table as {column heading: value}; None when absent."""
+    if not os.path.exists(FACTORS):
+        return None
+    rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in open(FACTORS) if l.startswith("|")]
+    found = [r for r in rows[2:] if r[:2] == [factor, level]]
+    return dict(zip(rows[0], found[0])) if found else None
+
+
+def doppler_knob_paragraph():
+    """What drawing more colour Doppler boxes in training (stage 14) did, against stage 12."""
+    yes, no = factor_row("colour Doppler box", "yes"), factor_row("colour Doppler box", "no")
+    cols = ["stage 12 accuracy", "stage 14 accuracy"]
+    shipped = [c for c in (yes or {}) if c.startswith("shipped (")]
+    if not (yes and no and shipped and all(c in yes for c in cols)):
+        return
+    sc = shipped[0]
+    pairs = [(report("stage14-shifted"), report("shifted")), (report("selection/fresh902-stage14/report"), report("selection/fresh902-shipped/report"))]
+    if not all(a and b for a, b in pairs):
+        return
+    gains = " and ".join(f"{round((a['accuracy'] - b['accuracy']) * a['n']):+d}" for a, b in pairs)
+    w(f"**More colour Doppler boxes in training.** Stage 14 is stage 12's run with a box drawn on about 40 % of training clips (`doppler_p` 0.3) instead of 15 %. On the shifted set's {yes['clips']} clips with a colour Doppler box it gets {yes[cols[1]]} against stage 12's {yes[cols[0]]} and the shipped file's {yes[sc]}; on the {no['clips']} without one {no[cols[1]]} against {no[cols[0]]} and {no[sc]}. Over the whole run: {gains} clips against the shipped file on the shifted test set and on the fresh style-shifted seeds (stages table above).\n")
+
+
+def averaging_paragraph():
+    """The weight average of stage 11 and the fine-tunes started from it, against the shipped file."""
+    a = [report(f"average-{s}") for s in ("default", "shifted")]
+    ship = [report(s) for s in ("default", "shifted")]
+    fa, fs = report("selection/fresh902-average/report"), report("selection/fresh902-shipped/report")
+    if not all(a + ship + [fa, fs]):
+        return
+    g = [round((x["accuracy"] - y["accuracy"]) * x["n"]) for x, y in ((a[1], ship[1]), (fa, fs))]
+    verdict = "ahead on both" if min(g) > 0 else "not ahead on both, so it was not shipped"
+    w(f"**Weight averaging.** `tteview convert --average-with` averages the weights (batch-norm statistics included) of models fine-tuned from one start, a network of the same size; such averages often keep more robustness to shifted inputs than any one fine-tune. The average of stage 11 with stages 12 and 13 (both started from stage 11's weights), colour blanked like the shipped file, scores {a[0]['accuracy']:.4f} / {a[0]['macro_f1']:.4f} on the default style and {a[1]['accuracy']:.4f} / {a[1]['macro_f1']:.4f} on the shifted set ([default](eval/average-default/report.md), [shifted](eval/average-shifted/report.md)), and {fa['accuracy']:.4f} / {fa['macro_f1']:.4f} on the fresh style-shifted seeds: {g[0]:+d} clips against the shipped file on the shifted test set and {g[1]:+d} on the fresh seeds: {verdict}.\n")
 
 
 def later_stages_table():
@@ -314,6 +352,8 @@ if d and s:
         w("On the style-shifted set, by what was shifted (`scripts/shifted_factors.py`, from the test set's manifest and each model's predictions; every clip shifts all of these at once, so the rows overlap):\n")
         w(open(FACTORS).read().strip() + "\n")
         colour_blanking_paragraph()
+        doppler_knob_paragraph()
+        averaging_paragraph()
         dark_pictures_paragraph()
         uncertain_answers_paragraph()
     sl, s4 = report("selection/last"), report("selection/step400")
