@@ -380,18 +380,21 @@ fn convert_round_trips_the_shipped_model_and_reports_agreement() {
     assert_eq!(model_header(&half)["blank_colour"], true);
     // A weight average of a model with its own f16 copy: the notes say so, the flags are the first
     // file's, and a weight list that does not fit the models is refused.
+    let average = |weights: &str, out: &std::path::Path| {
+        tteview(&[
+            "convert",
+            "--model",
+            full.to_str().unwrap(),
+            "--average-with",
+            half.to_str().unwrap(),
+            "--average-weights",
+            weights,
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
     let avg = d.join("avg.ttev");
-    let out = tteview(&[
-        "convert",
-        "--model",
-        full.to_str().unwrap(),
-        "--average-with",
-        half.to_str().unwrap(),
-        "--average-weights",
-        "3,1",
-        "--out",
-        avg.to_str().unwrap(),
-    ]);
+    let out = average("3,1", &avg);
     assert!(
         out.status.success(),
         "{}",
@@ -406,17 +409,7 @@ fn convert_round_trips_the_shipped_model_and_reports_agreement() {
         "{header}"
     );
     assert_eq!(header["blank_colour"], model_header(&full)["blank_colour"]);
-    let wrong = tteview(&[
-        "convert",
-        "--model",
-        full.to_str().unwrap(),
-        "--average-with",
-        half.to_str().unwrap(),
-        "--average-weights",
-        "1,1,1",
-        "--out",
-        d.join("y").to_str().unwrap(),
-    ]);
+    let wrong = average("1,1,1", &d.join("y"));
     assert_eq!(wrong.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("3 weights for 2 models"));
     let bad = tteview(&[
