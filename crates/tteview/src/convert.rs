@@ -76,21 +76,22 @@ fn average(
     args: &Args,
     read: impl Fn(&PathBuf) -> Result<TrainedModel>,
 ) -> Result<TrainedModel> {
+    let count = 1 + args.average_with.len();
+    let weights = if args.average_weights.is_empty() {
+        vec![1.0; count]
+    } else if args.average_weights.len() == count {
+        args.average_weights.clone()
+    } else {
+        // Checked before any file is read: a typo should not cost a load of every model.
+        return Err(anyhow!(
+            "--average-weights gives {} weights for {count} models (--model and each --average-with)",
+            args.average_weights.len(),
+        ));
+    };
     let mut models = vec![first];
     for p in &args.average_with {
         models.push(read(p)?);
     }
-    let weights = if args.average_weights.is_empty() {
-        vec![1.0; models.len()]
-    } else if args.average_weights.len() == models.len() {
-        args.average_weights.clone()
-    } else {
-        return Err(anyhow!(
-            "--average-weights gives {} weights for {} models (--model and each --average-with)",
-            args.average_weights.len(),
-            models.len()
-        ));
-    };
     let described = weights
         .iter()
         .map(|w| w.to_string())
