@@ -36,7 +36,7 @@ enum Command {
     Eval(eval::Args),
     /// Classify clips and folders: one JSON object (or CSV row) per file.
     Classify(classify::Args),
-    /// Rewrite a model file, e.g. with f16 weights (`--half`) for a smaller web download.
+    /// Rewrite a model file: f16 weights (`--half`) for a smaller download, colour blanking, or a weight average of fine-tunes.
     Convert(convert::Args),
 }
 
