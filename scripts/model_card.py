@@ -87,13 +87,20 @@ later_logs = {key: last_row(os.path.join(M, "training", f"{log}-metrics.csv")) f
 FACTORS = os.path.join(M, "eval", "shifted", "factors.md")
 
 
+def factor_rows():
+    """The shifted factors table's rows as lists of cells (heading first); empty when absent."""
+    if not os.path.exists(FACTORS):
+        return []
+    return [[c.strip() for c in l.strip().strip("|").split("|")] for l in open(FACTORS) if l.startswith("|")]
+
+
 def dark_group_split(oracle_col):
     """From the shifted factors table (its "shipped (...)" column and the diagnostic's): (clips, shipped accuracy, diagnostic accuracy, best accuracy of
     any model) for low gain with a narrow range, and the same pooled over the other three gain/range
     groups (best taken per group); None when absent."""
-    if not os.path.exists(FACTORS):
+    rows = factor_rows()
+    if not rows:
         return None
-    rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in open(FACTORS) if l.startswith("|")]
     head = rows[0]
     shipped = [k for k, c in enumerate(head) if c.startswith("shipped (")]
     oracle_col = f"{oracle_col} accuracy"
@@ -175,9 +182,7 @@ def colour_blanking_paragraph():
 
 def factor_row(factor, level):
     """One row of the shifted factors table as {column heading: value}; None when absent."""
-    if not os.path.exists(FACTORS):
-        return None
-    rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in open(FACTORS) if l.startswith("|")]
+    rows = factor_rows()
     found = [r for r in rows[2:] if r[:2] == [factor, level]]
     return dict(zip(rows[0], found[0])) if found else None
 

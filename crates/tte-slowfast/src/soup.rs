@@ -44,18 +44,16 @@ pub fn average(
             ));
         }
     }
-    let values: Vec<Vec<Vec<f32>>> = models[1..].iter().map(|m| floats_of(&m.net)).collect();
-    let base = models.swap_remove(0);
     let mut mix = Mix {
-        own_weight: weights[0] / total,
-        others: values
-            .into_iter()
-            .zip(&weights[1..])
-            .map(|(v, w)| (v, w / total))
+        models: models
+            .iter()
+            .zip(weights)
+            .map(|(m, w)| (floats_of(&m.net), w / total))
             .collect(),
         index: 0,
         error: None,
     };
+    let base = models.swap_remove(0);
     let net = base.net.map(&mut mix);
     if let Some(e) = mix.error {
         return Err(ModelFileError::Weights(e));
@@ -90,10 +88,10 @@ fn values_of<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
         .unwrap_or_default()
 }
 
-/// Replaces each tensor of the first model by the weighted mean of all models' tensors.
+/// Replaces each tensor of the first model by the weighted mean of all models' values of it.
 struct Mix {
-    own_weight: f32,
-    others: Vec<(Vec<Vec<f32>>, f32)>,
+    /// Every model's tensors in visiting order (the first model's included), with its weight.
+    models: Vec<(Vec<Vec<f32>>, f32)>,
     index: usize,
     error: Option<String>,
 }
@@ -103,31 +101,26 @@ impl ModuleMapper for Mix {
         let (id, tensor, mapper) = param.consume();
         let index = self.index;
         self.index += 1;
-        let (shape, device) = (tensor.shape(), tensor.device());
-        let own = values_of(tensor.clone());
-        if own.len() != shape.num_elements() {
-            self.error
-                .get_or_insert_with(|| format!("tensor {index} could not be read as f32"));
-            return Param::from_mapped_value(id, tensor, mapper);
-        }
-        let mut sum: Vec<f32> = own.iter().map(|v| v * self.own_weight).collect();
-        for (values, w) in &self.others {
+        let shape = tensor.shape();
+        let mut sum = vec![0f32; shape.num_elements()];
+        for (values, w) in &self.models {
             match values.get(index) {
                 Some(v) if v.len() == sum.len() => {
                     for (s, x) in sum.iter_mut().zip(v) {
                         *s += w * x;
                     }
                 }
+                // Unreadable values come back empty, so they land here too.
                 _ => {
                     self.error.get_or_insert_with(|| {
-                        format!("tensor {index} differs in shape between the models")
+                        format!("tensor {index} differs in shape between the models or could not be read as f32")
                     });
                     return Param::from_mapped_value(id, tensor, mapper);
                 }
             }
         }
-        let mixed =
-            Tensor::<D>::from_data(TensorData::new(sum, shape), &device).cast(tensor.dtype());
+        let mixed = Tensor::<D>::from_data(TensorData::new(sum, shape), &tensor.device())
+            .cast(tensor.dtype());
         Param::from_mapped_value(id, mixed, mapper)
     }
 }
