@@ -91,6 +91,9 @@ if [ -f "$abl/aug-on.ttev" ] && [ -f "$abl/aug-off.ttev" ]; then
   python3 scripts/shifted_factors.py "$data/shifted/manifest.csv" "without augmentation=models/eval/ablation-aug-off/predictions.csv" "with augmentation=models/eval/ablation-aug-on/predictions.csv" > models/eval/ablation-aug-on/factors.md
 fi
 if [ -d ../shared/fixtures/dicom ]; then
-  "$bin" classify ../shared/fixtures/dicom/examples_ybr_color.dcm ../shared/fixtures/dicom/US-PAL-8-10x-echo.dcm > models/eval/real-dicoms.jsonl
+  # The two echo clips the issue names first, then every other real file (stills, other echo
+  # machines, non-cardiac and transoesophageal images that should come out OTHER or unsure).
+  "$bin" classify ../shared/fixtures/dicom/examples_ybr_color.dcm ../shared/fixtures/dicom/US-PAL-8-10x-echo.dcm \
+    $(ls ../shared/fixtures/dicom/*.dcm | grep -v -e examples_ybr_color -e US-PAL-8-10x-echo) > models/eval/real-dicoms.jsonl
   cat models/eval/real-dicoms.jsonl
 fi

@@ -445,15 +445,38 @@ if ao and af and aod and afd:
     w(f"\nThe augmentation pair trains from random weights on fresh default-style clips for {steps_of('aug-on', 'aug-off')} steps of 8 (the same seed, schedule, levelling and DICOM-style crops in both; configs `models/ablations/aug-on.json` and `aug-off.json`), the two runs side by side on the 2 CPU cores (about {max(mins):.0f} min each). The augmented arm uses the shipped model's stage-4 augmentation. Each arm's checkpoint with the best validation macro-F1 is the one scored (the newer one on a tie). Logs: `models/training/ablation-aug-*-metrics.csv`; per-class reports in `models/eval/ablation-aug-*`.\n")
 rd = os.path.join(M, "eval", "real-dicoms.jsonl")
 if os.path.exists(rd):
-    w("## On the two real echo DICOMs in `../shared/fixtures/dicom`\n")
-    w("Whatever it says, reported as is (the model has never seen a real echo):\n")
-    w("| file | what a reader sees | model says | confidence |")
-    w("|---|---|---|---|")
-    truth = {"examples_ybr_color.dcm": "apical four-chamber (SonoSite screen)", "US-PAL-8-10x-echo.dcm": "parasternal long axis with colour Doppler"}
-    for line in open(rd):
-        r = json.loads(line)
+    # What each file shows, from ../shared/fixtures/dicom/README.md (the view read by eye where named).
+    truth = {
+        "examples_ybr_color.dcm": ("apical four-chamber (SonoSite screen)", "A4C"),
+        "US-PAL-8-10x-echo.dcm": ("parasternal long axis with colour Doppler", "PLAX"),
+        "IM00001.fragmented_no_bot_jpeg_baseline.50.dcm": ("echo with colour Doppler (ACUSON), view not named", None),
+        "IM00001.implicit_little_endian.dcm": ("the same clip, uncompressed", None),
+        "JPGLosslessP14SV1_1s_1f_8b.dcm": ("adult echo still measuring the ascending aorta (Philips), view not named", None),
+        "US1_J2KI.dcm": ("non-cardiac ultrasound, one image", "OTHER"),
+        "US1_J2KR.dcm": ("the same image, JPEG 2000 lossless", "OTHER"),
+        "US1_UNCR.dcm": ("the same image, uncompressed", "OTHER"),
+        "OBXXXX1A_2frame.dcm": ("obstetric ultrasound, two frames", "OTHER"),
+        "OBXXXX1A_rle_2frame.dcm": ("the same frames, RLE", "OTHER"),
+        "gdcm-US-ALOKA-16.dcm": ("non-cardiac ultrasound, one image", "OTHER"),
+        "color-pl.dcm": ("transoesophageal colour Doppler crop (not a transthoracic view)", "OTHER"),
+    }
+    rows = [json.loads(line) for line in open(rd)]
+    w(f"## On the real ultrasound DICOMs in `../shared/fixtures/dicom`\n")
+    w(f"Whatever it says, reported as is (the model has never seen a real echo). The first two are the real echo clips; the other {len(rows) - 2} are the folder's other real files (stills, other machines, non-cardiac and transoesophageal images, for which the right answer is OTHER or an unsure one). Reproduce: the last step of `scripts/evaluate.sh`.\n")
+    w("| file | what a reader sees | model says | confidence | unsure | warnings |")
+    w("|---|---|---|---|---|---|")
+    for r in rows:
         name = os.path.basename(r["file"])
-        w(f"| {name} | {truth.get(name, '?')} | {r.get('view') or 'error: ' + str(r.get('error'))} | {r.get('confidence') if r.get('confidence') is None else round(r['confidence'], 3)} |")
+        seen = truth.get(name, ("?", None))[0]
+        said = r.get("view") or "error: " + str(r.get("error"))
+        conf = "" if r.get("confidence") is None else f"{r['confidence']:.3f}"
+        unsure = "yes" if r.get("unsure") else "no"
+        warns = "; ".join(r.get("warnings") or [])
+        w(f"| {name} | {seen} | {said} | {conf} | {unsure} | {warns} |")
+    named = [(r, truth[os.path.basename(r["file"])][1]) for r in rows if truth.get(os.path.basename(r["file"]), ("", None))[1]]
+    right = [r for r, want in named if r.get("view") == want]
+    wrong = [r for r, want in named if r.get("view") != want]
+    w(f"\nOf the {len(named)} files whose right answer is known, it answers {len(right)} right; of the {len(wrong)} it gets wrong, {sum(1 for r in wrong if r.get('unsure'))} are marked unsure. A screen whose DICOM regions do not fit its picture (the SonoSite file's are in the coordinates of a screen twice the size) is cropped by the fan search instead, with the warning above; before that check the crop cut off the left of its fan and kept the text on the right.\n")
 w("\n## Limits\n")
 w("- Phantoms are drawn shapes with simulated speckle, not hearts: real anatomy, artefacts and machine looks differ. Expect worse on real clips.")
 w("- OTHER covers spectral Doppler, M-mode, off-axis and liver/kidney cuts as the phantom draws them; other non-standard images may be forced into a view.")

@@ -85,6 +85,61 @@ fn dicom_jpeg_round_trips_with_its_region() {
     assert!((src.times()[1] - 0.04).abs() < 1e-6);
 }
 
+/// Exporters that shrink the pixels but keep the regions in the old coordinates (as in the SonoSite
+/// fixture) must not steer the crop: a region clamped to the picture cuts the fan and keeps the text.
+#[test]
+fn regions_reaching_past_the_picture_are_ignored_with_a_warning() {
+    let (r, frames) = clip();
+    let scaled = |g: tte_frames::UltrasoundRegion| tte_frames::UltrasoundRegion {
+        rect: tte_frames::Rect {
+            x0: g.rect.x0 * 2,
+            y0: g.rect.y0 * 2,
+            x1: g.rect.x1 * 2,
+            y1: g.rect.y1 * 2,
+        },
+        ..g
+    };
+    let info = DicomInfo {
+        id: 43,
+        fps: 25.0,
+        regions: r.regions().into_iter().map(scaled).collect(),
+        series_description: "A4C".into(),
+    };
+    let src = Source::open(write_dicom(&frames, &info, 92).unwrap(), &Limits::default()).unwrap();
+    assert!(src.probe().has_regions, "the file still declares regions");
+    assert!(src.regions().is_empty(), "{:?}", src.regions());
+    assert!(
+        src.warnings()
+            .iter()
+            .any(|w| w.contains("past the 160x120 picture")),
+        "{:?}",
+        src.warnings()
+    );
+}
+
+#[test]
+fn regions_on_the_last_pixel_are_kept() {
+    let (r, frames) = clip();
+    let whole = tte_frames::UltrasoundRegion {
+        rect: tte_frames::Rect {
+            x0: 0,
+            y0: 0,
+            x1: 160,
+            y1: 120,
+        },
+        ..r.regions()[0].clone()
+    };
+    let info = DicomInfo {
+        id: 44,
+        fps: 25.0,
+        regions: vec![whole.clone()],
+        series_description: "A4C".into(),
+    };
+    let src = Source::open(write_dicom(&frames, &info, 92).unwrap(), &Limits::default()).unwrap();
+    assert_eq!(src.regions(), &[whole]);
+    assert!(src.warnings().is_empty(), "{:?}", src.warnings());
+}
+
 #[test]
 fn a_doppler_screen_declares_its_trace_beside_the_2d_image() {
     let p = (1..)

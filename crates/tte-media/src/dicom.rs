@@ -19,7 +19,10 @@ pub(crate) struct DicomClip {
     bits: usize,
     frames: usize,
     times: Vec<f64>,
+    /// The regions the crop may use: empty when the declared ones do not fit the picture.
     regions: Vec<UltrasoundRegion>,
+    /// Whether the file carries a Sequence of Ultrasound Regions, usable or not.
+    declares_regions: bool,
     palette: Option<[Vec<u8>; 3]>,
     pub(crate) warnings: Vec<String>,
 }
@@ -103,13 +106,16 @@ impl DicomClip {
             frames: declared as usize,
             times: vec![],
             regions: vec![],
+            declares_regions: false,
             palette: None,
             warnings: vec![],
             obj,
         };
         clip.reconcile_frame_count()?;
         clip.times = clip.frame_times();
-        clip.regions = clip.read_regions();
+        let declared = clip.read_regions();
+        clip.declares_regions = !declared.is_empty();
+        clip.regions = clip.regions_inside_picture(declared);
         if photometric == "PALETTE COLOR" {
             clip.palette = Some(clip.read_palette()?);
         }
@@ -238,6 +244,28 @@ impl DicomClip {
             .collect()
     }
 
+    /// The regions, or none when any reaches past the picture: exporters that resize the pixels
+    /// without rescaling the Sequence of Ultrasound Regions leave it in the old coordinates, and
+    /// a crop clamped from those would cut the fan and keep the text beside it.
+    fn regions_inside_picture(&mut self, regions: Vec<UltrasoundRegion>) -> Vec<UltrasoundRegion> {
+        // One pixel of slack: some scanners write the exclusive edge where DICOM wants the last pixel.
+        let (w, h) = (self.cols + 1, self.rows + 1);
+        let Some(reach) = regions
+            .iter()
+            .map(|r| r.rect)
+            .reduce(|a, b| a.union(&b))
+            .filter(|r| r.x1 > w || r.y1 > h)
+        else {
+            return regions;
+        };
+        self.warnings.push(format!(
+            "the Sequence of Ultrasound Regions reaches {}x{}, past the {}x{} picture (resized \
+             without updating it?); ignored, the fan is found from the picture",
+            reach.x1, reach.y1, self.cols, self.rows
+        ));
+        vec![]
+    }
+
     /// Red, green and blue palette tables as 8-bit values, indexed from the first mapped value.
     fn read_palette(&self) -> Result<[Vec<u8>; 3], MediaError> {
         let table = |desc, data| -> Result<(i64, Vec<u8>), MediaError> {
@@ -326,7 +354,7 @@ impl DicomClip {
             height: self.rows,
             duration_s: duration,
             photometric: Some(self.photometric.clone()),
-            has_regions: !self.regions.is_empty(),
+            has_regions: self.declares_regions,
         }
     }
 

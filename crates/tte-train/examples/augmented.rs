@@ -19,6 +19,7 @@ fn main() -> anyhow::Result<()> {
             let item = data::Item::Phantom {
                 view: labels[k % labels.len()].clone(),
                 seed: cfg.seed ^ (k as u64 * 7919),
+                style: tte_phantom::Style::Default,
             };
             let ex = data::make_example(
                 &item,

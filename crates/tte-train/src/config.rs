@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use tte_phantom::Style;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
@@ -65,9 +66,18 @@ pub enum DataConfig {
         /// Draw new seeds every epoch instead of revisiting the same clips.
         #[serde(default)]
         fresh_each_epoch: bool,
+        /// The phantom's style. `shifted` draws the test set's shifted settings: a model trained
+        /// on it no longer measures robustness to that style, so it is for diagnostic ceiling runs
+        /// only (`models/experiments/`), never for a candidate.
+        #[serde(default = "default_style")]
+        style: Style,
     },
     /// Labelled files listed in a manifest CSV with `file` and `view` columns.
     Manifest { path: String },
+}
+
+fn default_style() -> Style {
+    Style::Default
 }
 
 /// How batches are drawn from the classes.
@@ -101,6 +111,7 @@ impl Default for TrainConfig {
                 clips_per_class: 100_000,
                 class_counts: BTreeMap::new(),
                 fresh_each_epoch: true,
+                style: Style::Default,
             },
             sampler: SamplerConfig::default(),
             augment: Default::default(),

@@ -18,8 +18,14 @@ pub struct Example {
 /// A labelled item: a phantom seed or a file.
 #[derive(Clone, Debug)]
 pub enum Item {
-    Phantom { view: String, seed: u64 },
-    File { path: String },
+    Phantom {
+        view: String,
+        seed: u64,
+        style: Style,
+    },
+    File {
+        path: String,
+    },
 }
 
 /// The items of one class: phantom clips are numbered (rendered on demand), files are listed.
@@ -43,15 +49,17 @@ pub struct Dataset {
     pub per_class: Vec<ClassItems>,
     pub class_probs: Vec<f64>,
     fresh: bool,
+    style: Style,
 }
 
 impl Dataset {
     pub fn from_config(cfg: &TrainConfig, labels: &[String]) -> anyhow::Result<Self> {
-        let (per_class, fresh) = match &cfg.data {
+        let (per_class, fresh, style) = match &cfg.data {
             DataConfig::Phantom {
                 clips_per_class,
                 class_counts,
                 fresh_each_epoch,
+                style,
             } => {
                 let per_class = labels
                     .iter()
@@ -60,9 +68,9 @@ impl Dataset {
                         count: class_counts.get(view).copied().unwrap_or(*clips_per_class),
                     })
                     .collect();
-                (per_class, *fresh_each_epoch)
+                (per_class, *fresh_each_epoch, *style)
             }
-            DataConfig::Manifest { path } => (read_manifest(path, labels)?, false),
+            DataConfig::Manifest { path } => (read_manifest(path, labels)?, false, Style::Default),
         };
         let counts: Vec<f64> = per_class
             .iter()
@@ -86,6 +94,7 @@ impl Dataset {
             per_class,
             class_probs,
             fresh,
+            style,
         })
     }
 
@@ -114,10 +123,12 @@ impl Dataset {
             ClassItems::Phantom { view, .. } if self.fresh => Item::Phantom {
                 view: view.clone(),
                 seed: train_seed(run_seed, class, (k as usize).wrapping_mul(7919) ^ i),
+                style: self.style,
             },
             ClassItems::Phantom { view, .. } => Item::Phantom {
                 view: view.clone(),
                 seed: train_seed(run_seed, class, i),
+                style: self.style,
             },
             ClassItems::Files(files) => Item::File {
                 path: files[i].clone(),
@@ -186,10 +197,10 @@ pub fn make_example(
         0.0
     };
     let (mut frames, regions) = match item {
-        Item::Phantom { view, seed } => {
+        Item::Phantom { view, seed, style } => {
             // The model sees a 112-pixel crop: rendering the big screens at full size would only
             // be averaged away, so training renders them at most 256 pixels wide.
-            let mut params = ClipParams::draw(view, *seed, Style::Default).with_max_side(256);
+            let mut params = ClipParams::draw(view, *seed, *style).with_max_side(256);
             // Own streams, so turning these on leaves every other draw as it was.
             if Draw::new(aug_seed ^ 0xD0F1).unit() < aug.doppler_p {
                 params = params.with_doppler_box(aug_seed ^ 0xB0C5);
@@ -302,6 +313,7 @@ mod tests {
             clips_per_class: 0,
             class_counts: counts,
             fresh_each_epoch: false,
+            style: Style::Default,
         };
         cfg.sampler.power = power;
         Dataset::from_config(&cfg, &labels).unwrap()
@@ -310,6 +322,39 @@ mod tests {
     fn share_of_rare(ds: &Dataset) -> f64 {
         let n = 6000;
         (0..n).filter(|&k| ds.draw(5, k).0 == 2).count() as f64 / n as f64
+    }
+
+    fn phantom_data(json: &str) -> Dataset {
+        let mut cfg = TrainConfig::default();
+        cfg.data = serde_json::from_str(json).unwrap();
+        Dataset::from_config(&cfg, &["A4C".to_string(), "PLAX".to_string()]).unwrap()
+    }
+
+    #[test]
+    fn phantom_data_keeps_the_default_style_unless_a_config_asks_for_the_shifted_one() {
+        let style_of = |ds: &Dataset| match ds.draw(9, 3).1 {
+            Item::Phantom { style, .. } => style,
+            other => panic!("{other:?}"),
+        };
+        let base = r#"{"source": "phantom", "clips_per_class": 10, "fresh_each_epoch": true"#;
+        assert_eq!(
+            style_of(&phantom_data(&format!("{base}}}"))),
+            Style::Default
+        );
+        let shifted = phantom_data(&format!(r#"{base}, "style": "shifted"}}"#));
+        assert_eq!(style_of(&shifted), Style::Shifted);
+        // The same seed rendered in the other style is another clip, not a relabelled one.
+        let Item::Phantom { view, seed, .. } = shifted.draw(9, 3).1 else {
+            unreachable!()
+        };
+        let (a, b) = (
+            ClipParams::draw(&view, seed, Style::Default),
+            ClipParams::draw(&view, seed, Style::Shifted),
+        );
+        assert_ne!(
+            a.scanner.dynamic_range_db, b.scanner.dynamic_range_db,
+            "{view} {seed}"
+        );
     }
 
     #[test]
@@ -322,6 +367,7 @@ mod tests {
         let item = Item::Phantom {
             view: "PSAX-AP".into(),
             seed: 6_597_847_168_993,
+            style: Style::Default,
         };
         let plain = AugmentConfig {
             enabled: false,
@@ -366,6 +412,7 @@ mod tests {
         let item = Item::Phantom {
             view: "A4C".into(),
             seed,
+            style: Style::Default,
         };
         let plain = AugmentConfig {
             enabled: false,

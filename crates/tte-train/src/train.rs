@@ -303,6 +303,7 @@ fn validation_set(
             let item = Item::Phantom {
                 view: view.clone(),
                 seed: heldout_seed(1, (c * 10_000 + i) as u64),
+                style: tte_phantom::Style::Default,
             };
             out.push(make_example(&item, c, spec, &none, 0)?);
         }
