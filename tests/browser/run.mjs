@@ -104,6 +104,9 @@ try {
   if (existsSync(fixture)) {
     const c = by['examples_ybr_color.dcm'];
     check(c && c.status === 'done', `real echo DICOM classified (${c && c.view}, ${c && c.confidence})`);
+    // Its ultrasound region is in the coordinates of a screen twice its size: the card must say
+    // the region was ignored (the fan search crops it instead).
+    check(c && (c.warnings || '').includes('past the 320x240 picture'), `real echo DICOM's misfit region is reported (${c && c.warnings})`);
   }
   check(by['garbage.mp4'] && by['garbage.mp4'].status === 'error', 'garbage file gets an error card');
   check(by['empty.dcm'] && by['empty.dcm'].status === 'error', '0-byte file gets an error card');

@@ -152,8 +152,7 @@ pub fn prepare_frames(
     if declared.is_some() && echo_share < DARK_SHARE {
         // A nearly black fan, cropped whole, leaves its few lit structures a few pixels wide; the
         // lit part the motion search finds inside it is what the same clip as MP4 or AVI gets.
-        let lit = find_sector_in(frames, &indices).intersection(&sector);
-        if lit.area() > 0 && lit != sector {
+        if let Some(lit) = lit_part(sector, find_sector_in(frames, &indices)) {
             sector = lit;
             data = crop_and_normalise(frames, &indices, sector, spec).0;
         }
@@ -169,6 +168,14 @@ pub fn prepare_frames(
         sector_from_metadata: declared.is_some(),
         echo_share,
     })
+}
+
+/// The part of a nearly black declared fan worth cropping to: what the motion search `found`
+/// inside it, unless that is the whole fan or too thin to show more than the fan does (one lit
+/// line stretched over the whole input).
+fn lit_part(declared: Rect, found: Rect) -> Option<Rect> {
+    let lit = found.intersection(&declared);
+    (sector::big_enough(&lit) && lit != declared).then_some(lit)
 }
 
 /// The sampled frames' `sector`, resized into the clip tensor and normalised, and the share of
@@ -351,6 +358,23 @@ mod tests {
         );
         // The warning still speaks of the whole picture.
         assert!(dark_picture_warning(&dark).is_some());
+    }
+
+    #[test]
+    fn a_nearly_black_fan_is_narrowed_only_to_a_lit_part_worth_showing() {
+        let r = |x0, y0, x1, y1| Rect { x0, y0, x1, y1 };
+        let fan = r(20, 10, 180, 130);
+        assert_eq!(
+            lit_part(fan, r(60, 40, 140, 110)),
+            Some(r(60, 40, 140, 110))
+        );
+        // Only the overlap counts: a find reaching past the fan is cut to it.
+        assert_eq!(lit_part(fan, r(0, 100, 60, 150)), Some(r(20, 100, 60, 130)));
+        // A sliver, a miss, or the whole fan again: keep the fan.
+        assert_eq!(lit_part(fan, r(60, 80, 140, 83)), None);
+        assert_eq!(lit_part(fan, r(176, 20, 200, 60)), None);
+        assert_eq!(lit_part(fan, r(190, 0, 200, 10)), None);
+        assert_eq!(lit_part(fan, r(0, 0, 200, 150)), None);
     }
 
     #[test]

@@ -11,6 +11,14 @@ use tte_frames::{Frame, Rect, UltrasoundRegion};
 /// The grid the search runs on has at most this many cells along its longer side.
 const GRID: usize = 128;
 
+/// The shortest side, in pixels, of a part of the screen worth cropping to.
+pub const MIN_SIDE: usize = 8;
+
+/// Whether a crop is at least [`MIN_SIDE`] pixels each way.
+pub fn big_enough(r: &Rect) -> bool {
+    r.width() >= MIN_SIDE && r.height() >= MIN_SIDE
+}
+
 /// The part of the screen a DICOM Sequence of Ultrasound Regions says the classifier should see:
 /// the largest 2-D image region or, when the screen also carries an M-mode or spectral Doppler
 /// trace, the box around the image and its traces (a Doppler screen is not a 2-D view, and
@@ -22,7 +30,7 @@ pub fn region_from_dicom(
 ) -> Option<Rect> {
     let usable = |r: &UltrasoundRegion| {
         let c = r.rect.clamp(width, height);
-        (c.width() >= 8 && c.height() >= 8).then_some(c)
+        big_enough(&c).then_some(c)
     };
     let image = regions
         .iter()
