@@ -63,6 +63,13 @@ if [ -f runs/oracle-shifted/last.ttev ]; then
   "$bin" eval --model runs/oracle-shifted/last.ttev --data "$data/default/manifest.csv" --out models/eval/oracle-shifted-default --title "diagnostic: lite fine-tuned on style-shifted clips (default style)"
   "$bin" eval --model runs/oracle-shifted/last.ttev --data "$data/shifted/manifest.csv" --out models/eval/oracle-shifted-shifted --title "diagnostic: lite fine-tuned on style-shifted clips (style-shifted set)"
 fi
+# The stronger diagnostic (models/experiments/oracle-live.json): from the shipped weights, fresh
+# style-shifted clips rendered every step; its ceiling on the shifted set, dark third included.
+if [ -f runs/oracle-live/last.ttev ]; then
+  "$bin" eval --model runs/oracle-live/last.ttev --data "$data/default/manifest.csv" --out models/eval/oracle-live-default --title "diagnostic: lite trained on fresh style-shifted clips (default style)"
+  "$bin" eval --model runs/oracle-live/last.ttev --data "$data/shifted/manifest.csv" --out models/eval/oracle-live-shifted --title "diagnostic: lite trained on fresh style-shifted clips (style-shifted set)"
+  fresh runs/oracle-live/last.ttev oracle-live
+fi
 # The shifted set broken down by what was shifted, shipped model against the earlier stages.
 cols=()
 for st in 3 4; do [ -f "models/eval/stage$st-shifted/predictions.csv" ] && cols+=("stage $st=models/eval/stage$st-shifted/predictions.csv"); done
@@ -78,6 +85,7 @@ for st in 7 8 9 10 11 12 13 14; do
 done
 cols+=("shipped (stage $shipped$blanked)=models/eval/shifted/predictions.csv")
 [ -f models/eval/oracle-shifted-shifted/predictions.csv ] && cols+=("trained on the shifted style (diagnostic)=models/eval/oracle-shifted-shifted/predictions.csv")
+[ -f models/eval/oracle-live-shifted/predictions.csv ] && cols+=("trained on fresh shifted-style clips (diagnostic)=models/eval/oracle-live-shifted/predictions.csv")
 python3 scripts/shifted_factors.py "$data/shifted/manifest.csv" "${cols[@]}" > models/eval/shifted/factors.md
 for m in longtail-balanced longtail-shuffle; do
   [ -f "$abl/$m.ttev" ] && "$bin" eval --model "$abl/$m.ttev" --data "$data/default/manifest.csv" --out "models/eval/ablation-$m" --title "ablation: $m (balanced test set)"
