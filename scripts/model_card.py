@@ -96,7 +96,7 @@ def factor_rows():
 
 def dark_group_split(oracle_col):
     """From the shifted factors table (its "shipped (...)" column and the diagnostic's): (clips, shipped accuracy, diagnostic accuracy, best accuracy of
-    any model) for low gain with a narrow range, and the same pooled over the other three gain/range
+    any candidate) for low gain with a narrow range, and the same pooled over the other three gain/range
     groups (best taken per group); None when absent."""
     rows = factor_rows()
     if not rows:
@@ -116,7 +116,8 @@ def dark_group_split(oracle_col):
         acc[0] += n
         acc[1] += n * float(r[i])
         acc[2] += n * float(r[j])
-        acc[3] += n * max(float(x) for x in r[3:])
+        # The best candidate: diagnostics trained on the test style do not count.
+        acc[3] += n * max(float(r[k]) for k in range(3, len(r)) if "diagnostic" not in head[k])
     if not dark[0] or not rest[0]:
         return None
     return tuple((g[0], g[1] / g[0], g[2] / g[0], g[3] / g[0]) for g in (dark, rest))
@@ -305,7 +306,7 @@ def later_stages_table():
         live_split = dark_group_split("trained on fresh shifted-style clips (diagnostic)")
         if all(live) and live_log and live_split and split:
             (n_dark, ship_dark, live_dark, _), (n_rest, ship_rest, live_rest, _) = live_split
-            w(f"\nA stronger diagnostic came later (`models/experiments/oracle-live.json`): from the shipped stage-11 weights, with colour blanked, trained on style-shifted clips rendered fresh every step (`\"style\": \"shifted\"` in the config's phantom data: unlimited clips of the test set's style, not 312 fixed ones), light augmentation, {live_log['step']} steps ({float(live_log['seconds']) / 60:.0f} min). It scores {live[1]['accuracy']:.4f} / {live[1]['macro_f1']:.4f} on the shifted test set, {live[2]['accuracy']:.4f} / {live[2]['macro_f1']:.4f} on the fresh style-shifted seeds and {live[0]['accuracy']:.4f} / {live[0]['macro_f1']:.4f} on the default style ([shifted](eval/oracle-live-shifted/report.md), [default](eval/oracle-live-default/report.md)). On the {n_rest} visible clips it gets {live_rest:.3f}; on the {n_dark} dark ones {live_dark:.3f}, against the shipped model's {ship_dark:.3f}. Having seen the test set's own style, with fresh clips at every step, the `lite` network still gets the dark third wrong about as often as the shipped model does: what a lit pericardium and a few valve echoes leave of a PSAX level or a subcostal view is not enough for this network at 112 px. With the visible clips at {live_rest:.3f}, the whole set would need {(0.95 * (n_dark + n_rest) - n_rest * live_rest) / n_dark:.2f} on the dark third for 0.95.")
+            w(f"\nA stronger diagnostic came later (`models/experiments/oracle-live.json`): from the shipped stage-11 weights, with colour blanked, trained on style-shifted clips rendered fresh every step (`\"style\": \"shifted\"` in the config's phantom data: unlimited clips of the test set's style, not 312 fixed ones), light augmentation, {live_log['step']} steps ({float(live_log['seconds']) / 60:.0f} min). It scores {live[1]['accuracy']:.4f} / {live[1]['macro_f1']:.4f} on the shifted test set, {live[2]['accuracy']:.4f} / {live[2]['macro_f1']:.4f} on the fresh style-shifted seeds and {live[0]['accuracy']:.4f} / {live[0]['macro_f1']:.4f} on the default style ([shifted](eval/oracle-live-shifted/report.md), [default](eval/oracle-live-default/report.md)). On the {n_rest} visible clips it gets {live_rest:.3f} (shipped {ship_rest:.3f}); on the {n_dark} dark ones {live_dark:.3f} (shipped {ship_dark:.3f}), and its training accuracy on fresh clips of that style levelled off at {float(live_log['train_acc']):.2f}. Having seen the test set's own style, with a fresh clip at every step, the `lite` network still misses {round((1 - live_dark) * n_dark)} of the {n_dark} dark files: what a lit pericardium and a few valve echoes leave of a PSAX level or a subcostal view is not enough for this network at 112 px. With the visible clips at {live_rest:.3f}, 0.95 on the whole set would need {(0.95 * (n_dark + n_rest) - n_rest * live_rest) / n_dark:.2f} on the dark third; so the shifted target, as the set is drawn, is beyond what this network reaches even trained on the test style, let alone generalising to it.")
         w("")
 
 lines = []
