@@ -75,6 +75,9 @@ for pat in '^a4c_.*\.mp4,' '^plax_.*\.avi,' '^psax-pm_.*\.dcm,'; do
   echo "$line" >> "$clips/pick/manifest.csv"
 done
 "$CARGO_TARGET_DIR/release/tteview" classify "$clips/pick" --format json > "$clips/pick/native.jsonl"
+if [ -f ../shared/fixtures/dicom/examples_ybr_color.dcm ]; then
+  "$CARGO_TARGET_DIR/release/tteview" classify ../shared/fixtures/dicom/examples_ybr_color.dcm --format json >> "$clips/pick/native.jsonl"
+fi
 node tests/browser/run.mjs "$clips/pick"
 
 step "fuzzing: every cargo-fuzz target for 15 s (scripts/fuzz.sh; the long runs are in FUZZING.md)"

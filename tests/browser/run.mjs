@@ -107,6 +107,16 @@ try {
     // Its ultrasound region is in the coordinates of a screen twice its size: the card must say
     // the region was ignored (the fan search crops it instead).
     check(c && (c.warnings || '').includes('past the 320x240 picture'), `real echo DICOM's misfit region is reported (${c && c.warnings})`);
+    // A real screen, cropped by the fan search: the tab and the CLI decode its JPEG frames with
+    // the same (platform-independent) decoder, so they crop and answer alike.
+    const n = native['examples_ybr_color.dcm'];
+    if (n) {
+      const pw = JSON.parse(c.probabilities || '{}');
+      const diff = Math.max(...Object.keys(n.probabilities).map((k) => Math.abs(n.probabilities[k] - pw[k])));
+      check(c.view === n.view && diff < 0.02, `real echo DICOM: page ${c.view} vs native ${n.view}, max probability difference ${diff.toFixed(5)}`);
+    } else {
+      console.log('SKIPPED: no native answer for the real echo DICOM to compare with');
+    }
   }
   check(by['garbage.mp4'] && by['garbage.mp4'].status === 'error', 'garbage file gets an error card');
   check(by['empty.dcm'] && by['empty.dcm'].status === 'error', '0-byte file gets an error card');
