@@ -6,9 +6,10 @@ use crate::imaging::Scanner;
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Style {
+    #[default]
     Default,
     Shifted,
 }

@@ -69,15 +69,11 @@ pub enum DataConfig {
         /// The phantom's style. `shifted` draws the test set's shifted settings: a model trained
         /// on it no longer measures robustness to that style, so it is for diagnostic ceiling runs
         /// only (`models/experiments/`), never for a candidate.
-        #[serde(default = "default_style")]
+        #[serde(default)]
         style: Style,
     },
     /// Labelled files listed in a manifest CSV with `file` and `view` columns.
     Manifest { path: String },
-}
-
-fn default_style() -> Style {
-    Style::Default
 }
 
 /// How batches are drawn from the classes.
