@@ -12,6 +12,10 @@ command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v ffprobe >/dev/null || need_apt+=(ffmpeg)
+# Native video decoding links the system's FFmpeg libraries; bindgen reads their headers.
+pkg-config --exists libavcodec libavformat libswscale 2>/dev/null \
+  || need_apt+=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev)
+[ -n "$(ls /usr/lib/llvm-*/lib/libclang.so* 2>/dev/null)" ] || need_apt+=(libclang-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq

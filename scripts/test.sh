@@ -39,6 +39,10 @@ done
 "${TTEVIEW_PY:-$HOME/.cache/tteview-py}/bin/python" tests/dicom/check_exports.py "$CARGO_TARGET_DIR/release/tteview" "$ff"/*.dcm
 echo "ffprobe read $n phantom clips (MP4 and AVI) with the frame counts tteview reports"
 
+step "real-world encodings decode as ffmpeg decodes them (tests/decode/compare_ffmpeg.py)"
+"${TTEVIEW_PY:-$HOME/.cache/tteview-py}/bin/python" tests/decode/compare_ffmpeg.py \
+  "$CARGO_TARGET_DIR/release/tteview" "$CARGO_TARGET_DIR/decode-compare"
+
 step "native-bench smoke run (CPU)"
 cargo build --release -p native-bench --bins
 "$CARGO_TARGET_DIR/release/native-bench" --backend cpu --clips 2 --warmup 1 --json > "$CARGO_TARGET_DIR/bench-smoke.json"
@@ -58,7 +62,9 @@ cargo build --release -p native-bench --bins
   --exporter "$CARGO_TARGET_DIR/release/parity-export" --repeats 3 --json "$CARGO_TARGET_DIR/parity.json"
 
 step "native-bench builds for the Jetson (cargo check --target aarch64-unknown-linux-gnu --features wgpu)"
-cargo check --release --target aarch64-unknown-linux-gnu -p native-bench --features wgpu --bins
+# Without the ffmpeg feature: there is no aarch64 FFmpeg to link here (on the Jetson itself,
+# `apt install libavcodec-dev libavformat-dev libswscale-dev` and build with the default features).
+cargo check --release --target aarch64-unknown-linux-gnu -p native-bench --no-default-features --features wgpu --bins
 echo "aarch64 check ok"
 
 step "web app in headless Chromium (WebGPU on SwiftShader, and the CPU fallback)"

@@ -48,6 +48,7 @@ function showResult(card, file, r) {
   const top = el('div', { class: 'top', text: `${r.view} — ${r.name}` });
   card.append(top);
   if (unsure) card.append(el('div', { class: 'unsure', text: r.view === 'OTHER' ? 'Not a standard view' : `Low confidence (${(r.confidence * 100).toFixed(0)} %): treat as uncertain` }));
+  if (r.still) card.append(el('div', { class: 'still', text: 'A still image: the video network sees no motion in it, so the answer rests on one picture' }));
   const strip = el('div', { class: 'strip' });
   for (const bmp of r.thumbnails || []) {
     const c = el('canvas', { width: bmp.width, height: bmp.height });
@@ -68,6 +69,7 @@ function showResult(card, file, r) {
   card.dataset.view = r.view;
   card.dataset.confidence = r.confidence.toFixed(4);
   card.dataset.unsure = String(r.unsure);
+  card.dataset.still = String(!!r.still);
   card.dataset.backend = r.backend;
   card.dataset.decodeMs = r.decode_ms.toFixed(1);
   card.dataset.inferenceMs = r.inference_ms.toFixed(1);

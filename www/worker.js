@@ -61,39 +61,63 @@ async function load(backend) {
 
 // ---- decoding -------------------------------------------------------------------------------
 
+/// The visible picture of a VideoFrame (or an ImageDecoder image) as RGBA. Only the visible
+/// rectangle is copied, clamped to the coded picture: the display size may be rounded past the
+/// coded width by a non-square pixel aspect (721 for 720 coded pixels declared 615:614), and
+/// the coded size may be padded past an SPS crop. The pixel aspect goes to the classifier,
+/// which makes the pixels square exactly as the native reader does.
 async function frameToRgba(frame) {
-  const w = frame.displayWidth, h = frame.displayHeight;
+  const cw = frame.codedWidth, ch = frame.codedHeight;
+  const v = frame.visibleRect || { x: 0, y: 0, width: cw, height: ch };
+  const x = Math.min(Math.max(0, Math.floor(v.x)), cw - 1);
+  const y = Math.min(Math.max(0, Math.floor(v.y)), ch - 1);
+  const w = Math.max(1, Math.min(Math.floor(v.width), cw - x));
+  const h = Math.max(1, Math.min(Math.floor(v.height), ch - y));
   const buf = new Uint8Array(w * h * 4);
   // copyTo with an RGBA format converts from the decoder's YUV; SwiftShader needs this path.
-  await frame.copyTo(buf, { format: 'RGBA', rect: { x: 0, y: 0, width: w, height: h } });
-  return { buf, w, h };
+  await frame.copyTo(buf, { format: 'RGBA', rect: { x, y, width: w, height: h } });
+  const pixelAspect = frame.displayWidth && frame.displayHeight ? (frame.displayWidth / w) / (frame.displayHeight / h) : 1;
+  return { buf, w, h, pixelAspect };
 }
 
 function concat(frames) {
-  const { w, h } = frames[0];
+  const { w, h, pixelAspect } = frames[0];
+  const odd = frames.find((f) => f.w !== w || f.h !== h);
+  if (odd) throw new Error(`the picture size changes within the clip (${w}x${h}, then ${odd.w}x${odd.h})`);
   const out = new Uint8Array(frames.length * w * h * 4);
   frames.forEach((f, i) => out.set(f.buf, i * w * h * 4));
-  return { rgba: out, width: w, height: h };
+  return { rgba: out, width: w, height: h, pixelAspect };
 }
 
-async function decodeWebCodecs(clip, wanted) {
-  if (!('VideoDecoder' in self)) throw new Error('this browser has no WebCodecs VideoDecoder for MP4/WebM');
+/// Compressed video through WebCodecs. Chunks go in decode order, from the sync sample the
+/// wanted frames depend on to the last of them (B-frames: presentation order differs), and
+/// frames come back matched by their presentation timestamps.
+async function decodeWebCodecs(clip, wanted, probe) {
+  const label = clip.codecLabel() || probe.codec;
   const info = clip.trackInfo();
+  const unsupported = () => new Error(`${label} video is not supported by this browser (WebCodecs cannot decode it); the tteview command line reads it`);
+  if (!info) throw unsupported();
+  if (!('VideoDecoder' in self)) throw new Error('this browser has no WebCodecs VideoDecoder for compressed video');
   const description = clip.trackDescription();
   const config = { codec: info.codec, codedWidth: info.width, codedHeight: info.height };
   if (description.length) config.description = description;
-  const support = await VideoDecoder.isConfigSupported(config);
-  if (!support.supported) throw new Error(`this browser cannot decode ${info.codec}`);
+  const support = await VideoDecoder.isConfigSupported(config).catch(() => ({ supported: false }));
+  if (!support.supported) throw unsupported();
+  const stamp = (chunk) => Math.round(info.chunks[chunk].time_s * 1e6);
   const need = new Map();
-  wanted.forEach((display, k) => { if (!need.has(display)) need.set(display, []); need.get(display).push(k); });
-  const last = Math.max(...wanted);
+  wanted.forEach((display, k) => {
+    const t = stamp(info.display[display]);
+    if (!need.has(t)) need.set(t, []);
+    need.get(t).push(k);
+  });
+  const [first, last] = clip.decodeSpan(Uint32Array.from(wanted));
   const got = new Array(wanted.length);
   const copies = [];
-  let shown = 0;
   let failure = null;
   const decoder = new VideoDecoder({
     output: (frame) => {
-      const slots = need.get(shown++);
+      const slots = need.get(frame.timestamp);
+      need.delete(frame.timestamp);
       if (slots) {
         copies.push(frameToRgba(frame).then((f) => { slots.forEach((k) => { got[k] = f; }); }).finally(() => frame.close()));
       } else {
@@ -103,14 +127,13 @@ async function decodeWebCodecs(clip, wanted) {
     error: (e) => { failure = e; },
   });
   decoder.configure(config);
-  for (let i = 0; i < info.chunks.length; i++) {
+  for (let i = first; i <= last && !failure; i++) {
     const c = info.chunks[i];
-    decoder.decode(new EncodedVideoChunk({ type: c.key ? 'key' : 'delta', timestamp: Math.round(c.time_s * 1e6), data: clip.chunkData(i) }));
+    decoder.decode(new EncodedVideoChunk({ type: c.key ? 'key' : 'delta', timestamp: stamp(i), data: clip.chunkData(i) }));
     if (decoder.decodeQueueSize > 8) await new Promise((r) => setTimeout(r, 0));
-    if (shown > last + 2) break;
   }
-  await decoder.flush().catch((e) => { failure = failure || e; });
-  decoder.close();
+  if (!failure) await decoder.flush().catch((e) => { failure = failure || e; });
+  if (decoder.state !== 'closed') decoder.close();
   await Promise.all(copies);
   if (failure) throw new Error(`video decoding failed: ${failure.message || failure}`);
   if (got.some((f) => !f)) throw new Error('the video ended before the frames the model needs');
@@ -126,6 +149,12 @@ async function decodeImage(data, type, frameIndex) {
   } finally {
     dec.close();
   }
+}
+
+/// A PNG or JPEG screen capture: one picture, repeated for every frame the model looks at.
+async function decodeStill(bytes, format, count) {
+  const f = await decodeImage(bytes, format === 'png' ? 'image/png' : 'image/jpeg', 0);
+  return concat(new Array(count).fill(f));
 }
 
 async function decodeMjpeg(clip, wanted) {
@@ -147,11 +176,19 @@ async function decodeClip(id, bytes) {
   const times = clip.times();
   const wanted = Array.from(classifier.plan(Float64Array.from(times)));
   post({ type: 'progress', id, stage: `decoding ${probe.format} (${probe.frames} frames)`, probe });
+  const images = 'ImageDecoder' in self;
   let decoded;
-  if (probe.format === 'mp4' || probe.format === 'webm') decoded = await decodeWebCodecs(clip, wanted);
-  else if (probe.format === 'avi' && 'ImageDecoder' in self) decoded = await decodeMjpeg(clip, wanted);
-  else if (probe.format === 'gif' && 'ImageDecoder' in self) decoded = await decodeGif(bytes, wanted);
-  else decoded = { rgba: clip.framesRgba(Uint32Array.from(wanted)), width: probe.width, height: probe.height };
+  if (probe.still && images) decoded = await decodeStill(bytes, probe.format, wanted.length);
+  else if (images && clip.jpegFrame(0)) decoded = await decodeMjpeg(clip, wanted);
+  else if (probe.format === 'gif' && images) decoded = await decodeGif(bytes, wanted);
+  else if (clip.codecLabel()) decoded = await decodeWebCodecs(clip, wanted, probe);
+  else {
+    // DICOM, uncompressed AVI (and anything without a browser decoder) is decoded in Rust.
+    const rgba = clip.framesRgba(Uint32Array.from(wanted));
+    const per = rgba.length / wanted.length / 4;
+    const height = probe.height, width = Math.round(per / height);
+    decoded = { rgba, width, height, pixelAspect: 1 };
+  }
   const regions = clip.regions();
   const warnings = clip.warnings();
   clip.free();
@@ -178,20 +215,20 @@ async function classify(id, name, bytes, playback) {
   post({ type: 'progress', id, stage: `classifying on ${classifier.backend()}` });
   let result;
   try {
-    result = await classifier.classify(d.rgba, d.width, d.height, d.regions);
+    result = await classifier.classify(d.rgba, d.width, d.height, d.regions, d.pixelAspect || 1);
   } catch (e) {
     if (classifier.backend() !== 'webgpu') throw e;
     // A lost or failing GPU device: fall back to the CPU and say so on the card.
     post({ type: 'notice', text: `WebGPU failed (${e.message || e}); switched to the CPU backend` });
     classifier.free();
     await load('cpu');
-    result = await classifier.classify(d.rgba, d.width, d.height, d.regions);
+    result = await classifier.classify(d.rgba, d.width, d.height, d.regions, d.pixelAspect || 1);
   }
   const thumbs = await thumbnails(d.rgba, d.width, d.height, 4);
   // Teaching mode: every frame the model saw, to loop beside the answer.
   const frames = playback ? await thumbnails(d.rgba, d.width, d.height, d.rgba.length / (d.width * d.height * 4), 320) : [];
   const warnings = [...(d.warnings || []), ...(result.warnings || [])];
-  const extra = { decode_ms: d.decode_ms, warnings, probe: d.probe, frame_interval_ms: d.frame_interval_ms };
+  const extra = { decode_ms: d.decode_ms, warnings, probe: d.probe, still: !!d.probe.still, frame_interval_ms: d.frame_interval_ms };
   post({ type: 'result', id, name, result: { ...result, ...extra }, thumbs, frames }, [...thumbs, ...frames]);
 }
 

@@ -187,7 +187,7 @@ fn run(args: Args) -> Result<()> {
     let timed = &clips[args.warmup..];
     let prepared: Vec<_> = timed
         .iter()
-        .map(|b| tte_pipeline::decode_and_prepare(b.clone(), &spec, &limits).map(|p| p.0))
+        .map(|b| tte_pipeline::decode_and_prepare(b.clone(), &spec, &limits).map(|p| p.prepared))
         .collect::<Result<_, _>>()?;
     for chunk in prepared.chunks(args.batch.max(1)) {
         let refs: Vec<&_> = chunk.iter().collect();

@@ -74,6 +74,73 @@ impl Frame {
     }
 }
 
+/// Pixel aspect ratios within this of 1 are treated as square: a 720x540 picture declared
+/// 615:614 (0.16 % wide) is not worth resampling, and leaving it keeps every edge's pixels alike.
+pub const SQUARE_PIXEL_TOLERANCE: f64 = 0.01;
+
+impl Frame {
+    /// The frame resampled to square pixels, given its pixel aspect ratio (width of a pixel over
+    /// its height, as a bitstream's sample aspect ratio says): wide pixels widen the picture,
+    /// tall ones heighten it, linearly along that one axis. Native decoding and the web page
+    /// both call this with the aspect their decoder reports, so both see the same pixels.
+    pub fn to_square_pixels(&self, pixel_aspect: f64) -> Frame {
+        if !pixel_aspect.is_finite()
+            || pixel_aspect <= 0.0
+            || (pixel_aspect - 1.0).abs() <= SQUARE_PIXEL_TOLERANCE
+        {
+            return self.clone();
+        }
+        let c = self.format.channels();
+        let (w, h) = (self.width, self.height);
+        // Grow one side, never shrink the other: no detail is thrown away.
+        let (nw, nh) = if pixel_aspect > 1.0 {
+            (((w as f64 * pixel_aspect).round() as usize).max(1), h)
+        } else {
+            (w, ((h as f64 / pixel_aspect).round() as usize).max(1))
+        };
+        let mut out = vec![0u8; nw * nh * c];
+        let src = |x: usize, y: usize, k: usize| self.data[(y * w + x) * c + k] as f32;
+        let taps = |n_out: usize, n_in: usize| -> Vec<(usize, usize, f32)> {
+            (0..n_out)
+                .map(|i| {
+                    let f = ((i as f64 + 0.5) * n_in as f64 / n_out as f64 - 0.5).max(0.0);
+                    let a = (f.floor() as usize).min(n_in - 1);
+                    let b = (a + 1).min(n_in - 1);
+                    (a, b, (f - a as f64) as f32)
+                })
+                .collect()
+        };
+        if nw != w {
+            let t = taps(nw, w);
+            for y in 0..nh {
+                for (x, &(a, b, f)) in t.iter().enumerate() {
+                    for k in 0..c {
+                        let v = src(a, y, k) * (1.0 - f) + src(b, y, k) * f;
+                        out[(y * nw + x) * c + k] = v.round() as u8;
+                    }
+                }
+            }
+        } else {
+            let t = taps(nh, h);
+            for (y, &(a, b, f)) in t.iter().enumerate() {
+                for x in 0..nw {
+                    for k in 0..c {
+                        let v = src(x, a, k) * (1.0 - f) + src(x, b, k) * f;
+                        out[(y * nw + x) * c + k] = v.round() as u8;
+                    }
+                }
+            }
+        }
+        Frame {
+            width: nw,
+            height: nh,
+            format: self.format,
+            data: out,
+            time_s: self.time_s,
+        }
+    }
+}
+
 /// A rectangle in pixel coordinates, `x0..x1` by `y0..y1` (exclusive ends).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rect {
@@ -162,7 +229,29 @@ pub struct Clip {
 
 #[cfg(test)]
 mod tests {
-    use super::clip_duration;
+    #[test]
+    fn square_pixels_widen_wide_pixels_and_leave_near_square_ones() {
+        let f = Frame::new(
+            4,
+            2,
+            PixelFormat::Gray,
+            vec![0, 100, 200, 250, 10, 10, 10, 10],
+            0.5,
+        )
+        .unwrap();
+        assert_eq!(f.to_square_pixels(1.005), f);
+        let wide = f.to_square_pixels(2.0);
+        assert_eq!((wide.width, wide.height, wide.time_s), (8, 2, 0.5));
+        assert_eq!(&wide.data[0..8], &[0, 25, 75, 125, 175, 213, 238, 250]);
+        assert_eq!(&wide.data[8..16], &[10; 8]);
+        let tall = f.to_square_pixels(0.5);
+        assert_eq!((tall.width, tall.height), (4, 4));
+        // Rows blend from the first (0, 100, ...) to the second (10, ...).
+        assert_eq!(&tall.data[0..4], &[0, 100, 200, 250]);
+        assert_eq!(&tall.data[12..16], &[10; 4]);
+    }
+
+    use super::*;
 
     #[test]
     fn duration_is_the_span_plus_one_interval() {

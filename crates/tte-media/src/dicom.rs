@@ -355,6 +355,7 @@ impl DicomClip {
             duration_s: duration,
             photometric: Some(self.photometric.clone()),
             has_regions: self.declares_regions,
+            still: false,
         }
     }
 

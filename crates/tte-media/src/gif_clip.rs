@@ -109,6 +109,7 @@ impl GifClip {
             duration_s: self.duration,
             photometric: None,
             has_regions: false,
+            still: false,
         }
     }
 

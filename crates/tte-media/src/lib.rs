@@ -1,18 +1,23 @@
-//! Turns the bytes of a clinical clip (DICOM, AVI/MJPEG, GIF, MP4, WebM) into frames with timestamps.
+//! Turns the bytes of a clinical clip (DICOM, MP4/QuickTime, WebM, AVI, GIF, PNG/JPEG stills)
+//! into frames with timestamps.
 //!
-//! The same code runs natively and in wasm; only compressed video differs: natively H.264 is
-//! decoded here (OpenH264), in the browser [`Source::encoded_track`] hands the demuxed chunks to
-//! WebCodecs. Every parser checks sizes against a [`Limits`] budget before it allocates, so a
-//! hostile header cannot make it reserve more memory than the caller allowed.
+//! The same code runs natively and in wasm; only compressed video differs: natively it is decoded
+//! by the system's libavcodec (the `ffmpeg` feature), in the browser [`Source::encoded_track`]
+//! hands the demuxed pictures to WebCodecs. Containers are demuxed here, by readers written for
+//! hostile input: every parser checks sizes against a [`Limits`] budget before it allocates, so
+//! a lying header cannot make it reserve more memory than the caller allowed.
 
+#[cfg(all(feature = "ffmpeg", not(target_family = "wasm")))]
+mod av;
 mod avi;
 mod dicom;
 mod dicom_lengths;
 mod error;
 mod gif_clip;
+mod isobmff;
 mod jpeg;
-mod mp4_boxes;
-mod mp4_clip;
+mod still;
+mod video;
 mod webm;
 
 pub use error::MediaError;
@@ -24,10 +29,13 @@ use tte_frames::{Frame, UltrasoundRegion};
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Dicom,
+    /// MP4, QuickTime `.mov` and fragmented MP4 (one family: ISO base media files).
     Mp4,
     Webm,
     Avi,
     Gif,
+    Png,
+    Jpeg,
 }
 
 impl Format {
@@ -38,6 +46,8 @@ impl Format {
             Format::Webm => "webm",
             Format::Avi => "avi",
             Format::Gif => "gif",
+            Format::Png => "png",
+            Format::Jpeg => "jpeg",
         }
     }
 }
@@ -116,6 +126,8 @@ pub struct Probe {
     pub photometric: Option<String>,
     /// Whether the file declares ultrasound regions (DICOM).
     pub has_regions: bool,
+    /// A single picture (PNG or JPEG screen capture): no motion for a video network to see.
+    pub still: bool,
 }
 
 /// Demuxed compressed video for a browser decoder (WebCodecs): codec string, decoder
@@ -127,7 +139,11 @@ pub struct EncodedTrack {
     pub description: Vec<u8>,
     pub width: usize,
     pub height: usize,
+    /// Chunks in decode order.
     pub chunks: Vec<Chunk>,
+    /// For each frame in presentation order, the chunk that holds it (B-frames come out of
+    /// decode order; an edit list may hide some chunks).
+    pub display: Vec<usize>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -157,8 +173,8 @@ enum Inner {
     Dicom(dicom::DicomClip),
     Avi(avi::AviClip),
     Gif(gif_clip::GifClip),
-    Mp4(mp4_clip::Mp4Clip),
-    Webm(webm::WebmClip),
+    Video(video::VideoClip),
+    Still(still::Still),
 }
 
 /// Recognises a container by its first bytes.
@@ -172,10 +188,16 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
         return Some(Format::Gif);
     }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Some(Format::Png);
+    }
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Some(Format::Jpeg);
+    }
     if bytes.len() >= 8
         && matches!(
             &bytes[4..8],
-            b"ftyp" | b"moov" | b"mdat" | b"free" | b"wide"
+            b"ftyp" | b"moov" | b"mdat" | b"free" | b"wide" | b"skip" | b"pnot" | b"styp"
         )
     {
         return Some(Format::Mp4);
@@ -198,10 +220,6 @@ fn describe_unknown(bytes: &[u8]) -> String {
         "a zip archive".into()
     } else if bytes.starts_with(b"\x7fELF") || bytes.starts_with(b"MZ") {
         "an executable".into()
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        "a single JPEG image, not a clip".into()
-    } else if bytes.starts_with(b"\x89PNG") {
-        "a single PNG image, not a clip".into()
     } else if bytes.starts_with(b"%PDF") {
         "a PDF document".into()
     } else if bytes.iter().take(512).all(|b| b.is_ascii()) {
@@ -209,7 +227,7 @@ fn describe_unknown(bytes: &[u8]) -> String {
     } else {
         "data in no format tteview reads".into()
     };
-    format!("{kind} (expected DICOM, MP4, WebM, AVI or GIF)")
+    format!("{kind} (expected DICOM, MP4/QuickTime, WebM, AVI, GIF, or a PNG/JPEG still)")
 }
 
 impl Source {
@@ -229,27 +247,25 @@ impl Source {
                     Inner::Dicom(c),
                 )
             }
-            Format::Avi => {
-                let c = avi::AviClip::open(bytes, limits)?;
-                (
+            Format::Avi => match avi::open(bytes, limits)? {
+                avi::Opened::Frames(c) => (
                     c.probe(),
                     c.times(),
                     vec![],
                     c.warnings.clone(),
                     Inner::Avi(c),
-                )
-            }
+                ),
+                avi::Opened::Video(c) => video_parts(c),
+            },
             Format::Gif => {
                 let c = gif_clip::GifClip::open(bytes, limits)?;
                 (c.probe(), c.times(), vec![], vec![], Inner::Gif(c))
             }
-            Format::Mp4 => {
-                let c = mp4_clip::Mp4Clip::open(bytes, limits)?;
-                (c.probe(), c.times(), vec![], vec![], Inner::Mp4(c))
-            }
-            Format::Webm => {
-                let c = webm::WebmClip::open(bytes, limits)?;
-                (c.probe(), c.times(), vec![], vec![], Inner::Webm(c))
+            Format::Mp4 => video_parts(video::VideoClip::from_isobmff(bytes, limits)?),
+            Format::Webm => video_parts(webm::open(bytes, limits)?),
+            Format::Png | Format::Jpeg => {
+                let c = still::Still::open(format, bytes, limits)?;
+                (c.probe(), vec![0.0], vec![], vec![], Inner::Still(c))
             }
         };
         Ok(Source {
@@ -304,14 +320,17 @@ impl Source {
         let decoded = match self.decode_inner(&unique) {
             Ok(d) => d,
             // One damaged frame should not cost the clip: decode frame by frame, and stand in the
-            // nearest good frame for each bad one, saying so.
-            Err(first)
-                if unique.len() > 1 && !matches!(self.inner, Inner::Mp4(_) | Inner::Webm(_)) =>
-            {
+            // nearest good frame for each bad one, saying so. (A compressed stream's pictures
+            // depend on each other: its decoder conceals damage itself.)
+            Err(first) if unique.len() > 1 && !matches!(self.inner, Inner::Video(_)) => {
                 self.decode_each(&unique).ok_or(first)?
             }
             Err(e) => return Err(e),
         };
+        // Non-square pixels (a bitstream's sample aspect ratio) are made square here natively;
+        // the web page does the same with the aspect its decoder reports.
+        let aspect = self.pixel_aspect();
+        let decoded: Vec<Frame> = decoded.iter().map(|f| f.to_square_pixels(aspect)).collect();
         let times = &self.times;
         let mut out = Vec::with_capacity(indices.len());
         for &i in indices {
@@ -328,9 +347,11 @@ impl Source {
             Inner::Dicom(c) => c.decode(unique),
             Inner::Avi(c) => c.decode(unique),
             Inner::Gif(c) => c.decode(unique),
-            Inner::Mp4(c) => c.decode(unique),
-            Inner::Webm(_) => Err(MediaError::Unsupported(
-                "WebM (VP8/VP9/AV1) is decoded by the browser's WebCodecs; natively tteview decodes H.264 MP4, DICOM, AVI and GIF".into())),
+            Inner::Video(c) => c.decode(unique),
+            Inner::Still(c) => {
+                let f = c.decode(&Limits::default())?;
+                Ok(vec![f; unique.len()])
+            }
         }
     }
 
@@ -370,19 +391,48 @@ impl Source {
         self.frames(&all, limits)
     }
 
-    /// The compressed bytes of frame `i` where a browser can decode them alone (an AVI's JPEG).
+    /// The compressed bytes of frame `i` where a browser can decode them alone (the JPEG of
+    /// a Motion-JPEG AVI or QuickTime frame).
     pub fn jpeg_frame(&self, i: usize) -> Option<&[u8]> {
         match &self.inner {
             Inner::Avi(c) => c.jpeg(i),
+            Inner::Video(c) => c.jpeg(i),
             _ => None,
         }
     }
 
-    /// The compressed track of an MP4 or WebM, for a browser decoder.
+    /// The compressed track of an MP4/QuickTime, WebM or AVI file whose codec WebCodecs may
+    /// know, for a browser decoder (`None` for other files and for MPEG-4 Part 2 or
+    /// Motion-JPEG tracks, which WebCodecs does not decode).
     pub fn encoded_track(&self) -> Option<EncodedTrack> {
         match &self.inner {
-            Inner::Mp4(c) => Some(c.encoded_track()),
-            Inner::Webm(c) => Some(c.encoded_track()),
+            Inner::Video(c) => c.encoded_track(),
+            _ => None,
+        }
+    }
+
+    /// The decode-order span of chunks of [`Source::encoded_track`] that yields the frames at
+    /// `indices` (presentation order): decode those, flush, and every wanted frame has come out.
+    pub fn decode_span(&self, indices: &[usize]) -> Option<(usize, usize)> {
+        match &self.inner {
+            Inner::Video(c) if !indices.is_empty() => Some(c.decode_span(indices)),
+            _ => None,
+        }
+    }
+
+    /// Width over height of one pixel as the file declares it (1 for square pixels). Natively
+    /// the frames are already resampled to square pixels by [`Source::frames`].
+    pub fn pixel_aspect(&self) -> f64 {
+        match &self.inner {
+            Inner::Video(c) => c.pixel_aspect(),
+            _ => 1.0,
+        }
+    }
+
+    /// The codec's name in messages (for the browser's "not supported" errors).
+    pub fn codec_label(&self) -> Option<&'static str> {
+        match &self.inner {
+            Inner::Video(c) => Some(c.codec_label()),
             _ => None,
         }
     }
@@ -395,6 +445,18 @@ pub fn probe(bytes: Vec<u8>, limits: &Limits) -> Result<Probe, MediaError> {
 
 pub(crate) use tte_frames::clip_duration;
 
+type Parts = (Probe, Vec<f64>, Vec<UltrasoundRegion>, Vec<String>, Inner);
+
+fn video_parts(c: video::VideoClip) -> Parts {
+    (
+        c.probe(),
+        c.times(),
+        vec![],
+        c.warnings.clone(),
+        Inner::Video(c),
+    )
+}
+
 /// Frame times implied by a constant frame interval.
 pub(crate) fn uniform_times(frames: usize, interval_s: f64) -> Vec<f64> {
     (0..frames).map(|i| i as f64 * interval_s).collect()
@@ -406,11 +468,10 @@ mod tests {
 
     #[test]
     fn non_clips_are_named_in_the_error() {
-        let cases: [(&[u8], &str); 6] = [
+        let cases: [(&[u8], &str); 5] = [
             (b"", "empty file"),
             (b"PK\x03\x04rest-of-zip", "zip archive"),
             (b"\x7fELF\x02\x01\x01\x00", "executable"),
-            (b"\xFF\xD8\xFF\xE0 jpeg", "single JPEG"),
             (
                 b"hello, this is a text file pretending to be a video",
                 "text",

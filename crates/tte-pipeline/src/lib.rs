@@ -34,7 +34,17 @@ pub struct Prediction {
     pub sector: [usize; 4],
     /// Share of the picture showing an echo ([`tte_preprocess::levels::echo_share`]).
     pub echo_share: f32,
+    /// The file was a still picture (PNG or JPEG): the network saw no motion.
+    pub still: bool,
     pub warnings: Vec<String>,
+}
+
+/// A clip decoded and prepared for the network, with what the answer will need to say.
+pub struct Decoded {
+    pub prepared: Prepared,
+    pub warnings: Vec<String>,
+    pub timings: Timings,
+    pub still: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize)]
@@ -55,13 +65,14 @@ pub fn decode_and_prepare(
     bytes: Vec<u8>,
     spec: &ClipSpec,
     limits: &Limits,
-) -> Result<(Prepared, Vec<String>, Timings), PipelineError> {
+) -> Result<Decoded, PipelineError> {
     let t0 = Instant::now();
     let mut src = Source::open(bytes, limits)?;
     let indices = tte_preprocess::plan(src.times(), spec);
     let frames = src.frames(&indices, limits)?;
     let regions = src.regions().to_vec();
     let warnings = src.warnings().to_vec();
+    let still = src.probe().still;
     let decode_ms = t0.elapsed().as_secs_f64() * 1e3;
     let t1 = Instant::now();
     // The frames are already the sampled ones, in order: sample them again 1:1 by index.
@@ -72,15 +83,16 @@ pub fn decode_and_prepare(
     prepared.indices = indices;
     prepared.spec = spec.clone();
     let preprocess_ms = t1.elapsed().as_secs_f64() * 1e3;
-    Ok((
+    Ok(Decoded {
         prepared,
         warnings,
-        Timings {
+        timings: Timings {
             decode_ms,
             preprocess_ms,
             inference_ms: 0.0,
         },
-    ))
+        still,
+    })
 }
 
 /// Runs the network on a batch of prepared clips; returns one probability row per clip.
@@ -127,21 +139,21 @@ pub fn classify_bytes(
     limits: &Limits,
 ) -> Result<Prediction, PipelineError> {
     let spec = model.meta.clip_spec();
-    let (prepared, warnings, mut timings) = decode_and_prepare(bytes, &spec, limits)?;
+    let mut d = decode_and_prepare(bytes, &spec, limits)?;
     let t = Instant::now();
-    let probs = infer(model, &[&prepared], device)?.remove(0);
-    timings.inference_ms = t.elapsed().as_secs_f64() * 1e3;
-    Ok(prediction(model, prepared, probs, warnings, timings))
+    let probs = infer(model, &[&d.prepared], device)?.remove(0);
+    d.timings.inference_ms = t.elapsed().as_secs_f64() * 1e3;
+    Ok(prediction(model, d, probs))
 }
 
 /// Assembles the answer for one prepared clip from its probability row.
-pub fn prediction(
-    model: &TrainedModel,
-    prepared: Prepared,
-    probs: Vec<f32>,
-    mut warnings: Vec<String>,
-    timings: Timings,
-) -> Prediction {
+pub fn prediction(model: &TrainedModel, d: Decoded, probs: Vec<f32>) -> Prediction {
+    let Decoded {
+        prepared,
+        mut warnings,
+        timings,
+        still,
+    } = d;
     let (view, confidence, probabilities) = label(model, probs);
     let s = prepared.sector;
     warnings.extend(tte_preprocess::dark_picture_warning(&prepared));
@@ -154,6 +166,7 @@ pub fn prediction(
         frames_used: prepared.indices,
         sector: [s.x0, s.y0, s.x1, s.y1],
         echo_share: prepared.echo_share,
+        still,
         warnings,
     }
 }

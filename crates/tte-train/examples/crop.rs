@@ -24,8 +24,9 @@ fn main() -> anyhow::Result<()> {
     let model = tte_slowfast::TrainedModel::load(&model_path, &burn::tensor::Device::flex())
         .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
     let spec = model.meta.clip_spec();
-    let (p, _, _) = tte_pipeline::decode_and_prepare(bytes, &spec, &tte_media::Limits::default())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?;
+    let p = tte_pipeline::decode_and_prepare(bytes, &spec, &tte_media::Limits::default())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?
+        .prepared;
     println!(
         "{}: sector {:?}, from DICOM metadata: {}, colour blanked: {}, grey levels levelled: {}",
         a[1], p.sector, p.sector_from_metadata, spec.blank_colour, spec.auto_levels

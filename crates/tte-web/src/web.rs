@@ -82,13 +82,16 @@ impl Classifier {
     }
 
     /// Classifies already-sampled RGBA frames (concatenated, `width * height * 4` bytes each).
-    /// `regions` is the JSON the clip's `regions()` returned, or null.
+    /// `regions` is the JSON the clip's `regions()` returned, or null. `pixel_aspect` is a
+    /// pixel's width over its height as the decoder reported it (1 for square pixels): the
+    /// frames are made square exactly as the native reader makes them.
     pub async fn classify(
         &self,
         rgba: Uint8Array,
         width: usize,
         height: usize,
         regions: JsValue,
+        pixel_aspect: f64,
     ) -> Result<JsValue, JsError> {
         let t0 = now();
         let data = rgba.to_vec();
@@ -105,6 +108,7 @@ impl Classifier {
             .map(|(i, c)| {
                 Frame::new(width, height, PixelFormat::Rgba, c.to_vec(), i as f64)
                     .expect("sized above")
+                    .to_square_pixels(pixel_aspect)
             })
             .collect();
         let regions: Vec<UltrasoundRegion> = if regions.is_null() || regions.is_undefined() {
@@ -242,8 +246,10 @@ impl Clip {
         self.source.jpeg_frame(i as usize).map(<[u8]>::to_vec)
     }
 
-    /// For MP4/WebM: `{codec, width, height, chunks: [{time_s, key, size}]}` for WebCodecs; the
-    /// bytes come from `trackDescription()` and `chunkData(i)`.
+    /// For MP4/QuickTime/WebM/AVI video WebCodecs may decode: `{codec, width, height, chunks:
+    /// [{time_s, key, size}], display}` (chunks in decode order; `display[i]` is the chunk of
+    /// frame `i` in presentation order); the bytes come from `trackDescription()` and
+    /// `chunkData(i)`. Null when the browser cannot be handed the track.
     #[wasm_bindgen(js_name = trackInfo)]
     pub fn track_info(&mut self) -> Result<JsValue, JsError> {
         let Some(t) = self.track() else {
@@ -261,6 +267,7 @@ impl Clip {
             width: usize,
             height: usize,
             chunks: Vec<C>,
+            display: Vec<usize>,
         }
         to_js(&Info {
             codec: t.codec.clone(),
@@ -275,7 +282,25 @@ impl Clip {
                     size: c.data.len(),
                 })
                 .collect(),
+            display: t.display.clone(),
         })
+    }
+
+    /// `[first, last]`: the chunks (decode order) to decode, then flush, for the frames at
+    /// `indices` (presentation order): from the sync sample they depend on to the last of them.
+    #[wasm_bindgen(js_name = decodeSpan)]
+    pub fn decode_span(&self, indices: Vec<u32>) -> Vec<u32> {
+        let idx: Vec<usize> = indices.iter().map(|&i| i as usize).collect();
+        self.source
+            .decode_span(&idx)
+            .map(|(a, b)| vec![a as u32, b as u32])
+            .unwrap_or_default()
+    }
+
+    /// The video codec's name for messages ("HEVC (H.265)", "MPEG-4 Part 2", ...), if a video.
+    #[wasm_bindgen(js_name = codecLabel)]
+    pub fn codec_label(&self) -> Option<String> {
+        self.source.codec_label().map(str::to_string)
     }
 
     #[wasm_bindgen(js_name = trackDescription)]

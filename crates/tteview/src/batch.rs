@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 use tte_media::Limits;
-use tte_pipeline::{Prediction, Timings};
+use tte_pipeline::Prediction;
 use tte_slowfast::TrainedModel;
 
 /// Extensions worth trying inside folders (explicitly named files are always tried).
-const CLIP_EXTENSIONS: [&str; 9] = [
-    "dcm", "dicom", "mp4", "m4v", "mov", "webm", "avi", "gif", "ima",
+const CLIP_EXTENSIONS: [&str; 14] = [
+    "dcm", "dicom", "mp4", "m4v", "mov", "qt", "webm", "mkv", "avi", "gif", "ima", "png", "jpg",
+    "jpeg",
 ];
 
 /// Files named on the command line, with folders expanded recursively (sorted, hidden skipped).
@@ -116,7 +117,7 @@ pub fn classify_files(
         for (i, prepared) in rx {
             done += 1;
             match prepared {
-                Ok((p, warnings, timings)) => pending.push((i, p, warnings, timings)),
+                Ok(d) => pending.push((i, d)),
                 Err(e) => {
                     failed += 1;
                     each(&Row {
@@ -158,7 +159,7 @@ pub fn classify_files(
     (ok, failed, started.elapsed().as_secs_f64())
 }
 
-type Pending = (usize, tte_preprocess::Prepared, Vec<String>, Timings);
+type Pending = (usize, tte_pipeline::Decoded);
 
 /// Runs the network on the decoded clips waiting in `pending` and emits their rows.
 fn flush(
@@ -174,20 +175,14 @@ fn flush(
         return;
     }
     let t = Instant::now();
-    let refs: Vec<&tte_preprocess::Prepared> = pending.iter().map(|p| &p.1).collect();
+    let refs: Vec<&tte_preprocess::Prepared> = pending.iter().map(|p| &p.1.prepared).collect();
     let out = tte_pipeline::infer(model, &refs, device);
     let per_clip = t.elapsed().as_secs_f64() * 1e3 / pending.len() as f64;
-    for (k, (i, prepared, warnings, mut timings)) in pending.drain(..).enumerate() {
+    for (k, (i, mut decoded)) in pending.drain(..).enumerate() {
         let result = match &out {
             Ok(rows) => {
-                timings.inference_ms = per_clip;
-                Ok(tte_pipeline::prediction(
-                    model,
-                    prepared,
-                    rows[k].clone(),
-                    warnings,
-                    timings,
-                ))
+                decoded.timings.inference_ms = per_clip;
+                Ok(tte_pipeline::prediction(model, decoded, rows[k].clone()))
             }
             Err(e) => Err(e.to_string()),
         };

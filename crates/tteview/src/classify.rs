@@ -40,7 +40,12 @@ pub fn run(args: Args) -> Result<()> {
         ];
         header.extend(labels.iter().map(|l| format!("p_{l}")));
         // Appended after the probabilities, so the columns before them keep their places.
-        header.extend(["unsure".into(), "echo_share".into(), "warnings".into()]);
+        header.extend([
+            "unsure".into(),
+            "echo_share".into(),
+            "warnings".into(),
+            "still".into(),
+        ]);
         println!("{}", header.join(","));
     }
     let mut per_view: BTreeMap<String, usize> = BTreeMap::new();
@@ -54,7 +59,7 @@ pub fn run(args: Args) -> Result<()> {
                 Ok(p) => serde_json::json!({
                     "file": row.file, "view": p.view, "name": tte_views::full_name(&p.view), "confidence": p.confidence, "unsure": p.unsure,
                     "probabilities": p.probabilities.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
-                    "sector": p.sector, "echo_share": p.echo_share, "timings_ms": p.timings, "warnings": p.warnings, "error": null,
+                    "sector": p.sector, "echo_share": p.echo_share, "timings_ms": p.timings, "warnings": p.warnings, "still": p.still, "error": null,
                 }),
                 Err(e) => {
                     serde_json::json!({"file": row.file, "view": null, "confidence": null, "probabilities": null, "error": e})
@@ -79,8 +84,8 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 /// One CSV line: file, view, confidence, error, one probability per label, then whether the
-/// answer is unsure, the echo share and the warnings (joined by "; "). An error row leaves the
-/// answer's columns empty.
+/// answer is unsure, the echo share, the warnings (joined by "; ") and whether the file was a
+/// still picture. An error row leaves the answer's columns empty.
 fn csv_row(file: &str, result: &Result<tte_pipeline::Prediction, String>, labels: usize) -> String {
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     match result {
@@ -91,16 +96,17 @@ fn csv_row(file: &str, result: &Result<tte_pipeline::Prediction, String>, labels
                 .map(|(_, v)| format!("{v:.6}"))
                 .collect();
             format!(
-                "{},{},{:.6},,{},{},{:.4},{}",
+                "{},{},{:.6},,{},{},{:.4},{},{}",
                 quote(file),
                 p.view,
                 p.confidence,
                 probs.join(","),
                 p.unsure,
                 p.echo_share,
-                quote(&p.warnings.join("; "))
+                quote(&p.warnings.join("; ")),
+                p.still
             )
         }
-        Err(e) => format!("{},,,{}{},,,", quote(file), quote(e), ",".repeat(labels)),
+        Err(e) => format!("{},,,{}{},,,,", quote(file), quote(e), ",".repeat(labels)),
     }
 }
