@@ -32,15 +32,20 @@ def put(target, name, data):
     d = pathlib.Path("corpus") / target
     d.mkdir(parents=True, exist_ok=True)
     (d / f"seed-{name}").write_bytes(data)
-for f in sorted(src.glob("*.*"))[:39]:
+# Beside the phantom's own exports, ffmpeg's encodings of a phantom clip (B-frames, QuickTime,
+# fragments, HEVC, MPEG-4 Part 2 and uncompressed AVI, stills), so the new paths are reached.
+encodings = pathlib.Path("../crates/tte-media/tests/encodings")
+for f in sorted(src.glob("*.*"))[:39] + sorted(encodings.glob("*.*")):
     b = f.read_bytes()
     if f.suffix == ".dcm":
         put("dicom", f.name, b[132:])
     elif f.suffix == ".avi":
         put("avi", f.name, b[12:])
-    elif f.suffix == ".mp4":
+    elif f.suffix in (".mp4", ".mov"):
         put("mp4", f.name, b[struct.unpack(">I", b[:4])[0]:])
-    else:
+    elif f.suffix == ".png":
+        put("still", f.name, b[8:])
+    elif f.suffix != ".jpg":
         continue
     put("open_any", f.name, b)
 PY

@@ -86,6 +86,28 @@ if [ -f ../shared/fixtures/dicom/examples_ybr_color.dcm ]; then
 fi
 node tests/browser/run.mjs "$clips/pick"
 
+step "web app on real-world encodings (B-frame MP4, QuickTime, fragmented, stills, odd geometries)"
+# The files the decode comparison made: the page must answer each as the command line does,
+# or name the codec this browser lacks (HEVC, MPEG-4 Part 2), never fail on a frame copy.
+rw="$CARGO_TARGET_DIR/browser-real-world"
+rm -rf "$rw"
+mkdir -p "$rw"
+for f in x264-high-bf3.mp4 quicktime.mov fragmented.mp4 still.png still.jpg hevc.mp4 mpeg4-part2.avi \
+    uncompressed-bgr.avi geom-720x540.mp4 geom-odd-721x541.mp4 geom-sar-615-614.mp4 geom-sar-4-3.mp4 geom-sps-crop.mp4; do
+  cp "$CARGO_TARGET_DIR/decode-compare/$f" "$rw/"
+done
+"$CARGO_TARGET_DIR/release/tteview" classify "$rw" --format json > "$CARGO_TARGET_DIR/browser-real-world.jsonl"
+node tests/browser/folder.mjs "$rw" "$CARGO_TARGET_DIR/browser-real-world.jsonl" '^(hevc\.mp4|mpeg4-part2\.avi)$'
+
+step "web app on the real echo clips of ../shared/real-dev (built under ~/.cache)"
+real="${TTEVIEW_REAL_DEV:-$HOME/.cache/tteview-real-dev}"
+if [ -f "$real/labels.csv" ]; then
+  "$CARGO_TARGET_DIR/release/tteview" classify "$real" --format json > "$CARGO_TARGET_DIR/real-dev.jsonl"
+  node tests/browser/folder.mjs "$real" "$CARGO_TARGET_DIR/real-dev.jsonl"
+else
+  echo "SKIPPED: $real/labels.csv is absent (build it with ../shared/real-dev/build.sh); the real-clip page test did not run"
+fi
+
 step "fuzzing: every cargo-fuzz target for 15 s (scripts/fuzz.sh; the long runs are in FUZZING.md)"
 bash scripts/fuzz.sh 15
 

@@ -3,12 +3,10 @@
 // cards, compares WebGPU with the CPU backend, and fails on any request beyond the page's origin.
 //
 // usage: node tests/browser/run.mjs CLIPS_DIR   (CLIPS_DIR holds manifest.csv from `tteview phantom`)
-import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
 import { readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { root, startServer, launch, maxProbabilityDiff, runPage as dropFiles } from './lib.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const clipsDir = path.resolve(process.argv[2]);
 const screenshot = process.argv[3];
 const rows = readFileSync(path.join(clipsDir, 'manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
@@ -25,56 +23,12 @@ mkdirSync(extras, { recursive: true });
 writeFileSync(path.join(extras, 'garbage.mp4'), Buffer.from('this is not a video at all, just some text'));
 writeFileSync(path.join(extras, 'empty.dcm'), Buffer.alloc(0));
 
-function startServer() {
-  return new Promise((resolve, reject) => {
-    const p = spawn('python3', [path.join(root, 'scripts/serve.py'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    p.stdout.on('data', (d) => {
-      const m = String(d).match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (m) resolve({ url: m[0], proc: p });
-    });
-    p.on('exit', (c) => reject(new Error(`server exited ${c}`)));
-  });
-}
-
 const failures = [];
 const check = (ok, msg) => { if (!ok) failures.push(msg); console.log(`${ok ? 'ok  ' : 'FAIL'} ${msg}`); };
-
-async function runPage(browser, url, files, label, { teach = false } = {}) {
-  const page = await browser.newPage();
-  const origin = new URL(url).origin;
-  const foreign = [];
-  page.on('request', (r) => {
-    const u = r.url();
-    if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) foreign.push(u);
-  });
-  page.on('console', (m) => { if (m.type() === 'error') console.log(`[${label} console] ${m.text()}`); });
-  const t0 = Date.now();
-  await page.goto(url);
-  await page.waitForSelector('body[data-ready=true]', { timeout: 300_000 });
-  const loadMs = Date.now() - t0;
-  const backend = await page.evaluate(() => document.body.dataset.backend);
-  console.log(`[${label}] model loaded and backend ${backend} ready in ${loadMs} ms`);
-  if (teach) await page.check('#teach');
-  const t1 = Date.now();
-  await page.setInputFiles('#files', files);
-  await page.waitForFunction((n) => {
-    const cards = [...document.querySelectorAll('[data-testid=result]')];
-    return cards.length === n && cards.every((c) => c.dataset.status !== 'pending');
-  }, files.length, { timeout: 900_000, polling: 500 });
-  const totalMs = Date.now() - t1;
-  const cards = await page.$$eval('[data-testid=result]', (cs) => cs.map((c) => ({ ...c.dataset })));
-  console.log(`[${label}] ${files.length} files in ${totalMs} ms`);
-  for (const c of cards) console.log(`[${label}]   ${c.file}: ${c.status} ${c.view || ''} ${c.confidence || ''} ${c.backend || ''} decode ${c.decodeMs || '-'} ms inference ${c.inferenceMs || '-'} ms ${c.error || ''}`);
-  check(foreign.length === 0, `[${label}] no request beyond ${origin} (${foreign.join(', ') || 'none'})`);
-  return { page, cards, backend, loadMs, totalMs };
-}
+const runPage = (browser, url, files, label, opts = {}) => dropFiles(browser, url, files, label, { ...opts, check });
 
 const { url, proc } = await startServer();
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
-});
+const browser = await launch();
 try {
   const files = [...phantom.map((p) => p.file), ...(existsSync(fixture) ? [fixture] : []), path.join(extras, 'garbage.mp4'), path.join(extras, 'empty.dcm')];
   if (!existsSync(fixture)) console.log('SKIPPED: the real fixture DICOM part (../shared/fixtures/dicom is absent)');
@@ -91,8 +45,7 @@ try {
     const n = native[path.basename(p.file)];
     check(c && c.status === 'done' && c.view === p.view, `${path.basename(p.file)} shown as ${c && c.view} (label ${p.view})`);
     if (n) {
-      const pw = JSON.parse(c.probabilities || '{}');
-      const diff = Math.max(...Object.keys(n.probabilities).map((k) => Math.abs(n.probabilities[k] - pw[k])));
+      const diff = maxProbabilityDiff(c, n);
       check(c.view === n.view && diff < 0.02, `${path.basename(p.file)}: page ${c.view} vs native ${n.view}, max probability difference ${diff.toFixed(5)}`);
       // The dark-picture measure sees the same picture in the tab as natively.
       const share = Number(c.echoShare);
@@ -111,8 +64,7 @@ try {
     // the same (platform-independent) decoder, so they crop and answer alike.
     const n = native['examples_ybr_color.dcm'];
     if (n) {
-      const pw = JSON.parse(c.probabilities || '{}');
-      const diff = Math.max(...Object.keys(n.probabilities).map((k) => Math.abs(n.probabilities[k] - pw[k])));
+      const diff = maxProbabilityDiff(c, n);
       check(c.view === n.view && diff < 0.02, `real echo DICOM: page ${c.view} vs native ${n.view}, max probability difference ${diff.toFixed(5)}`);
     } else {
       console.log('SKIPPED: no native answer for the real echo DICOM to compare with');
