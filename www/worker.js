@@ -1,7 +1,7 @@
 // The classifier's worker: decoding and inference run here, off the page's main thread.
 // Messages in:  {type: 'init', modelUrl, backend}            -> {type: 'ready', backend, labels, meta}
 //               {type: 'classify', id, name, bytes}          -> {type: 'progress'|'result'|'error', id, ...}
-import init, { Classifier, Clip, viewCatalogue } from './pkg/tte_web.js';
+import init, { Classifier, Clip, i420ToRgba, viewCatalogue } from './pkg/tte_web.js';
 
 let classifier = null;
 let modelBytes = null;
@@ -73,9 +73,21 @@ async function frameToRgba(frame) {
   const y = Math.min(Math.max(0, Math.floor(v.y)), ch - 1);
   const w = Math.max(1, Math.min(Math.floor(v.width), cw - x));
   const h = Math.max(1, Math.min(Math.floor(v.height), ch - y));
-  const buf = new Uint8Array(w * h * 4);
-  // copyTo with an RGBA format converts from the decoder's YUV; SwiftShader needs this path.
-  await frame.copyTo(buf, { format: 'RGBA', rect: { x, y, width: w, height: h } });
+  let buf;
+  if (frame.format === 'I420') {
+    // The decoder's own planes, converted by the same Rust code the command line uses: the
+    // browser's YUV-to-RGB differs by a grey level here and there, enough to move a crop.
+    const planes = new Uint8Array(frame.allocationSize());
+    const layout = await frame.copyTo(planes);
+    // BT.601 whatever colorSpace says: for untagged streams Chromium guesses BT.709 by size
+    // where FFmpeg does not, and grey (all an echo is, but for colour Doppler) is the same in both.
+    const cs = frame.colorSpace || {};
+    buf = i420ToRgba(planes, Uint32Array.from(layout.flatMap((p) => [p.offset, p.stride])), Uint32Array.from([x, y, w, h]), false, cs.fullRange === true);
+  } else {
+    buf = new Uint8Array(w * h * 4);
+    // copyTo with an RGBA format converts from the decoder's YUV; SwiftShader needs this path.
+    await frame.copyTo(buf, { format: 'RGBA', rect: { x, y, width: w, height: h } });
+  }
   const pixelAspect = frame.displayWidth && frame.displayHeight ? (frame.displayWidth / w) / (frame.displayHeight / h) : 1;
   return { buf, w, h, pixelAspect };
 }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod yuv;
+
 /// Pixel layout of a decoded frame, 8 bits per sample, rows packed without padding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PixelFormat {

@@ -1,8 +1,9 @@
 //! Native video decoding through the system's libavcodec (FFmpeg's decoders, linked
 //! dynamically): H.264 of every profile (CABAC, B-frames, several references, slices), HEVC,
 //! MPEG-4 Part 2, AV1, VP9, VP8. Containers are demuxed by this crate's own readers; libavcodec
-//! only ever sees one coded picture at a time, and libswscale turns its pictures into RGB as the
-//! `ffmpeg` command does.
+//! only ever sees one coded picture at a time. 8-bit 4:2:0 pictures become RGB through
+//! [`tte_frames::yuv`], the conversion the web page uses too; other pixel formats through
+//! libswscale, as the `ffmpeg` command converts them.
 
 use crate::isobmff::Codec;
 use crate::MediaError;
@@ -129,6 +130,33 @@ impl Decoder {
                 "{} decoder gave an empty picture",
                 self.what
             )));
+        }
+        // 8-bit 4:2:0, what nearly every clip is: converted by the same code the web page runs
+        // on WebCodecs' I420 copies, so both edges see the same pixels.
+        use ff::format::Pixel;
+        if matches!(fmt, Pixel::YUV420P | Pixel::YUVJ420P) {
+            // Always the BT.601 matrix: the page cannot tell a tagged BT.709 stream from one the
+            // browser guessed was, and grey pixels come out the same under either.
+            let space = tte_frames::yuv::YuvSpace {
+                bt709: false,
+                full_range: fmt == Pixel::YUVJ420P || f.color_range() == ff::color::Range::JPEG,
+            };
+            let planes = tte_frames::yuv::Planes {
+                y: f.data(0),
+                u: f.data(1),
+                v: f.data(2),
+                y_stride: f.stride(0),
+                uv_stride: f.stride(1),
+            };
+            return tte_frames::yuv::yuv420_to_rgb(
+                &planes,
+                (0, 0, w as usize, h as usize),
+                space,
+                0.0,
+            )
+            .ok_or_else(|| {
+                MediaError::Corrupt(format!("{} picture planes are too small", self.what))
+            });
         }
         let stale = self
             .scaler

@@ -9,13 +9,14 @@
 //! ```
 
 pub mod anatomy;
+pub mod chest;
 pub mod font;
 pub mod imaging;
 pub mod params;
 mod rng;
 pub mod screen;
 
-pub use params::{ClipParams, OtherKind, Style, Surroundings};
+pub use params::{ClipParams, Cut, OtherKind, Style, Surroundings};
 pub use screen::Renderer;
 
 use tte_frames::{Frame, PixelFormat};

@@ -104,6 +104,22 @@ pub struct ClipParams {
     /// What lies around the heart. Absent in manifests written before it existed (even grey).
     #[serde(default)]
     pub surroundings: Surroundings,
+    /// Phantom v2: the view is cut from the 3-D chest ([`crate::chest`]) by a hand-jittered
+    /// plane. Absent (the v1 drawn anatomy) in clips drawn without [`ClipParams::with_cut_anatomy`].
+    #[serde(default)]
+    pub cut: Option<Cut>,
+}
+
+/// How a v2 clip is cut from the 3-D chest: the person, the standard plane it starts from and
+/// the hand's jitter away from it, and the jittered plane's distance from that standard plane.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cut {
+    pub body: crate::chest::Body,
+    /// The standard view whose plane the jitter moves (for OTHER: the plane it left).
+    pub from_view: String,
+    pub jitter: crate::chest::Jitter,
+    /// Angle (degrees) and offset (cm) of the cut from `from_view`'s standard plane.
+    pub distance: (f32, f32),
 }
 
 /// The tissue around the heart: a band of chest wall under the probe, then (for cardiac windows)
@@ -396,7 +412,90 @@ impl ClipParams {
             other_shapes,
             reference_view,
             surroundings,
+            cut: None,
         }
+    }
+
+    /// The same clip cut from the 3-D chest (phantom v2): a standard view's plane moved as a
+    /// hand moves it, redrawn until [`crate::chest::label_for`] gives the clip its own label; an
+    /// OTHER clip that is not a Doppler, M-mode, liver or kidney screen becomes an off-axis cut
+    /// beyond every standard plane. Deterministic from the clip's seed.
+    pub fn with_cut_anatomy(mut self) -> Self {
+        use crate::chest::{label_for, Body, Chest, Jitter, STANDARD_VIEWS};
+        let mut r = Rng::new(self.seed ^ 0xC0FF_EE00_D1CE).fork(fxhash(&self.view));
+        let shifted = self.style == Style::Shifted;
+        let body = Body {
+            turn: r.range(-0.25, 0.25),
+            rv: if r.chance(0.12) {
+                r.range(1.3, 1.7)
+            } else {
+                r.range(0.9, 1.1)
+            },
+            contractility: if r.chance(0.15) {
+                r.range(0.35, 0.6)
+            } else if r.chance(0.1) {
+                r.range(1.2, 1.4)
+            } else {
+                r.range(0.85, 1.1)
+            },
+        };
+        let rest = crate::anatomy::Motion::at(0.0, 0.0);
+        let chest = Chest::build(&self.patient, &body, &rest);
+        let off_axis = matches!(self.other, Some(OtherKind::Cut(OtherCut::OffAxis)));
+        let cardiac = self.other.is_none() || off_axis;
+        if !cardiac {
+            // Doppler, M-mode, liver and kidney screens keep their own pictures; the Doppler and
+            // M-mode reference images are cut at their standard planes.
+            self.cut = Some(Cut {
+                body,
+                from_view: self.reference_view.clone().unwrap_or_else(|| "A4C".into()),
+                jitter: Jitter::default(),
+                distance: (0.0, 0.0),
+            });
+            return self;
+        }
+        let spread = if shifted { 1.5 } else { 1.0 };
+        for attempt in 0..64 {
+            let (from, jitter) = if off_axis {
+                let from = r.pick(&STANDARD_VIEWS).to_string();
+                let sign = |r: &mut Rng| if r.chance(0.5) { 1.0 } else { -1.0 };
+                let j = Jitter {
+                    tilt: sign(&mut r) * r.range(20.0, 55.0).to_radians(),
+                    rotation: sign(&mut r) * r.range(0.0, 60.0).to_radians(),
+                    offset_cm: sign(&mut r) * r.range(0.0, 4.0),
+                    slide_cm: r.range(-1.0, 1.0),
+                };
+                (from, j)
+            } else {
+                let clip = |x: f32, lim: f32| x.clamp(-lim, lim);
+                let j = Jitter {
+                    tilt: clip(r.normal() * 3.5 * spread, 9.0).to_radians(),
+                    rotation: clip(r.normal() * 4.0 * spread, 9.0).to_radians(),
+                    offset_cm: clip(r.normal() * 0.35 * spread, 0.9),
+                    slide_cm: clip(r.normal() * 0.6, 1.5),
+                };
+                (
+                    self.view.clone(),
+                    if attempt == 63 { Jitter::default() } else { j },
+                )
+            };
+            let standard = chest.standard_plane(&from);
+            let plane = standard.jittered(&jitter);
+            if label_for(&plane, &chest).as_deref() == Some(self.view.as_str())
+                || (!off_axis && attempt == 63)
+            {
+                self.cut = Some(Cut {
+                    body,
+                    from_view: from,
+                    distance: plane.distance_to(&standard),
+                    jitter,
+                });
+                break;
+            }
+        }
+        // Pose in the picture: the cut already has the patient's size.
+        self.pose[1] = 1.0;
+        self
     }
 
     /// Gives a clip drawn without a colour Doppler box one, placed as [`draw`](Self::draw) places

@@ -2,7 +2,7 @@
 //! colour Doppler, text, depth marks, ECG, colour bar, logo, letterboxing; and the spectral
 //! Doppler and M-mode displays among OTHER.
 
-use crate::anatomy::{self, Motion, Scene, Tissue, V2};
+use crate::anatomy::{self, Motion, OtherCut, Scene, Tissue, V2};
 use crate::font::{draw_text, text_width};
 use crate::imaging::{form_image, Beam, Deformation, PolarGrid, Scatterers, Tap};
 use crate::params::{ClipParams, OtherKind};
@@ -182,6 +182,15 @@ impl Renderer {
     pub fn scene_at(&self, t: f64) -> Scene {
         let p = &self.params;
         let (_, m) = self.motion_at(t);
+        if let Some(cut) = &p.cut {
+            if !matches!(
+                p.other,
+                Some(OtherKind::Cut(OtherCut::Liver | OtherCut::Kidney))
+            ) {
+                let [angle, _, sx, sy] = p.pose;
+                return cut_scene(&p.patient, cut, &m).posed(angle, 1.0, [sx, sy]);
+            }
+        }
         let view = p.reference_view.as_deref().unwrap_or(&p.view);
         let scene = match (anatomy::standard_view(view, &p.patient, &m), p.other) {
             (_, Some(OtherKind::Cut(cut))) => {
@@ -616,4 +625,13 @@ fn put(img: &mut [u8], w: usize, h: usize, x: isize, y: isize, rgb: [u8; 3]) {
     if x >= 0 && y >= 0 && (x as usize) < w && (y as usize) < h {
         img[(y as usize * w + x as usize) * 3..][..3].copy_from_slice(&rgb);
     }
+}
+
+/// Phantom v2: the chest at this instant, cut by the clip's plane (the standard plane of its
+/// view, at rest, moved by the hand's jitter; the probe holds still while the heart beats).
+fn cut_scene(patient: &crate::anatomy::Patient, cut: &crate::Cut, m: &Motion) -> Scene {
+    use crate::chest::Chest;
+    let rest = Chest::build(patient, &cut.body, &Motion::at(0.0, 0.0));
+    let plane = rest.standard_plane(&cut.from_view).jittered(&cut.jitter);
+    Chest::build(patient, &cut.body, m).cut(&plane)
 }

@@ -189,6 +189,48 @@ fn now() -> f64 {
     js_sys::Date::now()
 }
 
+/// A WebCodecs `I420` copy (`layout`: the Y, U and V planes' offset and stride, as `copyTo`
+/// reports them) to RGBA, cut to `rect` = [x, y, width, height]: the same conversion the native
+/// reader applies to libavcodec's pictures ([`tte_frames::yuv`]), so page and CLI see the same
+/// pixels.
+#[wasm_bindgen(js_name = i420ToRgba)]
+pub fn i420_to_rgba(
+    data: &[u8],
+    layout: Vec<u32>,
+    rect: Vec<u32>,
+    bt709: bool,
+    full_range: bool,
+) -> Result<Vec<u8>, JsError> {
+    let [yo, ys, uo, us, vo, _vs] = layout[..] else {
+        return Err(JsError::new(
+            "I420 layout needs offset and stride of three planes",
+        ));
+    };
+    let [x, y, w, h] = rect[..] else {
+        return Err(JsError::new("rect needs x, y, width, height"));
+    };
+    let plane = |o: u32| data.get(o as usize..).unwrap_or(&[]);
+    let planes = tte_frames::yuv::Planes {
+        y: plane(yo),
+        u: plane(uo),
+        v: plane(vo),
+        y_stride: ys as usize,
+        uv_stride: us as usize,
+    };
+    let space = tte_frames::yuv::YuvSpace { bt709, full_range };
+    let f = tte_frames::yuv::yuv420_to_rgb(
+        &planes,
+        (x as usize, y as usize, w as usize, h as usize),
+        space,
+        0.0,
+    )
+    .ok_or_else(|| JsError::new("the I420 planes are smaller than the picture"))?;
+    Ok(f.data
+        .chunks_exact(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect())
+}
+
 /// A clip opened from its bytes: summary, frame times, regions; frames on demand.
 #[wasm_bindgen]
 pub struct Clip {

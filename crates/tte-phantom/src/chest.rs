@@ -1,0 +1,896 @@
+//! Phantom v2 anatomy: a beating heart in a chest, in 3-D, cut by the probe's plane.
+//!
+//! Every structure is an ellipsoid (tubes are chains of them), painted in order like the 2-D
+//! shapes, so a plane cuts each one into an exact ellipse and the cut is a [`Scene`] the B-mode
+//! image formation already renders. Views are not drawn: each standard view is a plane placed
+//! from anatomical landmarks (A4C through the apex and the mitral and tricuspid annulus centres,
+//! PSAX levels perpendicular to the LV long axis, ...) with the probe at its window, and a clip
+//! cuts a jittered copy of it; its label follows from how far the cut is from every standard
+//! plane ([`label_for`]).
+//!
+//! Body frame (cm): x to the patient's left, y anterior, z cranial. Heart frame: `e3` from the
+//! apex to the base along the LV long axis, `e1` from the septum toward the RV, `e2 = e3 x e1`
+//! (toward the diaphragmatic wall). Sizes are adult normal values (`../shared/ANATOMY.md`).
+
+use crate::anatomy::{Geom, Motion, Patient, Scene, Shape, Tissue};
+
+pub type V3 = [f32; 3];
+
+fn add(a: V3, b: V3) -> V3 {
+    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
+}
+fn sub(a: V3, b: V3) -> V3 {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+fn mul(a: V3, k: f32) -> V3 {
+    [a[0] * k, a[1] * k, a[2] * k]
+}
+fn dot(a: V3, b: V3) -> f32 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+fn cross(a: V3, b: V3) -> V3 {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+fn norm(a: V3) -> f32 {
+    dot(a, a).sqrt()
+}
+fn unit(a: V3) -> V3 {
+    mul(a, 1.0 / norm(a).max(1e-9))
+}
+/// `v` turned by `angle` radians about the unit axis `k` (Rodrigues).
+pub fn rotate(v: V3, k: V3, angle: f32) -> V3 {
+    let (s, c) = angle.sin_cos();
+    add(
+        add(mul(v, c), mul(cross(k, v), s)),
+        mul(k, dot(k, v) * (1.0 - c)),
+    )
+}
+/// Any unit vector perpendicular to the unit `a`.
+fn perpendicular(a: V3) -> V3 {
+    let t = if a[0].abs() < 0.8 {
+        [1.0, 0.0, 0.0]
+    } else {
+        [0.0, 1.0, 0.0]
+    };
+    unit(cross(a, t))
+}
+
+/// An ellipsoid: centre, three orthonormal axes and the semi-axis along each.
+#[derive(Clone, Debug)]
+pub struct Solid {
+    pub tissue: Tissue,
+    pub c: V3,
+    pub axes: [V3; 3],
+    pub r: [f32; 3],
+}
+
+impl Solid {
+    fn sphere(tissue: Tissue, c: V3, r: f32) -> Self {
+        Self {
+            tissue,
+            c,
+            axes: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+            r: [r; 3],
+        }
+    }
+
+    /// An ellipsoid whose first axis points along `dir`.
+    fn along(tissue: Tissue, c: V3, dir: V3, r: [f32; 3], roll_hint: V3) -> Self {
+        let a0 = unit(dir);
+        let mut a1 = sub(roll_hint, mul(a0, dot(roll_hint, a0)));
+        a1 = if norm(a1) < 1e-4 {
+            perpendicular(a0)
+        } else {
+            unit(a1)
+        };
+        let a2 = cross(a0, a1);
+        Self {
+            tissue,
+            c,
+            axes: [a0, a1, a2],
+            r,
+        }
+    }
+
+    /// Whether the point lies inside.
+    pub fn contains(&self, p: V3) -> bool {
+        let d = sub(p, self.c);
+        (0..3)
+            .map(|i| (dot(d, self.axes[i]) / self.r[i]).powi(2))
+            .sum::<f32>()
+            <= 1.0
+    }
+
+    /// Where the plane cuts it: an ellipse in the plane's (lateral, depth) coordinates.
+    pub fn cut(&self, plane: &Plane) -> Option<Geom> {
+        let d = sub(plane.origin, self.c);
+        let (mut a11, mut a12, mut a22, mut b1, mut b2, mut k) = (0.0f32, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for i in 0..3 {
+            let w = 1.0 / (self.r[i] * self.r[i]);
+            let (au, av, ad) = (
+                dot(self.axes[i], plane.u),
+                dot(self.axes[i], plane.v),
+                dot(self.axes[i], d),
+            );
+            a11 += w * au * au;
+            a12 += w * au * av;
+            a22 += w * av * av;
+            b1 += w * au * ad;
+            b2 += w * av * ad;
+            k += w * ad * ad;
+        }
+        let det = a11 * a22 - a12 * a12;
+        if det <= 1e-12 {
+            return None;
+        }
+        // Centre of the ellipse: where the quadratic's gradient vanishes.
+        let s0 = -(a22 * b1 - a12 * b2) / det;
+        let t0 = -(-a12 * b1 + a11 * b2) / det;
+        let q0 = k + b1 * s0 + b2 * t0;
+        if q0 >= 1.0 {
+            return None;
+        }
+        let f = 1.0 - q0;
+        let (m, h) = (
+            0.5 * (a11 + a22),
+            (0.25 * (a11 - a22).powi(2) + a12 * a12).sqrt(),
+        );
+        let (l1, l2) = (m + h, (m - h).max(1e-9));
+        Some(Geom::Ellipse {
+            c: [s0, t0],
+            a: (f / l1).sqrt(),
+            b: (f / l2).sqrt(),
+            rot: 0.5 * (2.0 * a12).atan2(a11 - a22),
+        })
+    }
+}
+
+/// An image plane: the probe at `origin`, `u` to the screen's right, `v` along the central
+/// beam into the body (both unit, perpendicular).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Plane {
+    pub origin: V3,
+    pub u: V3,
+    pub v: V3,
+}
+
+impl Plane {
+    fn new(origin: V3, v: V3, u_hint: V3) -> Self {
+        let v = unit(v);
+        let u = unit(sub(u_hint, mul(v, dot(u_hint, v))));
+        Self { origin, u, v }
+    }
+
+    pub fn normal(&self) -> V3 {
+        cross(self.u, self.v)
+    }
+
+    /// The body point at lateral `x`, depth `y` of the image.
+    pub fn point(&self, x: f32, y: f32) -> V3 {
+        add(self.origin, add(mul(self.u, x), mul(self.v, y)))
+    }
+
+    /// The image a hand would make from this one: tilted about the lateral axis, rotated about
+    /// the beam, pushed through the plane and slid along the skin (radians, cm).
+    pub fn jittered(&self, j: &Jitter) -> Plane {
+        let n = self.normal();
+        // Tilt (elevation): the beam and normal turn about u.
+        let v = rotate(self.v, self.u, j.tilt);
+        let n = rotate(n, self.u, j.tilt);
+        // Rotation about the beam: u and the normal turn about v.
+        let u = rotate(self.u, v, j.rotation);
+        let n = rotate(n, v, j.rotation);
+        let origin = add(add(self.origin, mul(n, j.offset_cm)), mul(u, j.slide_cm));
+        Plane { origin, u, v }
+    }
+
+    /// Angle (degrees) and offset (cm) of this plane from `standard`: the larger of the angles
+    /// between the planes' normals and between their beams, and how far the standard image's
+    /// centre (8 cm down its beam) lies from this plane.
+    pub fn distance_to(&self, standard: &Plane) -> (f32, f32) {
+        let angle = |a: V3, b: V3| dot(a, b).clamp(-1.0, 1.0).acos().to_degrees();
+        let normals = angle(self.normal(), standard.normal())
+            .min(angle(self.normal(), mul(standard.normal(), -1.0)));
+        let beams = angle(self.v, standard.v);
+        let centre = standard.point(0.0, 8.0);
+        let offset = dot(sub(centre, self.origin), self.normal()).abs();
+        (normals.max(beams), offset)
+    }
+}
+
+/// How a hand moves the probe away from a standard plane.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Jitter {
+    pub tilt: f32,
+    pub rotation: f32,
+    pub offset_cm: f32,
+    pub slide_cm: f32,
+}
+
+/// A cut within this of a standard plane (degrees, cm) is labelled that view.
+pub const LABEL_WITHIN: (f32, f32) = (10.0, 1.0);
+/// A cut beyond this from every standard plane is OTHER (off-axis); in between is not used.
+pub const OTHER_BEYOND: (f32, f32) = (25.0, 2.5);
+
+/// The label a cut earns: the nearest standard view within [`LABEL_WITHIN`], `OTHER` when it is
+/// beyond [`OTHER_BEYOND`] from all of them, `None` in between (such cuts are not used).
+pub fn label_for(plane: &Plane, chest: &Chest) -> Option<String> {
+    let mut best: Option<(f32, &str)> = None;
+    let mut far_from_all = true;
+    for code in STANDARD_VIEWS {
+        let (a, o) = plane.distance_to(&chest.standard_plane(code));
+        if a <= OTHER_BEYOND.0 && o <= OTHER_BEYOND.1 {
+            far_from_all = false;
+        }
+        if a <= LABEL_WITHIN.0 && o <= LABEL_WITHIN.1 {
+            let score = a / LABEL_WITHIN.0 + o / LABEL_WITHIN.1;
+            if best.is_none_or(|(s, _)| score < s) {
+                best = Some((score, code));
+            }
+        }
+    }
+    match best {
+        Some((_, code)) => Some(code.to_string()),
+        None if far_from_all => Some("OTHER".to_string()),
+        None => None,
+    }
+}
+
+pub const STANDARD_VIEWS: [&str; 12] = [
+    "PLAX", "PSAX-AV", "PSAX-MV", "PSAX-PM", "PSAX-AP", "A4C", "A5C", "A3C", "A2C", "SC4C",
+    "SC-IVC", "SSN",
+];
+
+/// Where the standard planes are anchored, in body coordinates.
+#[derive(Clone, Debug)]
+pub struct Landmarks {
+    pub apex: V3,
+    pub mitral: V3,
+    pub tricuspid: V3,
+    pub aortic: V3,
+    pub pulmonary: V3,
+    /// LV long axis, apex to base (unit).
+    pub axis: V3,
+    /// From the septum toward the RV (unit, perpendicular to the axis).
+    pub to_rv: V3,
+    /// Centres of the LV at the papillary-muscle and apical levels.
+    pub papillary_level: V3,
+    pub apical_level: V3,
+    pub mitral_tips: V3,
+    pub ivc_junction: V3,
+    pub arch_top: V3,
+    pub arch_normal: V3,
+    pub ascending: V3,
+}
+
+/// The chest at one instant: every solid in painting order, and the landmarks.
+pub struct Chest {
+    pub solids: Vec<Solid>,
+    pub landmarks: Landmarks,
+}
+
+/// Heart frame to body frame.
+struct Frame {
+    origin: V3,
+    e: [V3; 3],
+}
+
+impl Frame {
+    fn at(&self, h: V3) -> V3 {
+        add(
+            self.origin,
+            add(
+                add(mul(self.e[0], h[0]), mul(self.e[1], h[1])),
+                mul(self.e[2], h[2]),
+            ),
+        )
+    }
+    fn dir(&self, h: V3) -> V3 {
+        unit(add(
+            add(mul(self.e[0], h[0]), mul(self.e[1], h[1])),
+            mul(self.e[2], h[2]),
+        ))
+    }
+}
+
+/// The heart's orientation: the LV long axis points from base to apex left, forward and down,
+/// (0.61, 0.63, -0.48) in the body frame (Engblom 2005, ANATOMY.md), turned by `turn` radians
+/// about the body's vertical for the spread between people.
+fn heart_frame(turn: f32, scale: f32) -> Frame {
+    let apex_dir = rotate(unit([0.61, 0.63, -0.48]), [0.0, 0.0, 1.0], turn);
+    let e3 = mul(apex_dir, -1.0);
+    let toward_rv = [-0.7, 0.5, 0.0];
+    let e1 = unit(sub(toward_rv, mul(e3, dot(toward_rv, e3))));
+    let e2 = cross(e3, e1);
+    // The apex sits about 2 cm under the skin at the left fifth intercostal space.
+    let apex = [7.0, 4.0 - 0.5 * (scale - 1.0), -3.0];
+    Frame {
+        origin: apex,
+        e: [e1, e2, e3],
+    }
+}
+
+/// A tube along the path `pts` of radius `r`: a chain of ellipsoids overlapping at the joints.
+fn tube(out: &mut Vec<Solid>, tissue: Tissue, pts: &[V3], r: f32) {
+    for w in pts.windows(2) {
+        let len = norm(sub(w[1], w[0]));
+        if len < 1e-4 {
+            continue;
+        }
+        let c = mul(add(w[0], w[1]), 0.5);
+        out.push(Solid::along(
+            tissue,
+            c,
+            sub(w[1], w[0]),
+            [0.5 * len + 0.6 * r, r, r],
+            perpendicular(unit(sub(w[1], w[0]))),
+        ));
+    }
+}
+
+/// A vessel: its wall, then its lumen.
+fn vessel(out: &mut Vec<Solid>, lumen: Tissue, pts: &[V3], r: f32) {
+    tube(out, Tissue::VesselWall, pts, r + 0.15);
+    tube(out, lumen, pts, r);
+}
+
+/// A thin leaflet hinged at `hinge`, reaching `len` cm along `dir`, `width` cm wide along `across`.
+fn leaflet(out: &mut Vec<Solid>, hinge: V3, dir: V3, across: V3, len: f32, width: f32) {
+    let d = unit(dir);
+    out.push(Solid::along(
+        Tissue::Valve,
+        add(hinge, mul(d, 0.5 * len)),
+        d,
+        [0.5 * len + 0.05, 0.5 * width, 0.09],
+        across,
+    ));
+}
+
+/// Smooth interpolation between two directions.
+fn blend(a: V3, b: V3, t: f32) -> V3 {
+    unit(add(mul(a, 1.0 - t), mul(b, t)))
+}
+
+/// Per-person variation of the chest beyond [`Patient`]: heart turn and position.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Body {
+    /// Turn of the heart about the body's vertical, radians.
+    pub turn: f32,
+    /// RV size factor (1 normal; > 1.3 a dilated RV).
+    pub rv: f32,
+    /// LV ejection fraction's share of the normal contraction (1 normal, 0.4 poor, 1.3 hyperdynamic).
+    pub contractility: f32,
+}
+
+impl Chest {
+    /// The chest at one instant of the cardiac and breathing cycles.
+    pub fn build(p: &Patient, body: &Body, m: &Motion) -> Chest {
+        let s = p.scale;
+        let k = (m.contraction * body.contractility.max(0.2)).min(1.4);
+        // Breathing moves the heart down and forward a little (0.6 x a 2 cm diaphragm excursion).
+        let mut f = heart_frame(body.turn, s);
+        f.origin = add(f.origin, mul([0.0, 0.2, -1.0], 0.6 * m.breath.max(-1.0)));
+        let h = |x: f32, y: f32, z: f32| f.at([x * s, y * s, z * s]);
+        let hd = |x: f32, y: f32, z: f32| f.dir([x, y, z]);
+        let (e1, e2, e3) = (f.e[0], f.e[1], f.e[2]);
+        let mut out: Vec<Solid> = Vec::new();
+
+        // --- Landmarks (heart frame, cm, before scaling) -----------------------------------
+        // The base moves toward the apex in systole (MAPSE about 1.5 cm); the apex stays.
+        let base_z = 9.2 - 1.4 * k;
+        let mitral = h(-0.4, 0.3, base_z);
+        let tricuspid = h(2.7, 0.2, base_z - 0.8 + 0.3 * k);
+        let anterior = unit(sub([0.0, 1.0, 0.0], mul(e3, dot([0.0, 1.0, 0.0], e3))));
+        let aortic = add(add(mitral, mul(anterior, 2.1 * s)), mul(e3, 0.8 * s));
+        let left = unit(sub([1.0, 0.0, 0.0], mul(e3, dot([1.0, 0.0, 0.0], e3))));
+        let pulmonary = add(
+            add(add(aortic, mul(anterior, 1.7 * s)), mul(left, 1.4 * s)),
+            mul(e3, 1.5 * s),
+        );
+
+        // --- Pericardium and effusion around the whole heart --------------------------------
+        let env_c = h(0.9, 0.2, 6.6);
+        let env_r = [4.9 * s, 4.4 * s, 7.4 * s];
+        let env = |t: Tissue, extra: f32| Solid {
+            tissue: t,
+            c: env_c,
+            axes: [e1, e2, e3],
+            r: [env_r[0] + extra, env_r[1] + extra, env_r[2] + extra],
+        };
+        out.push(env(Tissue::Pericardium, p.effusion + 0.15));
+        out.push(env(Tissue::Effusion, p.effusion));
+        // Epicardial fat and the grooves between the chambers: soft tissue, not blood.
+        out.push(env(Tissue::Myocardium, -0.2));
+
+        // --- Ventricles: RV first, so the LV's wall (the septum) paints over it ---------------
+        let dil = p.lv_dilation;
+        let rv = body.rv.max(0.7);
+        let rv_k = 1.0 - 0.22 * k;
+        let rv_c = h(2.5 * rv.sqrt(), -0.3, 5.9);
+        let rv_r = [
+            1.7 * rv * rv_k * s,
+            2.9 * rv * s,
+            3.8 * rv.sqrt() * (1.0 - 0.1 * k) * s,
+        ];
+        out.push(Solid {
+            tissue: Tissue::Myocardium,
+            c: rv_c,
+            axes: [e1, e2, e3],
+            r: rv_r.map(|x| x + 0.35),
+        });
+        out.push(Solid {
+            tissue: Tissue::Rv,
+            c: rv_c,
+            axes: [e1, e2, e3],
+            r: rv_r,
+        });
+        // RV outflow to the pulmonary valve, and the trunk beyond it with its branches.
+        vessel(
+            &mut out,
+            Tissue::Rv,
+            &[
+                h(2.4, -0.9, 7.0),
+                mul(add(h(2.4, -0.9, 7.0), pulmonary), 0.5),
+                pulmonary,
+            ],
+            1.2 * s,
+        );
+        let trunk_end = add(
+            add(pulmonary, mul([0.0, -1.0, 0.3], 3.0 * s)),
+            mul([1.0, 0.0, 0.0], 0.5 * s),
+        );
+        vessel(
+            &mut out,
+            Tissue::PulmonaryArtery,
+            &[pulmonary, trunk_end],
+            1.2 * s,
+        );
+        vessel(
+            &mut out,
+            Tissue::PulmonaryArtery,
+            &[trunk_end, add(trunk_end, [3.0 * s, -1.5 * s, 0.0])],
+            0.8 * s,
+        );
+        let rpa_end = add(trunk_end, [-6.0 * s, -1.2 * s, 0.4 * s]);
+        vessel(
+            &mut out,
+            Tissue::PulmonaryArtery,
+            &[trunk_end, rpa_end],
+            0.8 * s,
+        );
+        // Moderator band across the RV's apical third.
+        tube(
+            &mut out,
+            Tissue::Myocardium,
+            &[h(0.8, 0.2, 3.4), h(3.6, 0.3, 3.9)],
+            0.18 * s,
+        );
+
+        // LV: a prolate ellipsoid; in systole shorter (-15 %) and narrower (-30 %), walls thicker.
+        let wall = p.wall * (1.0 + 0.45 * k);
+        let long = 4.2 * dil.sqrt() * (1.0 - 0.15 * k) * s;
+        let across = 2.45 * dil * (1.0 - 0.3 * k) * s;
+        let apex_endo = (0.8 + 0.3 * k) * s;
+        let lv_c = f.at([0.0, 0.0, 0.0]);
+        let lv_c = add(lv_c, mul(e3, apex_endo + long));
+        let lv_axes = [e1, e2, e3];
+        out.push(Solid {
+            tissue: Tissue::Myocardium,
+            c: lv_c,
+            axes: lv_axes,
+            r: [across + wall, across + wall, long + 0.8 * s],
+        });
+        out.push(Solid {
+            tissue: Tissue::Lv,
+            c: lv_c,
+            axes: lv_axes,
+            r: [across, across, long],
+        });
+        // Papillary muscles: anterolateral and posteromedial, from the wall at mid-cavity.
+        let level = add(f.at([0.0, 0.0, 0.0]), mul(e3, apex_endo + 0.85 * long));
+        let pm_dirs = [blend(left, mul(e2, -1.0), 0.5), blend(e2, e1, 0.3)];
+        let mut pm_tips = Vec::new();
+        for d in pm_dirs {
+            let d = unit(sub(d, mul(e3, dot(d, e3))));
+            let root = add(level, mul(d, across * 0.78));
+            out.push(Solid::along(
+                Tissue::Papillary,
+                add(root, mul(e3, 0.5 * s)),
+                e3,
+                [1.15 * s, 0.5 * s, 0.45 * s],
+                d,
+            ));
+            let tip = add(root, mul(e3, 1.5 * s));
+            pm_tips.push(tip);
+        }
+
+        // --- Atria, veins, septa ---------------------------------------------------------
+        let fill = 1.0 + 0.15 * k;
+        let la_c = add(add(mitral, mul(e3, 2.1 * s)), mul(anterior, -1.2 * s));
+        let la_r = [2.0 * fill * s, 1.7 * fill * s, 2.2 * fill * s];
+        let ra_c = add(tricuspid, mul(e3, 2.3 * s));
+        let ra_r = [1.9 * fill * s, 1.8 * fill * s, 2.3 * fill * s];
+        let posterior = mul(anterior, -1.0);
+        out.push(Solid {
+            tissue: Tissue::Myocardium,
+            c: la_c,
+            axes: [e1, e2, e3],
+            r: la_r.map(|x| x + 0.22),
+        });
+        out.push(Solid {
+            tissue: Tissue::Myocardium,
+            c: ra_c,
+            axes: [e1, e2, e3],
+            r: ra_r.map(|x| x + 0.22),
+        });
+        // Pulmonary veins into the LA's back, two each side.
+        for (side, up) in [(-1.0f32, 1.0f32), (-1.0, -1.0), (1.0, 1.0), (1.0, -1.0)] {
+            let mouth = add(
+                add(la_c, mul(posterior, la_r[1] * 0.7)),
+                add(mul(left, side * 1.3 * s), mul(e3, up * 0.9 * s)),
+            );
+            let far = add(
+                add(mouth, mul(posterior, 2.0 * s)),
+                mul(left, side * 1.8 * s),
+            );
+            tube(&mut out, Tissue::Vessel, &[mouth, far], 0.55 * s);
+        }
+        out.push(Solid {
+            tissue: Tissue::La,
+            c: la_c,
+            axes: [e1, e2, e3],
+            r: la_r,
+        });
+        out.push(Solid {
+            tissue: Tissue::Ra,
+            c: ra_c,
+            axes: [e1, e2, e3],
+            r: ra_r,
+        });
+        // Coronary sinus in the posterior atrioventricular groove, into the RA.
+        tube(
+            &mut out,
+            Tissue::Vessel,
+            &[
+                add(mitral, add(mul(posterior, 2.2 * s), mul(left, 1.5 * s))),
+                add(mitral, mul(posterior, 2.4 * s)),
+                add(ra_c, mul(posterior, 1.0 * s)),
+            ],
+            0.45 * s,
+        );
+        // SVC from above and IVC from below into the RA; hepatic veins into the IVC.
+        let up = [0.0, 0.0, 1.0];
+        let ra_top = add(ra_c, mul(up, ra_r[2] * 0.8));
+        vessel(
+            &mut out,
+            Tissue::Vessel,
+            &[ra_top, add(ra_top, [-0.3, -0.5, 5.0 * s])],
+            0.9 * s,
+        );
+        let ivc_junction = add(ra_c, mul(up, -ra_r[2] * 0.8));
+        // The IVC narrows on inspiration (breath > 0).
+        let ivc_r = 0.95 * s * (1.0 - 0.3 * m.breath.max(0.0));
+        let ivc_low = add(ivc_junction, [0.3, -1.5, -9.0]);
+        vessel(
+            &mut out,
+            Tissue::Ivc,
+            &[ivc_junction, add(ivc_junction, [0.1, -0.6, -3.0]), ivc_low],
+            ivc_r,
+        );
+
+        // --- Outflow: LVOT, aortic root, ascending aorta, arch and its branches, descending --
+        vessel(
+            &mut out,
+            Tissue::Lvot,
+            &[add(lv_c, mul(sub(aortic, lv_c), 0.35)), aortic],
+            1.0 * s,
+        );
+        let asc_dir = unit([-0.35, 0.25, 0.9]);
+        let sinus = add(aortic, mul(asc_dir, 1.0 * s));
+        let stj = add(aortic, mul(asc_dir, 2.4 * s));
+        let asc_top = add(aortic, mul(asc_dir, 6.0 * s));
+        out.push(Solid::sphere(Tissue::VesselWall, sinus, 1.85 * s));
+        out.push(Solid::sphere(Tissue::Aorta, sinus, 1.7 * s));
+        vessel(&mut out, Tissue::Aorta, &[sinus, stj, asc_top], 1.5 * s);
+        // The arch turns from the ascending aorta back and left over the pulmonary artery.
+        let arch_c = add(asc_top, [1.6 * s, -2.2 * s, 0.0]);
+        let arch_top = add(arch_c, [0.0, 0.0, 2.2 * s]);
+        let arch_pts: Vec<V3> = (0..=8)
+            .map(|i| {
+                let a = std::f32::consts::PI * i as f32 / 8.0;
+                let toward = unit([-1.6, 2.2, 0.0]);
+                add(
+                    arch_c,
+                    add(
+                        mul(toward, 2.7 * s * a.cos()),
+                        mul([0.0, 0.0, 1.0], 2.7 * s * a.sin() + 0.0),
+                    ),
+                )
+            })
+            .collect();
+        let arch_normal = unit(cross(unit([-1.6, 2.2, 0.0]), [0.0, 0.0, 1.0]));
+        let desc_top = *arch_pts.last().expect("points");
+        // Branches from the arch's top: brachiocephalic, left carotid, left subclavian.
+        for (i, lean) in [(2usize, -0.5f32), (4, 0.0), (6, 0.5)] {
+            let root = arch_pts[i];
+            vessel(
+                &mut out,
+                Tissue::Vessel,
+                &[root, add(root, [lean * s, 0.2, 4.0 * s])],
+                0.45 * s,
+            );
+        }
+        vessel(&mut out, Tissue::Aorta, &arch_pts, 1.35 * s);
+        vessel(
+            &mut out,
+            Tissue::DescendingAorta,
+            &[
+                desc_top,
+                add(desc_top, [0.3, 0.0, -9.0 * s]),
+                add(desc_top, [0.0, 0.3, -20.0 * s]),
+            ],
+            1.2 * s,
+        );
+
+        // --- Valves ------------------------------------------------------------------------
+        // Mitral: anterior (toward the aortic valve) and posterior leaflets, hinged on the
+        // annulus; closed they meet across it, open they point at the apex.
+        let to_ao = unit(sub(aortic, mitral));
+        let to_ao = unit(sub(to_ao, mul(e3, dot(to_ao, e3))));
+        let commissures = cross(e3, to_ao);
+        let av = m.av_open;
+        let apexward = mul(e3, -1.0);
+        for (hinge_side, len) in [(1.0f32, 2.3 * s), (-1.0, 1.3 * s)] {
+            let hinge = add(mitral, mul(to_ao, hinge_side * 1.5 * s));
+            let closed = blend(mul(to_ao, -hinge_side), apexward, 0.25);
+            leaflet(
+                &mut out,
+                hinge,
+                blend(closed, apexward, av),
+                commissures,
+                len,
+                3.0 * s,
+            );
+        }
+        // Chordae from the papillary tips to the leaflets' edges.
+        for tip in &pm_tips {
+            tube(
+                &mut out,
+                Tissue::Valve,
+                &[*tip, add(mitral, mul(apexward, 1.2 * s))],
+                0.06,
+            );
+        }
+        // Tricuspid: septal, anterior and posterior leaflets.
+        let tv_in = mul(e3, -1.0);
+        for (i, d) in [mul(e1, -1.0), anterior, mul(e2, 1.0)]
+            .into_iter()
+            .enumerate()
+        {
+            let d = unit(sub(d, mul(e3, dot(d, e3))));
+            let hinge = add(tricuspid, mul(d, 1.6 * s));
+            let closed = blend(mul(d, -1.0), tv_in, 0.25);
+            let across = cross(e3, d);
+            let len = [1.4, 1.9, 1.5][i] * s;
+            leaflet(
+                &mut out,
+                hinge,
+                blend(closed, tv_in, av),
+                across,
+                len,
+                2.2 * s,
+            );
+        }
+        // Aortic: three cusps; closed they meet in the middle (a "Mercedes" in PSAX-AV), open
+        // they lie along the root's wall.
+        let sl = m.sl_open;
+        let ao_axis = unit(sub(sinus, aortic));
+        let ao_ref = perpendicular(ao_axis);
+        for i in 0..3 {
+            let d = rotate(ao_ref, ao_axis, i as f32 * std::f32::consts::TAU / 3.0);
+            let hinge = add(aortic, mul(d, 1.25 * s));
+            let closed = blend(mul(d, -1.0), ao_axis, 0.15);
+            leaflet(
+                &mut out,
+                hinge,
+                blend(closed, ao_axis, sl),
+                cross(ao_axis, d),
+                1.2 * s,
+                1.6 * s,
+            );
+        }
+        // Pulmonary: three cusps at the RVOT's end.
+        let pa_axis = unit(sub(trunk_end, pulmonary));
+        let pa_ref = perpendicular(pa_axis);
+        for i in 0..3 {
+            let d = rotate(pa_ref, pa_axis, i as f32 * std::f32::consts::TAU / 3.0);
+            let hinge = add(pulmonary, mul(d, 1.05 * s));
+            let closed = blend(mul(d, -1.0), pa_axis, 0.15);
+            leaflet(
+                &mut out,
+                hinge,
+                blend(closed, pa_axis, sl),
+                cross(pa_axis, d),
+                1.0 * s,
+                1.4 * s,
+            );
+        }
+
+        // --- Below the diaphragm: the liver (IVC and hepatic veins run through it) ---------
+        let liver_c = [-3.0, 1.0, -13.5 + 1.2 * m.breath.max(-1.0).min(1.0) * -0.5];
+        out.insert(
+            0,
+            Solid::along(
+                Tissue::Liver,
+                liver_c,
+                [1.0, 0.0, 0.15],
+                [10.0, 7.0, 6.5],
+                [0.0, 1.0, 0.0],
+            ),
+        );
+        out.insert(
+            0,
+            Solid::along(
+                Tissue::Pericardium,
+                add(liver_c, [0.0, 0.0, 0.15]),
+                [1.0, 0.0, 0.15],
+                [10.25, 7.25, 6.75],
+                [0.0, 1.0, 0.0],
+            ),
+        );
+        for (dx, dy) in [(-3.0f32, 1.0f32), (0.0, 2.0), (3.0, 1.5)] {
+            tube(
+                &mut out,
+                Tissue::HepaticVein,
+                &[add(ivc_low, [0.0, 0.0, 2.5]), add(ivc_low, [dx, dy, -2.0])],
+                0.45,
+            );
+        }
+
+        let _ = (hd, e2);
+        let landmarks = Landmarks {
+            apex: f.at([0.0, 0.0, 0.0]),
+            mitral,
+            tricuspid,
+            aortic,
+            pulmonary,
+            axis: e3,
+            to_rv: e1,
+            papillary_level: level,
+            apical_level: add(f.at([0.0, 0.0, 0.0]), mul(e3, apex_endo + 0.35 * long)),
+            mitral_tips: add(mitral, mul(e3, -1.1 * s)),
+            ivc_junction,
+            arch_top,
+            arch_normal,
+            ascending: asc_dir,
+        };
+        Chest {
+            solids: out,
+            landmarks,
+        }
+    }
+
+    /// The standard plane of a view, from the landmarks, with the probe at its window.
+    pub fn standard_plane(&self, code: &str) -> Plane {
+        let l = &self.landmarks;
+        let axis = l.axis;
+        // Apical window: the probe a little beyond the apex along the long axis.
+        let apical_probe = sub(l.apex, mul(axis, 2.2));
+        let crux = mul(add(l.mitral, l.tricuspid), 0.5);
+        let a4c = {
+            let v = sub(crux, apical_probe);
+            // Screen right is the LV (tricuspid to mitral).
+            Plane::new(apical_probe, v, sub(l.mitral, l.tricuspid))
+        };
+        // Parasternal: the beam runs front to back, perpendicular to the long axis, in the plane
+        // through the long axis and the aortic valve; the probe sits about 3 cm in front of the RV.
+        let lax_normal = unit(cross(sub(l.mitral, l.apex), sub(l.aortic, l.apex)));
+        let front_to_back = {
+            let d = cross(lax_normal, axis);
+            // It must point backward (from the RV toward the LA).
+            if dot(d, [0.0, 1.0, 0.0]) > 0.0 {
+                mul(d, -1.0)
+            } else {
+                d
+            }
+        };
+        let para_target = add(l.apex, mul(axis, 0.62 * norm(sub(l.mitral, l.apex))));
+        let para_probe = sub(para_target, mul(front_to_back, 7.5));
+        let short_axis = |centre: V3| {
+            let probe = sub(centre, mul(front_to_back, 7.5));
+            let beam = sub(centre, probe);
+            // Seen from the apex: RV on the screen's left, so screen right points away from it.
+            Plane::new(probe, beam, mul(l.to_rv, -1.0))
+        };
+        let project = |pt: V3| {
+            // A point moved onto the LV axis's line at its level (PSAX planes centre on the LV).
+            let t = dot(sub(pt, l.apex), axis);
+            add(l.apex, mul(axis, t))
+        };
+        match code {
+            "A4C" => a4c,
+            "A5C" => {
+                // Tilted forward from A4C to take in the LVOT and the aortic valve.
+                let v = sub(mul(add(l.aortic, crux), 0.5), apical_probe);
+                Plane::new(apical_probe, v, a4c.u)
+            }
+            "A2C" => {
+                // Turned about 60 degrees counter-clockwise from A4C about the beam: no RV.
+                let u = rotate(a4c.u, unit(a4c.v), -60f32.to_radians());
+                Plane::new(apical_probe, a4c.v, u)
+            }
+            "A3C" => {
+                // The apical long axis: through the mitral and aortic valves.
+                let v = sub(l.mitral, apical_probe);
+                Plane::new(apical_probe, v, sub(l.aortic, l.mitral))
+            }
+            "PLAX" => {
+                // Apex on the screen's left, aorta on the right.
+                Plane::new(para_probe, front_to_back, axis)
+            }
+            "PSAX-AV" => short_axis(l.aortic),
+            "PSAX-MV" => short_axis(project(l.mitral_tips)),
+            "PSAX-PM" => short_axis(l.papillary_level),
+            "PSAX-AP" => short_axis(l.apical_level),
+            "SC4C" => {
+                // From below the xiphoid, nearly flat, aimed at the left shoulder through the
+                // four chambers; liver in the near field, the apex to the screen's right.
+                let probe = add(l.ivc_junction, [-0.5, 6.5, -6.5]);
+                let target = crux;
+                let n = unit(cross(sub(l.mitral, probe), sub(l.tricuspid, probe)));
+                let v = sub(target, probe);
+                let u = cross(v, n);
+                let u = if dot(u, sub(l.apex, crux)) < 0.0 {
+                    mul(u, -1.0)
+                } else {
+                    u
+                };
+                Plane::new(probe, v, u)
+            }
+            "SC-IVC" => {
+                // Turned to the long axis of the IVC: head of the patient to the screen's right.
+                let probe = add(l.ivc_junction, [0.0, 6.5, -6.0]);
+                let target = add(l.ivc_junction, [0.0, 0.0, -1.5]);
+                Plane::new(probe, sub(target, probe), [0.0, 0.0, 1.0])
+            }
+            "SSN" => {
+                // From the suprasternal notch down into the arch's plane: ascending aorta left.
+                let probe = add(l.arch_top, [0.0, 1.5, 4.5]);
+                let target = add(l.arch_top, [0.0, -0.5, -3.0]);
+                let v = sub(target, probe);
+                let v = unit(sub(v, mul(l.arch_normal, dot(v, l.arch_normal))));
+                let u_hint = mul(l.ascending, -1.0);
+                let u = cross(v, l.arch_normal);
+                let u = if dot(u, u_hint) < 0.0 {
+                    mul(u, -1.0)
+                } else {
+                    u
+                };
+                Plane::new(probe, v, u)
+            }
+            other => panic!("no standard plane for `{other}`"),
+        }
+    }
+
+    /// The 2-D scene where `plane` cuts the chest, in the image's (lateral, depth) coordinates.
+    pub fn cut(&self, plane: &Plane) -> Scene {
+        let shapes = self
+            .solids
+            .iter()
+            .filter_map(|s| s.cut(plane).map(|g| Shape::new(s.tissue, g)))
+            .collect();
+        // The motion field centres on the heart's middle as seen in this cut.
+        let centre3 = mul(add(self.landmarks.apex, self.landmarks.mitral), 0.5);
+        let d = sub(centre3, plane.origin);
+        Scene {
+            shapes,
+            background: Tissue::Background,
+            centre: [dot(d, plane.u), dot(d, plane.v).max(2.0)],
+            radius: 6.5,
+        }
+    }
+}
