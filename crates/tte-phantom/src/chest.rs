@@ -381,20 +381,28 @@ impl Chest {
 
         // --- Landmarks (heart frame, cm, before scaling) -----------------------------------
         // The base moves toward the apex in systole (MAPSE about 1.5 cm); the apex stays.
-        let base_z = 9.2 - 1.4 * k;
+        // The base descends toward the apex in systole (MAPSE about 1.5 cm at the lateral
+        // annulus, less at the centre); the apex stays.
+        let dil = p.lv_dilation;
+        let base_z = 9.2 * dil.sqrt() - 0.7 * k;
         let mitral = h(-0.4, 0.3, base_z);
         let tricuspid = h(2.7, 0.2, base_z - 0.8 + 0.3 * k);
-        let anterior = unit(sub([0.0, 1.0, 0.0], mul(e3, dot([0.0, 1.0, 0.0], e3))));
-        let aortic = add(add(mitral, mul(anterior, 2.1 * s)), mul(e3, 0.8 * s));
-        let left = unit(sub([1.0, 0.0, 0.0], mul(e3, dot([1.0, 0.0, 0.0], e3))));
+        // Out of the four-chamber plane (which holds the axis and e1): the front of the heart.
+        let anterior = if e2[1] > 0.0 { e2 } else { mul(e2, -1.0) };
+        // The aortic valve sits in front of the mitral valve, between it and the tricuspid.
+        let aortic = add(
+            add(add(mitral, mul(anterior, 2.6 * s)), mul(e1, 0.9 * s)),
+            mul(e3, 0.9 * s),
+        );
+        let left = mul(e1, -1.0);
         let pulmonary = add(
-            add(add(aortic, mul(anterior, 1.7 * s)), mul(left, 1.4 * s)),
-            mul(e3, 1.5 * s),
+            add(add(aortic, mul(anterior, 1.6 * s)), mul(left, 1.3 * s)),
+            mul(e3, 2.0 * s),
         );
 
         // --- Pericardium and effusion around the whole heart --------------------------------
-        let env_c = h(0.9, 0.2, 6.6);
-        let env_r = [4.9 * s, 4.4 * s, 7.4 * s];
+        let env_c = add(h(0.9, 0.0, 6.6), mul(anterior, 0.7 * s));
+        let env_r = [4.9 * s, 5.0 * s, 7.4 * s];
         let env = |t: Tissue, extra: f32| Solid {
             tissue: t,
             c: env_c,
@@ -402,32 +410,41 @@ impl Chest {
             r: [env_r[0] + extra, env_r[1] + extra, env_r[2] + extra],
         };
         out.push(env(Tissue::Pericardium, p.effusion + 0.15));
-        out.push(env(Tissue::Effusion, p.effusion));
+        if p.effusion > 0.01 {
+            out.push(env(Tissue::Effusion, p.effusion));
+        }
         // Epicardial fat and the grooves between the chambers: soft tissue, not blood.
-        out.push(env(Tissue::Myocardium, -0.2));
+        out.push(env(Tissue::Myocardium, 0.0));
 
         // --- Ventricles: RV first, so the LV's wall (the septum) paints over it ---------------
-        let dil = p.lv_dilation;
         let rv = body.rv.max(0.7);
         let rv_k = 1.0 - 0.22 * k;
-        let rv_c = h(2.5 * rv.sqrt(), -0.3, 5.9);
+        // The RV lies beside the septum (seen in A4C) and wraps in front of the LV (the top
+        // of PLAX and the crescent of PSAX): a body beside it and a shell in front of it.
+        let rv_c = add(h(2.7 * rv.sqrt(), 0.0, 5.6), mul(anterior, 0.6 * s));
         let rv_r = [
-            1.7 * rv * rv_k * s,
-            2.9 * rv * s,
-            3.8 * rv.sqrt() * (1.0 - 0.1 * k) * s,
+            1.9 * rv * rv_k * s,
+            2.6 * rv * s,
+            3.9 * rv.sqrt() * (1.0 - 0.1 * k) * s,
         ];
-        out.push(Solid {
-            tissue: Tissue::Myocardium,
-            c: rv_c,
-            axes: [e1, e2, e3],
-            r: rv_r.map(|x| x + 0.35),
-        });
-        out.push(Solid {
-            tissue: Tissue::Rv,
-            c: rv_c,
-            axes: [e1, e2, e3],
-            r: rv_r,
-        });
+        let rv_front = add(h(0.9, 0.0, 6.2), mul(anterior, (3.45 + 0.6 * rv) * s));
+        let rv_front_r = [2.6 * s, 0.9 * rv * rv_k * s, 3.2 * s];
+        for (c, r) in [(rv_c, rv_r), (rv_front, rv_front_r)] {
+            out.push(Solid {
+                tissue: Tissue::Myocardium,
+                c,
+                axes: [e1, e2, e3],
+                r: r.map(|x| x + 0.35),
+            });
+        }
+        for (c, r) in [(rv_c, rv_r), (rv_front, rv_front_r)] {
+            out.push(Solid {
+                tissue: Tissue::Rv,
+                c,
+                axes: [e1, e2, e3],
+                r,
+            });
+        }
         // RV outflow to the pulmonary valve, and the trunk beyond it with its branches.
         vessel(
             &mut out,
@@ -472,9 +489,11 @@ impl Chest {
 
         // LV: a prolate ellipsoid; in systole shorter (-15 %) and narrower (-30 %), walls thicker.
         let wall = p.wall * (1.0 + 0.45 * k);
-        let long = 4.2 * dil.sqrt() * (1.0 - 0.15 * k) * s;
-        let across = 2.45 * dil * (1.0 - 0.3 * k) * s;
+        // The cavity reaches from the apex (its wall thickening in systole) to just past the
+        // mitral annulus, whatever the phase: length falls with the base's descent (~15 %).
         let apex_endo = (0.8 + 0.3 * k) * s;
+        let long = 0.5 * ((base_z + 0.3) * s - apex_endo);
+        let across = 2.45 * dil * (1.0 - 0.3 * k) * s;
         let lv_c = f.at([0.0, 0.0, 0.0]);
         let lv_c = add(lv_c, mul(e3, apex_endo + long));
         let lv_axes = [e1, e2, e3];
@@ -510,10 +529,13 @@ impl Chest {
 
         // --- Atria, veins, septa ---------------------------------------------------------
         let fill = 1.0 + 0.15 * k;
-        let la_c = add(add(mitral, mul(e3, 2.1 * s)), mul(anterior, -1.2 * s));
+        let la_c = add(add(mitral, mul(e3, 2.2 * s)), mul(anterior, -0.4 * s));
         let la_r = [2.0 * fill * s, 1.7 * fill * s, 2.2 * fill * s];
-        let ra_c = add(tricuspid, mul(e3, 2.3 * s));
-        let ra_r = [1.9 * fill * s, 1.8 * fill * s, 2.3 * fill * s];
+        let ra_c = add(
+            add(add(tricuspid, mul(e3, 2.2 * s)), mul(anterior, -0.2 * s)),
+            mul(e1, 0.4 * s),
+        );
+        let ra_r = [1.8 * fill * s, 1.7 * fill * s, 2.2 * fill * s];
         let posterior = mul(anterior, -1.0);
         out.push(Solid {
             tissue: Tissue::Myocardium,
@@ -586,36 +608,43 @@ impl Chest {
         vessel(
             &mut out,
             Tissue::Lvot,
-            &[add(lv_c, mul(sub(aortic, lv_c), 0.35)), aortic],
+            // The last 2 cm below the valve, in front of the anterior mitral leaflet.
+            &[add(aortic, mul(unit(sub(lv_c, aortic)), 2.2 * s)), aortic],
             1.0 * s,
         );
         let asc_dir = unit([-0.35, 0.25, 0.9]);
-        let sinus = add(aortic, mul(asc_dir, 1.0 * s));
+        let sinus = add(aortic, mul(asc_dir, 1.5 * s));
         let stj = add(aortic, mul(asc_dir, 2.4 * s));
         let asc_top = add(aortic, mul(asc_dir, 6.0 * s));
         out.push(Solid::sphere(Tissue::VesselWall, sinus, 1.85 * s));
         out.push(Solid::sphere(Tissue::Aorta, sinus, 1.7 * s));
         vessel(&mut out, Tissue::Aorta, &[sinus, stj, asc_top], 1.5 * s);
-        // The arch turns from the ascending aorta back and left over the pulmonary artery.
-        let arch_c = add(asc_top, [1.6 * s, -2.2 * s, 0.0]);
-        let arch_top = add(arch_c, [0.0, 0.0, 2.2 * s]);
+        // The arch turns from the ascending aorta back and left over the pulmonary artery to
+        // the descending aorta, which runs down behind the left atrium.
+        let back = [0.0, -1.0, 0.0];
+        let desc_top = add(
+            add(add(la_c, mul(back, 3.8 * s)), [1.2 * s, 0.0, 0.0]),
+            [0.0, 0.0, 5.5 * s],
+        );
+        let desc_top = [desc_top[0], desc_top[1], desc_top[2].max(asc_top[2] - 0.5)];
+        let crest = add(mul(add(asc_top, desc_top), 0.5), [0.0, 0.0, 3.0 * s]);
         let arch_pts: Vec<V3> = (0..=8)
             .map(|i| {
-                let a = std::f32::consts::PI * i as f32 / 8.0;
-                let toward = unit([-1.6, 2.2, 0.0]);
+                // A quadratic Bezier from the ascending aorta's top over the crest to the descent.
+                let t = i as f32 / 8.0;
                 add(
-                    arch_c,
                     add(
-                        mul(toward, 2.7 * s * a.cos()),
-                        mul([0.0, 0.0, 1.0], 2.7 * s * a.sin() + 0.0),
+                        mul(asc_top, (1.0 - t) * (1.0 - t)),
+                        mul(crest, 2.0 * t * (1.0 - t)),
                     ),
+                    mul(desc_top, t * t),
                 )
             })
             .collect();
-        let arch_normal = unit(cross(unit([-1.6, 2.2, 0.0]), [0.0, 0.0, 1.0]));
-        let desc_top = *arch_pts.last().expect("points");
+        let arch_top = arch_pts[4];
+        let arch_normal = unit(cross(sub(arch_pts[4], asc_top), sub(desc_top, asc_top)));
         // Branches from the arch's top: brachiocephalic, left carotid, left subclavian.
-        for (i, lean) in [(2usize, -0.5f32), (4, 0.0), (6, 0.5)] {
+        for (i, lean) in [(3usize, -0.6f32), (4, 0.0), (5, 0.6)] {
             let root = arch_pts[i];
             vessel(
                 &mut out,
@@ -630,8 +659,8 @@ impl Chest {
             Tissue::DescendingAorta,
             &[
                 desc_top,
-                add(desc_top, [0.3, 0.0, -9.0 * s]),
-                add(desc_top, [0.0, 0.3, -20.0 * s]),
+                add(desc_top, [0.2, 0.0, -10.0 * s]),
+                add(desc_top, [0.0, 0.3, -22.0 * s]),
             ],
             1.2 * s,
         );
@@ -721,7 +750,8 @@ impl Chest {
         }
 
         // --- Below the diaphragm: the liver (IVC and hepatic veins run through it) ---------
-        let liver_c = [-3.0, 1.0, -13.5 + 1.2 * m.breath.max(-1.0).min(1.0) * -0.5];
+        // Its dome meets the heart's diaphragmatic wall; breathing in pushes it down.
+        let liver_c = [-2.5, 1.5, -9.8 - 0.8 * m.breath.clamp(-1.0, 1.0)];
         out.insert(
             0,
             Solid::along(
@@ -762,7 +792,7 @@ impl Chest {
             to_rv: e1,
             papillary_level: level,
             apical_level: add(f.at([0.0, 0.0, 0.0]), mul(e3, apex_endo + 0.35 * long)),
-            mitral_tips: add(mitral, mul(e3, -1.1 * s)),
+            mitral_tips: add(mitral, mul(e3, -1.5 * s)),
             ivc_junction,
             arch_top,
             arch_normal,
@@ -814,14 +844,35 @@ impl Chest {
         match code {
             "A4C" => a4c,
             "A5C" => {
-                // Tilted forward from A4C to take in the LVOT and the aortic valve.
+                // Tilted forward from A4C to take in the LVOT and the aortic valve: the plane
+                // through the probe, the aortic valve and the crux.
                 let v = sub(mul(add(l.aortic, crux), 0.5), apical_probe);
-                Plane::new(apical_probe, v, a4c.u)
+                let n = cross(sub(l.aortic, apical_probe), sub(crux, apical_probe));
+                let u = cross(unit(v), unit(n));
+                let u = if dot(u, sub(l.mitral, l.tricuspid)) < 0.0 {
+                    mul(u, -1.0)
+                } else {
+                    u
+                };
+                Plane::new(apical_probe, v, u)
             }
             "A2C" => {
-                // Turned about 60 degrees counter-clockwise from A4C about the beam: no RV.
-                let u = rotate(a4c.u, unit(a4c.v), -60f32.to_radians());
-                Plane::new(apical_probe, a4c.v, u)
+                // Aimed at the mitral valve and turned about 60 degrees from A4C, away from A3C
+                // (the three apical planes lie about 60 degrees apart around the LV axis): no
+                // right heart, no outflow tract.
+                let a3c = self.standard_plane("A3C");
+                let beam = unit(sub(l.mitral, apical_probe));
+                let turned = |deg: f32| {
+                    let u = rotate(a4c.u, beam, deg.to_radians());
+                    Plane::new(apical_probe, beam, u)
+                };
+                let closeness = |p: &Plane| dot(p.normal(), a3c.normal()).abs();
+                let (a, b) = (turned(60.0), turned(-60.0));
+                if closeness(&a) <= closeness(&b) {
+                    a
+                } else {
+                    b
+                }
             }
             "A3C" => {
                 // The apical long axis: through the mitral and aortic valves.

@@ -232,6 +232,7 @@ fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
             Some(confidence < tte_views::UNSURE_BELOW),
             "unsure flag for confidence {confidence}"
         );
+        assert_eq!(r["still"], false, "a phantom clip is a video");
         // Default-style phantom clips are never flagged as too dark to trust.
         let share = r["echo_share"].as_f64().unwrap();
         assert!(
@@ -269,8 +270,8 @@ fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
         ["file", "view", "confidence", "error", "p_PLAX"]
     );
     assert_eq!(
-        header[header.len() - 3..],
-        ["unsure", "echo_share", "warnings"]
+        header[header.len() - 4..],
+        ["unsure", "echo_share", "warnings", "still"]
     );
     let rows: Vec<Vec<String>> = lines.map(csv_fields).collect();
     assert_eq!(rows.len(), 13 * 3 + 2);
@@ -279,17 +280,19 @@ fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
     assert_eq!(errors.len(), 2);
     assert!(errors
         .iter()
-        .all(|r| r[1].is_empty() && r[header.len() - 3].is_empty()));
+        .all(|r| r[1].is_empty() && r[header.len() - 4].is_empty()));
     for r in answers {
         let confidence: f32 = r[2].parse().unwrap();
-        let unsure = &r[header.len() - 3];
+        let unsure = &r[header.len() - 4];
+        // Phantom clips are videos, not stills.
+        assert_eq!(r[header.len() - 1], "false", "{r:?}");
         assert_eq!(
             unsure == "true",
             confidence < tte_views::UNSURE_BELOW,
             "{r:?}"
         );
         assert!(unsure == "true" || unsure == "false");
-        let share: f32 = r[header.len() - 2].parse().unwrap();
+        let share: f32 = r[header.len() - 3].parse().unwrap();
         assert!(share > tte_preprocess::DARK_SHARE && share <= 1.0, "{r:?}");
     }
 }
