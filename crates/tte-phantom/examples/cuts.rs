@@ -95,15 +95,15 @@ fn main() {
     }
     for v in views {
         let mut p = ClipParams::draw(&v, seed, Style::Default).with_cut_anatomy();
-        (p.width, p.height) = (96, 72);
-        p.placement = [0.5, 0.04, 0.0, 1.0];
-        p.mirrored = false;
+        p.pose = [0.0, 1.0, 0.0, 0.0];
         let cut = p.cut.clone();
-        let r = Renderer::new(p);
-        let map = r.label_map(0.0);
+        let scene = Renderer::new(p.with_max_side(64)).scene_at(0.0);
         println!("== {v} {:?}", cut.map(|c| (c.from_view, c.distance)));
-        for y in (0..72).step_by(2) {
-            let line: String = (0..96).map(|x| glyph(map[y * 96 + x])).collect();
+        // 0.25 cm across, 0.5 cm down: 16 cm either side of the beam, 17 cm deep.
+        for row in 0..34 {
+            let line: String = (0..96)
+                .map(|x| glyph(scene.tissue_at([(x as f32 - 48.0) * 0.25, row as f32 * 0.5])))
+                .collect();
             println!("{}", line.trim_end());
         }
     }

@@ -345,7 +345,7 @@ fn leaflet(out: &mut Vec<Solid>, hinge: V3, dir: V3, across: V3, len: f32, width
         Tissue::Valve,
         add(hinge, mul(d, 0.5 * len)),
         d,
-        [0.5 * len + 0.05, 0.5 * width, 0.09],
+        [0.5 * len + 0.05, 0.5 * width, 0.11],
         across,
     ));
 }
@@ -386,7 +386,7 @@ impl Chest {
         let dil = p.lv_dilation;
         let base_z = 9.2 * dil.sqrt() - 0.7 * k;
         let mitral = h(-0.4, 0.3, base_z);
-        let tricuspid = h(2.7, 0.2, base_z - 0.8 + 0.3 * k);
+        let tricuspid = h(3.3, 0.2, base_z - 0.8 + 0.3 * k);
         // Out of the four-chamber plane (which holds the axis and e1): the front of the heart.
         let anterior = if e2[1] > 0.0 { e2 } else { mul(e2, -1.0) };
         // The aortic valve sits in front of the mitral valve, between it and the tricuspid.
@@ -401,8 +401,8 @@ impl Chest {
         );
 
         // --- Pericardium and effusion around the whole heart --------------------------------
-        let env_c = add(h(0.9, 0.0, 6.6), mul(anterior, 0.7 * s));
-        let env_r = [4.9 * s, 5.0 * s, 7.4 * s];
+        let env_c = add(h(1.2, 0.0, 6.6), mul(anterior, 0.7 * s));
+        let env_r = [5.5 * s, 5.0 * s, 7.4 * s];
         let env = |t: Tissue, extra: f32| Solid {
             tissue: t,
             c: env_c,
@@ -421,9 +421,9 @@ impl Chest {
         let rv_k = 1.0 - 0.22 * k;
         // The RV lies beside the septum (seen in A4C) and wraps in front of the LV (the top
         // of PLAX and the crescent of PSAX): a body beside it and a shell in front of it.
-        let rv_c = add(h(2.7 * rv.sqrt(), 0.0, 5.6), mul(anterior, 0.6 * s));
+        let rv_c = add(h(3.5 * rv.sqrt(), 0.0, 5.6), mul(anterior, 0.6 * s));
         let rv_r = [
-            1.9 * rv * rv_k * s,
+            2.1 * rv * rv_k * s,
             2.6 * rv * s,
             3.9 * rv.sqrt() * (1.0 - 0.1 * k) * s,
         ];
@@ -518,12 +518,12 @@ impl Chest {
             let root = add(level, mul(d, across * 0.78));
             out.push(Solid::along(
                 Tissue::Papillary,
-                add(root, mul(e3, 0.5 * s)),
+                add(root, mul(e3, 0.3 * s)),
                 e3,
-                [1.15 * s, 0.5 * s, 0.45 * s],
+                [1.7 * s, 0.6 * s, 0.55 * s],
                 d,
             ));
-            let tip = add(root, mul(e3, 1.5 * s));
+            let tip = add(root, mul(e3, 1.9 * s));
             pm_tips.push(tip);
         }
 
@@ -694,17 +694,22 @@ impl Chest {
                 0.06,
             );
         }
-        // Tricuspid: septal, anterior and posterior leaflets.
+        // Tricuspid: septal, anterior (lateral, so A4C shows it opposite the septal one) and
+        // posterior leaflets.
         let tv_in = mul(e3, -1.0);
-        for (i, d) in [mul(e1, -1.0), anterior, mul(e2, 1.0)]
-            .into_iter()
-            .enumerate()
+        for (i, d) in [
+            mul(e1, -1.0),
+            unit(add(e1, mul(anterior, 0.35))),
+            mul(e2, 1.0),
+        ]
+        .into_iter()
+        .enumerate()
         {
             let d = unit(sub(d, mul(e3, dot(d, e3))));
-            let hinge = add(tricuspid, mul(d, 1.6 * s));
+            let hinge = add(tricuspid, mul(d, 1.35 * s));
             let closed = blend(mul(d, -1.0), tv_in, 0.25);
             let across = cross(e3, d);
-            let len = [1.4, 1.9, 1.5][i] * s;
+            let len = [1.3, 1.7, 1.4][i] * s;
             leaflet(
                 &mut out,
                 hinge,
@@ -751,14 +756,14 @@ impl Chest {
 
         // --- Below the diaphragm: the liver (IVC and hepatic veins run through it) ---------
         // Its dome meets the heart's diaphragmatic wall; breathing in pushes it down.
-        let liver_c = [-2.5, 1.5, -9.8 - 0.8 * m.breath.clamp(-1.0, 1.0)];
+        let liver_c = [-3.5, 1.0, -10.8 - 0.8 * m.breath.clamp(-1.0, 1.0)];
         out.insert(
             0,
             Solid::along(
                 Tissue::Liver,
                 liver_c,
                 [1.0, 0.0, 0.15],
-                [10.0, 7.0, 6.5],
+                [8.5, 6.5, 5.8],
                 [0.0, 1.0, 0.0],
             ),
         );
@@ -768,7 +773,7 @@ impl Chest {
                 Tissue::Pericardium,
                 add(liver_c, [0.0, 0.0, 0.15]),
                 [1.0, 0.0, 0.15],
-                [10.25, 7.25, 6.75],
+                [8.75, 6.75, 6.05],
                 [0.0, 1.0, 0.0],
             ),
         );

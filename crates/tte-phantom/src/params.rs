@@ -471,7 +471,7 @@ impl ClipParams {
                 let j = Jitter {
                     tilt: clip(r.normal() * 3.5 * spread, 9.0).to_radians(),
                     rotation: clip(r.normal() * 4.0 * spread, 9.0).to_radians(),
-                    offset_cm: clip(r.normal() * 0.35 * spread, 0.9),
+                    offset_cm: clip(r.normal() * 0.25 * spread, 0.7),
                     slide_cm: clip(r.normal() * 0.6, 1.5),
                 };
                 (

@@ -1,0 +1,283 @@
+//! Phantom v2: views cut from the 3-D chest. The standard planes are told apart, every drawn cut
+//! earns its label by the plane-to-label rule, and the label maps show each view's anatomy.
+
+use tte_phantom::anatomy::{Motion, Tissue};
+use tte_phantom::chest::{label_for, Body, Chest, LABEL_WITHIN, OTHER_BEYOND, STANDARD_VIEWS};
+use tte_phantom::{ClipParams, OtherKind, Renderer, Style};
+
+fn rest_chest(p: &ClipParams) -> Chest {
+    let body = p.cut.as_ref().map(|c| c.body).unwrap_or(Body {
+        turn: 0.0,
+        rv: 1.0,
+        contractility: 1.0,
+    });
+    Chest::build(&p.patient, &body, &Motion::at(0.0, 0.0))
+}
+
+#[test]
+fn standard_planes_are_told_apart_and_label_themselves() {
+    for seed in [1u64, 2, 3] {
+        let p = ClipParams::draw("A4C", seed, Style::Default).with_cut_anatomy();
+        let chest = rest_chest(&p);
+        for a in STANDARD_VIEWS {
+            let pa = chest.standard_plane(a);
+            assert_eq!(label_for(&pa, &chest).as_deref(), Some(a), "seed {seed}");
+            for b in STANDARD_VIEWS.iter().filter(|&&b| b != a) {
+                let (angle, offset) = pa.distance_to(&chest.standard_plane(b));
+                assert!(
+                    angle > LABEL_WITHIN.0 || offset > LABEL_WITHIN.1,
+                    "seed {seed}: {a} is within {angle:.1} degrees and {offset:.2} cm of {b}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_drawn_cut_meets_the_plane_to_label_rule() {
+    let (mut off_axis, mut views) = (0, 0);
+    for class in tte_phantom::classes() {
+        for seed in 0..12u64 {
+            for style in [Style::Default, Style::Shifted] {
+                let p = ClipParams::draw(&class, 1000 + seed, style).with_cut_anatomy();
+                let cut = p.cut.clone().expect("a v2 clip has a cut");
+                if matches!(
+                    p.other,
+                    Some(OtherKind::SpectralDoppler | OtherKind::MMode | OtherKind::Cut(_))
+                ) && !matches!(
+                    p.other,
+                    Some(OtherKind::Cut(tte_phantom::anatomy::OtherCut::OffAxis))
+                ) {
+                    continue;
+                }
+                let chest = rest_chest(&p);
+                let plane = chest.standard_plane(&cut.from_view).jittered(&cut.jitter);
+                assert_eq!(
+                    label_for(&plane, &chest).as_deref(),
+                    Some(class.as_str()),
+                    "{class} seed {seed}"
+                );
+                if class == "OTHER" {
+                    off_axis += 1;
+                    for v in STANDARD_VIEWS {
+                        let (a, o) = plane.distance_to(&chest.standard_plane(v));
+                        assert!(
+                            a > OTHER_BEYOND.0 || o > OTHER_BEYOND.1,
+                            "off-axis cut {a:.1} deg {o:.2} cm from {v}"
+                        );
+                    }
+                } else {
+                    views += 1;
+                    let (a, o) = cut.distance;
+                    assert!(
+                        a <= LABEL_WITHIN.0 && o <= LABEL_WITHIN.1,
+                        "{class}: {a:.1} deg {o:.2} cm"
+                    );
+                    // Hands are not perfect: most cuts are off the standard plane a little.
+                    assert_eq!(cut.from_view, class);
+                }
+            }
+        }
+    }
+    assert!(
+        off_axis >= 3 && views > 200,
+        "{off_axis} off-axis cuts, {views} views"
+    );
+}
+
+/// The label map of a v2 clip's cut at time `t`, sampled every 1.5 mm over 16 cm either side
+/// of the beam and 17 cm deep (image coordinates, before any screen placement), and its size.
+fn label_map(view: &str, seed: u64, t: f64) -> (Vec<Tissue>, usize, usize) {
+    let mut p = ClipParams::draw(view, seed, Style::Default).with_cut_anatomy();
+    p.pose = [0.0, 1.0, 0.0, 0.0];
+    let scene = Renderer::new(p.with_max_side(64)).scene_at(t);
+    let (w, h) = (107, 113);
+    let map = (0..w * h)
+        .map(|i| scene.tissue_at([((i % w) as f32 - 53.0) * 0.15, (i / w) as f32 * 0.15]))
+        .collect();
+    (map, w, h)
+}
+
+/// Pixel count and mean (x, y) of a tissue in a label map.
+fn stats(map: &[Tissue], w: usize, t: Tissue) -> (usize, f32, f32) {
+    let (mut n, mut sx, mut sy) = (0usize, 0f32, 0f32);
+    for (i, &m) in map.iter().enumerate() {
+        if m == t {
+            n += 1;
+            sx += (i % w) as f32;
+            sy += (i / w) as f32;
+        }
+    }
+    (n, sx / n.max(1) as f32, sy / n.max(1) as f32)
+}
+
+/// Connected groups of a tissue's pixels (4-neighbour), ignoring specks under `min` pixels.
+fn blobs(map: &[Tissue], w: usize, t: Tissue, min: usize) -> usize {
+    let mut seen = vec![false; map.len()];
+    let mut count = 0;
+    for start in 0..map.len() {
+        if seen[start] || map[start] != t {
+            continue;
+        }
+        let (mut stack, mut size) = (vec![start], 0);
+        seen[start] = true;
+        while let Some(i) = stack.pop() {
+            size += 1;
+            let (x, y) = (i % w, i / w);
+            let mut near = vec![];
+            if x > 0 {
+                near.push(i - 1)
+            }
+            if x + 1 < w {
+                near.push(i + 1)
+            }
+            if y > 0 {
+                near.push(i - w)
+            }
+            if i + w < map.len() {
+                near.push(i + w)
+            }
+            for j in near {
+                if !seen[j] && map[j] == t {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            }
+        }
+        count += usize::from(size >= min);
+    }
+    count
+}
+
+#[test]
+fn apical_four_chamber_shows_four_chambers_and_both_av_valves() {
+    for seed in 0..4 {
+        let (m, w, _) = label_map("A4C", seed, 0.0);
+        let [lv, rv, la, ra] =
+            [Tissue::Lv, Tissue::Rv, Tissue::La, Tissue::Ra].map(|t| stats(&m, w, t));
+        for (name, s) in [("LV", lv), ("RV", rv), ("LA", la), ("RA", ra)] {
+            assert!(s.0 > 40, "seed {seed}: {name} has {} pixels", s.0);
+        }
+        // Standard convention: LV on the screen's right, atria beyond the ventricles.
+        assert!(
+            lv.1 > rv.1 && la.1 > ra.1,
+            "seed {seed}: LV x {} RV x {}",
+            lv.1,
+            rv.1
+        );
+        assert!(la.2 > lv.2 && ra.2 > rv.2, "seed {seed}: atria not deeper");
+        // Mitral and tricuspid leaflets: valve tissue on each side of the septum.
+        let septum = 0.5 * (lv.1 + rv.1);
+        let valve: Vec<usize> = (0..m.len()).filter(|&i| m[i] == Tissue::Valve).collect();
+        let left = valve.iter().filter(|&&i| ((i % w) as f32) < septum).count();
+        assert!(
+            left > 0 && valve.len() > left,
+            "seed {seed}: valve pixels {left} left of {}",
+            valve.len()
+        );
+        assert_eq!(
+            stats(&m, w, Tissue::Lvot).0 + stats(&m, w, Tissue::Aorta).0,
+            0,
+            "seed {seed}: A4C shows the outflow"
+        );
+    }
+}
+
+#[test]
+fn each_view_shows_its_defining_anatomy() {
+    for seed in 0..3 {
+        let n = |view: &str, t: Tissue| {
+            let (m, w, _) = label_map(view, seed, 0.0);
+            stats(&m, w, t).0
+        };
+        // A2C: left heart only.
+        assert!(
+            n("A2C", Tissue::Lv) > 200 && n("A2C", Tissue::La) > 40,
+            "seed {seed}: A2C"
+        );
+        assert!(
+            n("A2C", Tissue::Rv) + n("A2C", Tissue::Ra) < 30,
+            "seed {seed}: A2C shows the right heart"
+        );
+        // A5C and A3C: the outflow tract.
+        assert!(
+            n("A5C", Tissue::Lvot) + n("A5C", Tissue::Aorta) > 20,
+            "seed {seed}: A5C without LVOT"
+        );
+        assert!(
+            n("A3C", Tissue::Lvot) + n("A3C", Tissue::Aorta) > 20,
+            "seed {seed}: A3C without LVOT"
+        );
+        // PLAX: RV in front (nearer the probe) of the LV, aortic root and LA.
+        let (m, w, _) = label_map("PLAX", seed, 0.0);
+        let (rv, lv) = (stats(&m, w, Tissue::Rv), stats(&m, w, Tissue::Lv));
+        assert!(
+            rv.0 > 20 && lv.0 > 200 && rv.2 < lv.2,
+            "seed {seed}: PLAX RV {rv:?} LV {lv:?}"
+        );
+        assert!(
+            stats(&m, w, Tissue::La).0 > 20
+                && stats(&m, w, Tissue::Lvot).0 + stats(&m, w, Tissue::Aorta).0 > 20
+        );
+        // PSAX-PM: two papillary muscles in the LV.
+        let (m, w, _) = label_map("PSAX-PM", seed, 0.0);
+        assert_eq!(
+            blobs(&m, w, Tissue::Papillary, 4),
+            2,
+            "seed {seed}: PSAX-PM"
+        );
+        // PSAX-AV: the aorta in the middle with the atria behind it.
+        assert!(
+            n("PSAX-AV", Tissue::Aorta) > 60 && n("PSAX-AV", Tissue::La) > 20,
+            "seed {seed}: PSAX-AV"
+        );
+        // Subcostal: liver nearer the probe than the heart.
+        let (m, w, _) = label_map("SC4C", seed, 0.0);
+        let (liver, rv) = (stats(&m, w, Tissue::Liver), stats(&m, w, Tissue::Rv));
+        assert!(
+            liver.0 > 100 && liver.2 < rv.2,
+            "seed {seed}: SC4C liver {liver:?} RV {rv:?}"
+        );
+        assert!(n("SC-IVC", Tissue::Ivc) > 40, "seed {seed}: SC-IVC");
+        // SSN: the arch, with the pulmonary artery beneath it or the descending aorta beside it
+        // (a cut tilted a few degrees can miss one of them, not both).
+        let beneath = n("SSN", Tissue::DescendingAorta) + n("SSN", Tissue::PulmonaryArtery);
+        assert!(
+            n("SSN", Tissue::Aorta) > 150 && beneath > 20,
+            "seed {seed}: SSN"
+        );
+    }
+}
+
+#[test]
+fn the_lv_shrinks_in_systole_in_the_cut() {
+    let mut p = ClipParams::draw("A4C", 5, Style::Default).with_cut_anatomy();
+    p.cardiac_phase0 = 0.0;
+    p.heart_rate_bpm = 60.0;
+    (p.width, p.height) = (128, 112);
+    let r = Renderer::new(p);
+    let lv = |t: f64| r.label_map(t).iter().filter(|&&x| x == Tissue::Lv).count();
+    // 0 s: end-diastole; 0.33 s: end-systole at 60 beats a minute.
+    let (ed, es) = (lv(0.0), lv(0.33));
+    assert!(
+        (es as f32) < 0.8 * ed as f32,
+        "LV {ed} pixels at end-diastole, {es} at end-systole"
+    );
+}
+
+#[test]
+fn v2_clips_are_deterministic_and_render() {
+    let a = Renderer::new(
+        ClipParams::draw("PLAX", 77, Style::Default)
+            .with_max_side(96)
+            .with_cut_anatomy(),
+    );
+    let b = Renderer::new(
+        ClipParams::draw("PLAX", 77, Style::Default)
+            .with_max_side(96)
+            .with_cut_anatomy(),
+    );
+    assert_eq!(a.frame_rgb(0.1), b.frame_rgb(0.1));
+    let lit = a.frame_rgb(0.1).iter().filter(|&&v| v > 30).count();
+    assert!(lit > 500, "a dark frame: {lit} lit values");
+}
