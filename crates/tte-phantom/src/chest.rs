@@ -400,22 +400,6 @@ impl Chest {
             mul(e3, 2.0 * s),
         );
 
-        // --- Pericardium and effusion around the whole heart --------------------------------
-        let env_c = add(h(1.2, 0.0, 6.6), mul(anterior, 0.7 * s));
-        let env_r = [5.5 * s, 5.0 * s, 7.4 * s];
-        let env = |t: Tissue, extra: f32| Solid {
-            tissue: t,
-            c: env_c,
-            axes: [e1, e2, e3],
-            r: [env_r[0] + extra, env_r[1] + extra, env_r[2] + extra],
-        };
-        out.push(env(Tissue::Pericardium, p.effusion + 0.15));
-        if p.effusion > 0.01 {
-            out.push(env(Tissue::Effusion, p.effusion));
-        }
-        // Epicardial fat and the grooves between the chambers: soft tissue, not blood.
-        out.push(env(Tissue::Myocardium, 0.0));
-
         // --- Ventricles: RV first, so the LV's wall (the septum) paints over it ---------------
         let rv = body.rv.max(0.7);
         let rv_k = 1.0 - 0.22 * k;
@@ -753,6 +737,29 @@ impl Chest {
                 1.4 * s,
             );
         }
+
+        // --- Pericardium around the chambers' outer walls, with any effusion inside it ------
+        // Painted under everything else, so only the heart's outline keeps the bright line.
+        let grown = |w: &Solid, by: f32, t: Tissue| Solid {
+            tissue: t,
+            r: w.r.map(|x| x + by),
+            ..w.clone()
+        };
+        // Around the ventricles (the atria's walls are thin and their sac faint on a scanner).
+        let walls: Vec<Solid> = out
+            .iter()
+            .filter(|w| w.tissue == Tissue::Myocardium && w.r.iter().all(|&x| x > 0.9))
+            .take(3)
+            .cloned()
+            .collect();
+        let mut sac: Vec<Solid> = walls
+            .iter()
+            .map(|w| grown(w, p.effusion + 0.14, Tissue::Pericardium))
+            .collect();
+        if p.effusion > 0.01 {
+            sac.extend(walls.iter().map(|w| grown(w, p.effusion, Tissue::Effusion)));
+        }
+        out.splice(0..0, sac);
 
         // --- Below the diaphragm: the liver (IVC and hepatic veins run through it) ---------
         // Its dome meets the heart's diaphragmatic wall; breathing in pushes it down.

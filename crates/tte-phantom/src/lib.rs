@@ -16,7 +16,7 @@ pub mod params;
 mod rng;
 pub mod screen;
 
-pub use params::{ClipParams, Cut, OtherKind, Style, Surroundings};
+pub use params::{Anatomy, ClipParams, Cut, OtherKind, Style, Surroundings};
 pub use screen::Renderer;
 
 use tte_frames::{Frame, PixelFormat};
@@ -114,14 +114,14 @@ impl Renderer {
 
 /// One frame of each class under a few settings, tiled into an RGB image (`cols` x rows of
 /// `tile` x `tile` pixels), with the class code written over each tile.
-pub fn contact_sheet(seeds: &[u64], tile: usize) -> (usize, usize, Vec<u8>) {
+pub fn contact_sheet(seeds: &[u64], tile: usize, anatomy: Anatomy) -> (usize, usize, Vec<u8>) {
     let classes = classes();
     let (cols, rows) = (classes.len(), seeds.len());
     let (w, h) = (cols * tile, rows * tile);
     let mut sheet = vec![0u8; w * h * 3];
     for (row, &seed) in seeds.iter().enumerate() {
         for (col, view) in classes.iter().enumerate() {
-            let mut p = ClipParams::draw(view, seed, Style::Default);
+            let mut p = ClipParams::draw(view, seed, Style::Default).with_anatomy(anatomy);
             p.width = tile;
             p.height = tile;
             p.overlays.letterbox = [0; 4];

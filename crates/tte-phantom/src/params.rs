@@ -27,6 +27,28 @@ impl std::str::FromStr for Style {
     }
 }
 
+/// Which anatomy a clip shows: v1's views drawn in 2-D, or v2's cuts of the 3-D chest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Anatomy {
+    #[default]
+    Drawn,
+    Cut,
+}
+
+impl std::str::FromStr for Anatomy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "drawn" | "v1" => Ok(Anatomy::Drawn),
+            "cut" | "v2" => Ok(Anatomy::Cut),
+            other => Err(format!(
+                "unknown anatomy `{other}`; use `cut` (phantom v2, the 3-D chest) or `drawn` (v1)"
+            )),
+        }
+    }
+}
+
 /// What an OTHER clip shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OtherKind {
@@ -496,6 +518,14 @@ impl ClipParams {
         // Pose in the picture: the cut already has the patient's size.
         self.pose[1] = 1.0;
         self
+    }
+
+    /// The clip with the given anatomy: [`Anatomy::Cut`] applies [`Self::with_cut_anatomy`].
+    pub fn with_anatomy(self, anatomy: Anatomy) -> Self {
+        match anatomy {
+            Anatomy::Drawn => self,
+            Anatomy::Cut => self.with_cut_anatomy(),
+        }
     }
 
     /// Gives a clip drawn without a colour Doppler box one, placed as [`draw`](Self::draw) places

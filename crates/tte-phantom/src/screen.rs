@@ -67,7 +67,8 @@ pub struct Renderer {
     content: [usize; 4],
     /// For spectral Doppler and M-mode: the trace area x, y, w, h.
     trace: Option<[usize; 4]>,
-    tissue_jitter: [f32; 4],
+    /// Echo gain of myocardium, bright reflectors, organs, surroundings and blood.
+    tissue_jitter: [f32; 5],
 }
 
 impl Renderer {
@@ -125,12 +126,32 @@ impl Renderer {
                 taps.extend(Tap::new(y * w + x, grid, sc, r, th));
             }
         }
-        let tissue_jitter = [
+        let mut tissue_jitter = [
             rng.range(0.8, 1.2),
             rng.range(0.8, 1.25),
             rng.range(0.7, 1.3),
             rng.range(0.85, 1.15),
+            1.0,
         ];
+        if params.cut.is_some() {
+            // Phantom v2 randomises appearance widely (as SynthSeg does for MRI), so a network
+            // learns the anatomy's layout, not one rendering of it: myocardium from dark to
+            // bright, reflectors from faint to glaring, blood from black to hazy grey. Its own
+            // stream, so every other draw stays as it was.
+            let mut a = Rng::new(params.seed ^ 0xA9_9EA2_A11C);
+            let log_range = |a: &mut Rng, lo: f32, hi: f32| (a.range(lo.ln(), hi.ln())).exp();
+            tissue_jitter = [
+                log_range(&mut a, 0.35, 3.0),
+                log_range(&mut a, 0.15, 1.2),
+                log_range(&mut a, 0.4, 2.5),
+                log_range(&mut a, 0.5, 2.0),
+                if a.chance(0.5) {
+                    log_range(&mut a, 1.0, 4.0)
+                } else {
+                    log_range(&mut a, 4.0, 40.0)
+                },
+            ];
+        }
         let scatterers =
             scatterers.with_surroundings(&mut rng.fork(0x5EED), sc, params.surroundings);
         let mut renderer = Self {
@@ -235,6 +256,7 @@ impl Renderer {
                 Tissue::Pericardium | Tissue::Valve => e * j[1],
                 Tissue::Liver | Tissue::Kidney => e * j[2],
                 Tissue::Background => e * j[3],
+                t if t.is_blood() && t != Tissue::Effusion => e * j[4],
                 _ => e,
             }
         };

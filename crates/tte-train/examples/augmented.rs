@@ -20,6 +20,7 @@ fn main() -> anyhow::Result<()> {
                 view: labels[k % labels.len()].clone(),
                 seed: cfg.seed ^ (k as u64 * 7919),
                 style: tte_phantom::Style::Default,
+                anatomy: cfg.anatomy(),
             };
             let ex = data::make_example(
                 &item,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tte_phantom::Style;
+use tte_phantom::{Anatomy, Style};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
@@ -71,6 +71,10 @@ pub enum DataConfig {
         /// only (`models/experiments/`), never for a candidate.
         #[serde(default)]
         style: Style,
+        /// `cut`: phantom v2, views cut from the 3-D chest; `drawn` (the default, so older
+        /// configs reproduce their models): v1's drawn views.
+        #[serde(default)]
+        anatomy: Anatomy,
     },
     /// Labelled files listed in a manifest CSV with `file` and `view` columns.
     Manifest { path: String },
@@ -108,6 +112,7 @@ impl Default for TrainConfig {
                 class_counts: BTreeMap::new(),
                 fresh_each_epoch: true,
                 style: Style::Default,
+                anatomy: Anatomy::Drawn,
             },
             sampler: SamplerConfig::default(),
             augment: Default::default(),
@@ -185,5 +190,15 @@ mod tests {
             ..full
         };
         assert_eq!(beyond.last_step(), 6000);
+    }
+}
+
+impl TrainConfig {
+    /// The phantom anatomy this config trains on (drawn for manifest data, which has none).
+    pub fn anatomy(&self) -> Anatomy {
+        match &self.data {
+            DataConfig::Phantom { anatomy, .. } => *anatomy,
+            DataConfig::Manifest { .. } => Anatomy::Drawn,
+        }
     }
 }

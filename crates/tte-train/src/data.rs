@@ -6,7 +6,7 @@ use crate::config::{DataConfig, TrainConfig};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use tte_frames::Frame;
-use tte_phantom::{ClipParams, Renderer, Style};
+use tte_phantom::{Anatomy, ClipParams, Renderer, Style};
 use tte_preprocess::ClipSpec;
 
 /// One prepared clip and its class index.
@@ -22,6 +22,7 @@ pub enum Item {
         view: String,
         seed: u64,
         style: Style,
+        anatomy: Anatomy,
     },
     File {
         path: String,
@@ -50,16 +51,19 @@ pub struct Dataset {
     pub class_probs: Vec<f64>,
     fresh: bool,
     style: Style,
+    anatomy: Anatomy,
 }
 
 impl Dataset {
     pub fn from_config(cfg: &TrainConfig, labels: &[String]) -> anyhow::Result<Self> {
+        let anatomy = cfg.anatomy();
         let (per_class, fresh, style) = match &cfg.data {
             DataConfig::Phantom {
                 clips_per_class,
                 class_counts,
                 fresh_each_epoch,
                 style,
+                ..
             } => {
                 let per_class = labels
                     .iter()
@@ -95,6 +99,7 @@ impl Dataset {
             class_probs,
             fresh,
             style,
+            anatomy,
         })
     }
 
@@ -124,11 +129,13 @@ impl Dataset {
                 view: view.clone(),
                 seed: train_seed(run_seed, class, (k as usize).wrapping_mul(7919) ^ i),
                 style: self.style,
+                anatomy: self.anatomy,
             },
             ClassItems::Phantom { view, .. } => Item::Phantom {
                 view: view.clone(),
                 seed: train_seed(run_seed, class, i),
                 style: self.style,
+                anatomy: self.anatomy,
             },
             ClassItems::Files(files) => Item::File {
                 path: files[i].clone(),
@@ -197,10 +204,17 @@ pub fn make_example(
         0.0
     };
     let (mut frames, regions) = match item {
-        Item::Phantom { view, seed, style } => {
+        Item::Phantom {
+            view,
+            seed,
+            style,
+            anatomy,
+        } => {
             // The model sees a 112-pixel crop: rendering the big screens at full size would only
             // be averaged away, so training renders them at most 256 pixels wide.
-            let mut params = ClipParams::draw(view, *seed, *style).with_max_side(256);
+            let mut params = ClipParams::draw(view, *seed, *style)
+                .with_max_side(256)
+                .with_anatomy(*anatomy);
             // Own streams, so turning these on leaves every other draw as it was.
             if Draw::new(aug_seed ^ 0xD0F1).unit() < aug.doppler_p {
                 params = params.with_doppler_box(aug_seed ^ 0xB0C5);
@@ -314,6 +328,7 @@ mod tests {
             class_counts: counts,
             fresh_each_epoch: false,
             style: Style::Default,
+            anatomy: Anatomy::Drawn,
         };
         cfg.sampler.power = power;
         Dataset::from_config(&cfg, &labels).unwrap()
@@ -368,6 +383,7 @@ mod tests {
             view: "PSAX-AP".into(),
             seed: 6_597_847_168_993,
             style: Style::Default,
+            anatomy: Anatomy::Drawn,
         };
         let plain = AugmentConfig {
             enabled: false,
@@ -413,6 +429,7 @@ mod tests {
             view: "A4C".into(),
             seed,
             style: Style::Default,
+            anatomy: Anatomy::Drawn,
         };
         let plain = AugmentConfig {
             enabled: false,

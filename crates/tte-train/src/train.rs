@@ -304,6 +304,7 @@ fn validation_set(
                 view: view.clone(),
                 seed: heldout_seed(1, (c * 10_000 + i) as u64),
                 style: tte_phantom::Style::Default,
+                anatomy: cfg.anatomy(),
             };
             out.push(make_example(&item, c, spec, &none, 0)?);
         }

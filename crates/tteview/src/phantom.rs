@@ -4,7 +4,7 @@
 use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use tte_phantom::{ClipParams, Renderer, Style};
+use tte_phantom::{Anatomy, ClipParams, Renderer, Style};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -23,6 +23,10 @@ pub struct Args {
     /// `default`, or `shifted` for nuisance settings outside the training ranges.
     #[arg(long, default_value = "default")]
     style: Style,
+    /// `cut` (phantom v2: every view cut from a 3-D chest by a hand-jittered plane) or `drawn`
+    /// (v1, the 2-D views the shipped model was trained on).
+    #[arg(long, default_value = "drawn")]
+    anatomy: Anatomy,
     /// Cap clip length in seconds (the phantom draws 1-5 s).
     #[arg(long)]
     max_seconds: Option<f32>,
@@ -48,7 +52,7 @@ pub fn clip_seed(set_seed: u64, class: usize, i: usize) -> u64 {
 
 pub fn run(args: Args) -> Result<()> {
     if let Some(path) = &args.contact_sheet {
-        let (w, h, rgb) = tte_phantom::contact_sheet(&[1, 2, 3], 160);
+        let (w, h, rgb) = tte_phantom::contact_sheet(&[1, 2, 3], 160, args.anatomy);
         write_png(path, w, h, &rgb)?;
         println!("wrote {} ({w}x{h})", path.display());
         return Ok(());
@@ -56,7 +60,7 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(dir) = &args.legend {
         std::fs::create_dir_all(dir)?;
         for view in tte_phantom::classes() {
-            let mut p = ClipParams::draw(&view, 4, Style::Default);
+            let mut p = ClipParams::draw(&view, 4, Style::Default).with_anatomy(args.anatomy);
             (p.width, p.height, p.mirrored) = (192, 192, false);
             p.overlays.letterbox = [0; 4];
             let rgb = Renderer::new(p).frame_rgb(0.1);
@@ -139,7 +143,7 @@ fn write_clip(
     args: &Args,
     formats: &[String],
 ) -> Result<Vec<String>> {
-    let mut p = ClipParams::draw(view, seed, args.style);
+    let mut p = ClipParams::draw(view, seed, args.style).with_anatomy(args.anatomy);
     if let Some(s) = args.max_seconds {
         p.duration_s = p.duration_s.min(s);
     }
