@@ -334,7 +334,7 @@ fn tube(out: &mut Vec<Solid>, tissue: Tissue, pts: &[V3], r: f32) {
 
 /// A vessel: its wall, then its lumen.
 fn vessel(out: &mut Vec<Solid>, lumen: Tissue, pts: &[V3], r: f32) {
-    tube(out, Tissue::VesselWall, pts, r + 0.15);
+    tube(out, Tissue::VesselWall, pts, r + 0.1);
     tube(out, lumen, pts, r);
 }
 
@@ -430,7 +430,13 @@ impl Chest {
             });
         }
         // RV outflow to the pulmonary valve, and the trunk beyond it with its branches.
-        vessel(
+        tube(
+            &mut out,
+            Tissue::Myocardium,
+            &[h(2.4, -0.9, 7.0), pulmonary],
+            1.5 * s,
+        );
+        tube(
             &mut out,
             Tissue::Rv,
             &[
@@ -514,24 +520,24 @@ impl Chest {
         // --- Atria, veins, septa ---------------------------------------------------------
         let fill = 1.0 + 0.15 * k;
         let la_c = add(add(mitral, mul(e3, 2.2 * s)), mul(anterior, -0.4 * s));
-        let la_r = [2.0 * fill * s, 1.7 * fill * s, 2.2 * fill * s];
+        let la_r = [2.3 * fill * s, 1.9 * fill * s, 2.6 * fill * s];
         let ra_c = add(
             add(add(tricuspid, mul(e3, 2.2 * s)), mul(anterior, -0.2 * s)),
             mul(e1, 0.4 * s),
         );
-        let ra_r = [1.8 * fill * s, 1.7 * fill * s, 2.2 * fill * s];
+        let ra_r = [2.1 * fill * s, 1.9 * fill * s, 2.5 * fill * s];
         let posterior = mul(anterior, -1.0);
         out.push(Solid {
             tissue: Tissue::Myocardium,
             c: la_c,
             axes: [e1, e2, e3],
-            r: la_r.map(|x| x + 0.22),
+            r: la_r.map(|x| x + 0.18),
         });
         out.push(Solid {
             tissue: Tissue::Myocardium,
             c: ra_c,
             axes: [e1, e2, e3],
-            r: ra_r.map(|x| x + 0.22),
+            r: ra_r.map(|x| x + 0.18),
         });
         // Pulmonary veins into the LA's back, two each side.
         for (side, up) in [(-1.0f32, 1.0f32), (-1.0, -1.0), (1.0, 1.0), (1.0, -1.0)] {
@@ -571,7 +577,7 @@ impl Chest {
         // SVC from above and IVC from below into the RA; hepatic veins into the IVC.
         let up = [0.0, 0.0, 1.0];
         let ra_top = add(ra_c, mul(up, ra_r[2] * 0.8));
-        vessel(
+        tube(
             &mut out,
             Tissue::Vessel,
             &[ra_top, add(ra_top, [-0.3, -0.5, 5.0 * s])],
@@ -589,7 +595,8 @@ impl Chest {
         );
 
         // --- Outflow: LVOT, aortic root, ascending aorta, arch and its branches, descending --
-        vessel(
+        // Bounded by the septum and the anterior mitral leaflet: no wall of its own.
+        tube(
             &mut out,
             Tissue::Lvot,
             // The last 2 cm below the valve, in front of the anterior mitral leaflet.
@@ -630,7 +637,7 @@ impl Chest {
         // Branches from the arch's top: brachiocephalic, left carotid, left subclavian.
         for (i, lean) in [(3usize, -0.6f32), (4, 0.0), (5, 0.6)] {
             let root = arch_pts[i];
-            vessel(
+            tube(
                 &mut out,
                 Tissue::Vessel,
                 &[root, add(root, [lean * s, 0.2, 4.0 * s])],

@@ -69,6 +69,8 @@ pub struct Renderer {
     trace: Option<[usize; 4]>,
     /// Echo gain of myocardium, bright reflectors, organs, surroundings and blood.
     tissue_jitter: [f32; 5],
+    /// Speckle-reduction smoothing a scanner applies (Gaussian sigma, pixels; 0 = none).
+    smooth_px: f32,
 }
 
 impl Renderer {
@@ -126,6 +128,7 @@ impl Renderer {
                 taps.extend(Tap::new(y * w + x, grid, sc, r, th));
             }
         }
+        let mut smooth_px = 0.0;
         let mut tissue_jitter = [
             rng.range(0.8, 1.2),
             rng.range(0.8, 1.25),
@@ -140,9 +143,13 @@ impl Renderer {
             // stream, so every other draw stays as it was.
             let mut a = Rng::new(params.seed ^ 0xA9_9EA2_A11C);
             let log_range = |a: &mut Rng, lo: f32, hi: f32| (a.range(lo.ln(), hi.ln())).exp();
+            // Scanners smooth speckle (speckle reduction, persistence, compression): a little
+            // to a lot, relative to the picture's size.
+            smooth_px =
+                a.range(0.9, 3.0) * (params.width.max(params.height) as f32 / 320.0).max(0.4);
             tissue_jitter = [
-                log_range(&mut a, 0.35, 3.0),
-                log_range(&mut a, 0.15, 1.2),
+                log_range(&mut a, 0.25, 1.8),
+                log_range(&mut a, 0.4, 2.0),
                 log_range(&mut a, 0.4, 2.5),
                 log_range(&mut a, 0.5, 2.0),
                 if a.chance(0.5) {
@@ -165,6 +172,7 @@ impl Renderer {
             content,
             trace,
             tissue_jitter,
+            smooth_px,
         };
         let scene = renderer.scene_at(0.0);
         renderer.falloff = (
@@ -235,6 +243,9 @@ impl Renderer {
         let (phase, m) = self.motion_at(t);
         let polar = self.form(&scene, phase, m, t);
         self.scan_convert(&polar, &scene, &m, t, &mut img);
+        if self.smooth_px > 0.0 {
+            gaussian_blur_rgb(&mut img, w, h, self.smooth_px);
+        }
         if let Some(area) = self.trace {
             match p.other {
                 Some(OtherKind::SpectralDoppler) => self.draw_spectral(&mut img, area, t),
@@ -656,4 +667,39 @@ fn cut_scene(patient: &crate::anatomy::Patient, cut: &crate::Cut, m: &Motion) ->
     let rest = Chest::build(patient, &cut.body, &Motion::at(0.0, 0.0));
     let plane = rest.standard_plane(&cut.from_view).jittered(&cut.jitter);
     Chest::build(patient, &cut.body, m).cut(&plane)
+}
+
+/// A separable Gaussian blur of packed RGB in place (edges clamped).
+fn gaussian_blur_rgb(img: &mut [u8], w: usize, h: usize, sigma: f32) {
+    let r = (2.5 * sigma).ceil() as isize;
+    let k: Vec<f32> = (-r..=r)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
+    let sum: f32 = k.iter().sum();
+    let k: Vec<f32> = k.iter().map(|v| v / sum).collect();
+    let mut tmp = vec![0f32; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            for c in 0..3 {
+                let mut acc = 0.0;
+                for (j, kv) in k.iter().enumerate() {
+                    let xx = (x as isize + j as isize - r).clamp(0, w as isize - 1) as usize;
+                    acc += kv * img[(y * w + xx) * 3 + c] as f32;
+                }
+                tmp[(y * w + x) * 3 + c] = acc;
+            }
+        }
+    }
+    for y in 0..h {
+        for x in 0..w {
+            for c in 0..3 {
+                let mut acc = 0.0;
+                for (j, kv) in k.iter().enumerate() {
+                    let yy = (y as isize + j as isize - r).clamp(0, h as isize - 1) as usize;
+                    acc += kv * tmp[(yy * w + x) * 3 + c];
+                }
+                img[(y * w + x) * 3 + c] = acc.round().clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
 }
