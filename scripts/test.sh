@@ -108,6 +108,9 @@ else
   echo "SKIPPED: $real/labels.csv is absent (build it with ../shared/real-dev/build.sh); the real-clip page test did not run"
 fi
 
+step "the shipped model on the real-dev set (a report; scripts/evaluate-real.sh)"
+bash scripts/evaluate-real.sh
+
 step "fuzzing: every cargo-fuzz target for 15 s (scripts/fuzz.sh; the long runs are in FUZZING.md)"
 bash scripts/fuzz.sh 15
 
