@@ -19,4 +19,10 @@ wasm-bindgen --target web --no-typescript --remove-name-section --remove-produce
   --out-dir www/pkg "$WASM_TARGET_DIR/wasm32-unknown-unknown/release/tte_web.wasm"
 cargo build --release -p tteview
 "$CARGO_TARGET_DIR/release/tteview" phantom --legend www/legend > /dev/null
-echo "web app built: www/pkg/tte_web_bg.wasm $(du -h www/pkg/tte_web_bg.wasm | cut -f1)"
+# Precompressed twins for scripts/serve.py: the module and the model travel compressed.
+for f in www/pkg/tte_web_bg.wasm models/lite.ttev; do
+  gzip -9 -k -f -n "$f"
+  if command -v brotli >/dev/null; then brotli -q 9 -f -k "$f"; fi
+done
+echo "web app built: www/pkg/tte_web_bg.wasm $(du -h www/pkg/tte_web_bg.wasm | cut -f1)" \
+  "(gzip $(du -h www/pkg/tte_web_bg.wasm.gz | cut -f1)$(command -v brotli >/dev/null && echo ", brotli $(du -h www/pkg/tte_web_bg.wasm.br | cut -f1)"))"

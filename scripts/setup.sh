@@ -12,6 +12,7 @@ command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v ffprobe >/dev/null || need_apt+=(ffmpeg)
+command -v brotli >/dev/null || need_apt+=(brotli)
 # Native video decoding links the system's FFmpeg libraries; bindgen reads their headers.
 pkg-config --exists libavcodec libavformat libswscale 2>/dev/null \
   || need_apt+=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev)

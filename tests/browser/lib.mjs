@@ -42,6 +42,15 @@ export async function runPage(browser, url, files, label, { teach = false, check
     if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) foreign.push(u);
   });
   page.on('console', (m) => { if (m.type() === 'error') console.log(`[${label} console] ${m.text()}`); });
+  // What the large downloads cost on the wire: served precompressed where a twin exists.
+  const downloads = {};
+  page.on('response', async (r) => {
+    const name = r.url().split('/').pop().split('?')[0];
+    if (/\.(wasm|ttev)$/.test(name)) {
+      const h = await r.allHeaders();
+      downloads[name] = { encoding: h['content-encoding'] || 'identity', bytes: Number(h['content-length'] || 0) };
+    }
+  });
   const t0 = Date.now();
   await page.goto(url);
   await page.waitForSelector('body[data-ready=true]', { timeout: 300_000 });
@@ -60,5 +69,5 @@ export async function runPage(browser, url, files, label, { teach = false, check
   console.log(`[${label}] ${files.length} files in ${totalMs} ms`);
   for (const c of cards) console.log(`[${label}]   ${c.file}: ${c.status} ${c.view || ''} ${c.confidence || ''} ${c.backend || ''} decode ${c.decodeMs || '-'} ms inference ${c.inferenceMs || '-'} ms ${c.error || ''}`);
   check(foreign.length === 0, `[${label}] no request beyond ${origin} (${foreign.join(', ') || 'none'})`);
-  return { page, cards, backend, loadMs, totalMs };
+  return { page, cards, backend, loadMs, totalMs, downloads };
 }

@@ -35,6 +35,9 @@ try {
   // SwiftShader is a software GPU: 'auto' must pick the faster CPU backend there, and
   // ?backend=webgpu must still run the WebGPU path.
   const auto = await runPage(browser, url, [], 'auto');
+  // The module and the model travel compressed (scripts/build-web.sh writes the twins).
+  const wire = Object.entries(auto.downloads).map(([f, d]) => `${f} ${d.encoding} ${(d.bytes / 1e6).toFixed(2)} MB`).join(', ');
+  check(['br', 'gzip'].includes((auto.downloads['tte_web_bg.wasm'] || {}).encoding) && ['br', 'gzip'].includes((auto.downloads['lite.ttev'] || {}).encoding), `module and model served compressed (${wire})`);
   check(auto.backend === 'cpu', `auto picks the CPU backend on a software GPU (got ${auto.backend})`);
   await auto.page.close();
   const gpu = await runPage(browser, `${url}?backend=webgpu`, files, 'webgpu');
