@@ -802,7 +802,10 @@ fn fragment(
                 let (v, _) = r.full()?;
                 (if v == 1 { r.u64()? } else { r.u32()? as u64 }).min(i64::MAX as u64) as i64
             }
-            None => out.last().map(|s| s.dts + s.duration).unwrap_or(0),
+            None => out
+                .last()
+                .map(|s| s.dts.saturating_add(s.duration))
+                .unwrap_or(0),
         };
         let mut cursor = base;
         for trun in boxes(traf.body, 0) {
@@ -924,7 +927,7 @@ fn present(
         let cts = t.dts.saturating_add(t.cto);
         let (pts, shown) = match edit {
             Some(e) => {
-                let pts = cts - e.media_time + e.shift;
+                let pts = cts.saturating_sub(e.media_time).saturating_add(e.shift);
                 let after_start = pts.saturating_add(t.duration.max(1)) > e.shift;
                 let before_end = e.length.is_none_or(|l| pts < e.shift.saturating_add(l));
                 (pts, after_start && before_end)

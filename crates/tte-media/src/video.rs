@@ -127,7 +127,7 @@ impl VideoClip {
             .collect();
         let t0 = pts.first().copied().unwrap_or(0);
         pts.iter()
-            .map(|&p| (p - t0) as f64 / self.timescale)
+            .map(|&p| (p as f64 - t0 as f64) / self.timescale)
             .collect()
     }
 
@@ -191,7 +191,7 @@ impl VideoClip {
                 .iter()
                 .enumerate()
                 .map(|(i, p)| Chunk {
-                    time_s: (p.pts.unwrap_or(i as i64) - t0) as f64 / self.timescale,
+                    time_s: (p.pts.unwrap_or(i as i64) as f64 - t0 as f64) / self.timescale,
                     key: p.key,
                     data: self.data(p).to_vec(),
                 })
