@@ -71,6 +71,8 @@ pub struct Renderer {
     tissue_jitter: [f32; 5],
     /// Speckle-reduction smoothing a scanner applies (Gaussian sigma, pixels; 0 = none).
     smooth_px: f32,
+    /// Phantom v2: the clip's image plane in the chest (fixed while the heart beats).
+    cut_plane: Option<crate::chest::Plane>,
 }
 
 impl Renderer {
@@ -161,6 +163,7 @@ impl Renderer {
         }
         let scatterers =
             scatterers.with_surroundings(&mut rng.fork(0x5EED), sc, params.surroundings);
+        let cut_plane = params.cut.as_ref().map(|c| cut_plane(&params.patient, c));
         let mut renderer = Self {
             params,
             scatterers,
@@ -173,6 +176,7 @@ impl Renderer {
             trace,
             tissue_jitter,
             smooth_px,
+            cut_plane,
         };
         let scene = renderer.scene_at(0.0);
         renderer.falloff = (
@@ -217,7 +221,10 @@ impl Renderer {
                 Some(OtherKind::Cut(OtherCut::Liver | OtherCut::Kidney))
             ) {
                 let [angle, _, sx, sy] = p.pose;
-                return cut_scene(&p.patient, cut, &m).posed(angle, 1.0, [sx, sy]);
+                let plane = self.cut_plane.unwrap_or_else(|| cut_plane(&p.patient, cut));
+                return crate::chest::Chest::build(&p.patient, &cut.body, &m)
+                    .cut(&plane)
+                    .posed(angle, 1.0, [sx, sy]);
             }
         }
         let view = p.reference_view.as_deref().unwrap_or(&p.view);
@@ -660,13 +667,11 @@ fn put(img: &mut [u8], w: usize, h: usize, x: isize, y: isize, rgb: [u8; 3]) {
     }
 }
 
-/// Phantom v2: the chest at this instant, cut by the clip's plane (the standard plane of its
-/// view, at rest, moved by the hand's jitter; the probe holds still while the heart beats).
-fn cut_scene(patient: &crate::anatomy::Patient, cut: &crate::Cut, m: &Motion) -> Scene {
-    use crate::chest::Chest;
-    let rest = Chest::build(patient, &cut.body, &Motion::at(0.0, 0.0));
-    let plane = rest.standard_plane(&cut.from_view).jittered(&cut.jitter);
-    Chest::build(patient, &cut.body, m).cut(&plane)
+/// Phantom v2: the clip's plane, the standard plane of its view in the chest at rest moved by
+/// the hand's jitter (the probe holds still while the heart beats through it).
+fn cut_plane(patient: &crate::anatomy::Patient, cut: &crate::Cut) -> crate::chest::Plane {
+    let rest = crate::chest::Chest::build(patient, &cut.body, &Motion::at(0.0, 0.0));
+    rest.standard_plane(&cut.from_view).jittered(&cut.jitter)
 }
 
 /// A separable Gaussian blur of packed RGB in place (edges clamped).
