@@ -11,9 +11,11 @@ fn err(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// Rust values to plain JS objects directly (serde-wasm-bindgen), not through JSON text; maps
+/// become objects and 64-bit integers numbers, as JSON would give them.
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    let s = serde_json::to_string(v).map_err(err)?;
-    js_sys::JSON::parse(&s).map_err(|_| JsError::new("internal: JSON"))
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(err)
 }
 
 #[wasm_bindgen(start)]
@@ -114,13 +116,7 @@ impl Classifier {
         let regions: Vec<UltrasoundRegion> = if regions.is_null() || regions.is_undefined() {
             vec![]
         } else {
-            serde_json::from_str(
-                &js_sys::JSON::stringify(&regions)
-                    .map_err(|_| JsError::new("regions"))?
-                    .as_string()
-                    .unwrap_or_default(),
-            )
-            .map_err(err)?
+            serde_wasm_bindgen::from_value(regions).map_err(err)?
         };
         let times: Vec<f64> = (0..frames.len()).map(|i| i as f64).collect();
         let mut spec = self.spec.clone();
