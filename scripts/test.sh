@@ -86,6 +86,21 @@ if [ -f ../shared/fixtures/dicom/examples_ybr_color.dcm ]; then
 fi
 node tests/browser/run.mjs "$clips/pick"
 
+step "browser benchmark, small (tests/browser/bench.mjs; by hand with more clips and --write BENCHMARKS.md)"
+bc="$CARGO_TARGET_DIR/bench-clips"
+rm -rf "$bc"
+"$CARGO_TARGET_DIR/release/tteview" phantom --out "$bc/all" --per-view 1 --seed 61 --formats mp4 --max-seconds 2 --max-side 320 > /dev/null
+mkdir -p "$bc/two"
+cp "$(ls "$bc"/all/a4c_*.mp4 | head -1)" "$(ls "$bc"/all/plax_*.mp4 | head -1)" "$bc/two/"
+node tests/browser/bench.mjs "$bc/two" --backends cpu > "$CARGO_TARGET_DIR/browser-bench.json"
+python3 - "$CARGO_TARGET_DIR/browser-bench.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["backends"]["cpu"]
+assert r["errors"] == 0 and r["transferred_bytes"] > 0 and r["end_to_end_ms"]["n"] == 2, r
+print("browser bench: %.2f MB transferred, ready in %d ms, first answer %d ms after the drop, end to end p50 %.0f ms"
+      % (r["transferred_bytes"] / 1e6, r["ready_ms"], r["first_answer_ms"], r["end_to_end_ms"]["p50"]))
+PY
+
 step "web app on real-world encodings (B-frame MP4, QuickTime, fragmented, stills, odd geometries)"
 # The files the decode comparison made: the page must answer each as the command line does,
 # or name the codec this browser lacks (HEVC, MPEG-4 Part 2), never fail on a frame copy.

@@ -73,6 +73,7 @@ function showResult(card, file, r) {
   card.dataset.backend = r.backend;
   card.dataset.decodeMs = r.decode_ms.toFixed(1);
   card.dataset.inferenceMs = r.inference_ms.toFixed(1);
+  card.dataset.preprocessMs = r.preprocess_ms.toFixed(1);
   card.dataset.probabilities = JSON.stringify(Object.fromEntries(r.probabilities));
   card.dataset.echoShare = r.echo_share.toFixed(4);
   card.dataset.warnings = (r.warnings || []).join(' | ');

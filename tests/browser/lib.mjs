@@ -60,6 +60,11 @@ export async function runPage(browser, url, files, label, { teach = false, check
   if (teach) await page.check('#teach');
   const t1 = Date.now();
   await page.setInputFiles('#files', files);
+  let firstAnswerMs = null;
+  if (files.length) {
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=result]')].some((c) => c.dataset.status !== 'pending'), null, { timeout: 900_000, polling: 20 });
+    firstAnswerMs = Date.now() - t1;
+  }
   await page.waitForFunction((n) => {
     const cards = [...document.querySelectorAll('[data-testid=result]')];
     return cards.length === n && cards.every((c) => c.dataset.status !== 'pending');
@@ -69,5 +74,5 @@ export async function runPage(browser, url, files, label, { teach = false, check
   console.log(`[${label}] ${files.length} files in ${totalMs} ms`);
   for (const c of cards) console.log(`[${label}]   ${c.file}: ${c.status} ${c.view || ''} ${c.confidence || ''} ${c.backend || ''} decode ${c.decodeMs || '-'} ms inference ${c.inferenceMs || '-'} ms ${c.error || ''}`);
   check(foreign.length === 0, `[${label}] no request beyond ${origin} (${foreign.join(', ') || 'none'})`);
-  return { page, cards, backend, loadMs, totalMs, downloads };
+  return { page, cards, backend, loadMs, totalMs, firstAnswerMs, downloads };
 }
