@@ -8,7 +8,7 @@
 //   this browser" (HEVC where WebCodecs has no decoder, MPEG-4 Part 2 AVI).
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, launch, maxProbabilityDiff, runPage } from './lib.mjs';
+import { startServer, launch, maxProbabilityDiff, runPage, finish } from './lib.mjs';
 
 const [dir, nativeFile, unsupportedPattern] = process.argv.slice(2);
 const unsupported = unsupportedPattern ? new RegExp(unsupportedPattern) : null;
@@ -44,8 +44,4 @@ try {
   await browser.close();
   proc.kill();
 }
-if (failures.length) {
-  console.log(`\n${failures.length} browser check(s) failed`);
-  process.exit(1);
-}
-console.log('\nall folder checks passed');
+finish(failures, 'folder');

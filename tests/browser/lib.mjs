@@ -76,3 +76,12 @@ export async function runPage(browser, url, files, label, { teach = false, check
   check(foreign.length === 0, `[${label}] no request beyond ${origin} (${foreign.join(', ') || 'none'})`);
   return { page, cards, backend, loadMs, totalMs, firstAnswerMs, downloads };
 }
+
+/// Ends a test script: the failures counted, or the all-clear for `what`.
+export function finish(failures, what) {
+  if (failures.length) {
+    console.log(`\n${failures.length} browser check(s) failed`);
+    process.exit(1);
+  }
+  console.log(`\nall ${what} checks passed`);
+}

@@ -5,7 +5,7 @@
 // usage: node tests/browser/run.mjs CLIPS_DIR   (CLIPS_DIR holds manifest.csv from `tteview phantom`)
 import { readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { root, startServer, launch, maxProbabilityDiff, runPage as dropFiles } from './lib.mjs';
+import { root, startServer, launch, maxProbabilityDiff, runPage as dropFiles, finish } from './lib.mjs';
 
 const clipsDir = path.resolve(process.argv[2]);
 const screenshot = process.argv[3];
@@ -101,8 +101,4 @@ try {
   await browser.close();
   proc.kill();
 }
-if (failures.length) {
-  console.log(`\n${failures.length} browser check(s) failed`);
-  process.exit(1);
-}
-console.log('\nall browser checks passed');
+finish(failures, 'browser');

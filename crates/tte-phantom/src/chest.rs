@@ -350,6 +350,23 @@ fn leaflet(out: &mut Vec<Solid>, hinge: V3, dir: V3, across: V3, len: f32, width
     ));
 }
 
+/// A semilunar valve's three cusps around `axis` at `base`: hinge radius, cusp length and width.
+fn cusps(out: &mut Vec<Solid>, base: V3, axis: V3, [radius, len, width]: [f32; 3], open: f32) {
+    let reference = perpendicular(axis);
+    for i in 0..3 {
+        let d = rotate(reference, axis, i as f32 * std::f32::consts::TAU / 3.0);
+        let closed = blend(mul(d, -1.0), axis, 0.15);
+        leaflet(
+            out,
+            add(base, mul(d, radius)),
+            blend(closed, axis, open),
+            cross(axis, d),
+            len,
+            width,
+        );
+    }
+}
+
 /// Smooth interpolation between two directions.
 fn blend(a: V3, b: V3, t: f32) -> V3 {
     unit(add(mul(a, 1.0 - t), mul(b, t)))
@@ -710,40 +727,22 @@ impl Chest {
                 2.2 * s,
             );
         }
-        // Aortic: three cusps; closed they meet in the middle (a "Mercedes" in PSAX-AV), open
-        // they lie along the root's wall.
-        let sl = m.sl_open;
-        let ao_axis = unit(sub(sinus, aortic));
-        let ao_ref = perpendicular(ao_axis);
-        for i in 0..3 {
-            let d = rotate(ao_ref, ao_axis, i as f32 * std::f32::consts::TAU / 3.0);
-            let hinge = add(aortic, mul(d, 1.25 * s));
-            let closed = blend(mul(d, -1.0), ao_axis, 0.15);
-            leaflet(
-                &mut out,
-                hinge,
-                blend(closed, ao_axis, sl),
-                cross(ao_axis, d),
-                1.2 * s,
-                1.6 * s,
-            );
-        }
-        // Pulmonary: three cusps at the RVOT's end.
-        let pa_axis = unit(sub(trunk_end, pulmonary));
-        let pa_ref = perpendicular(pa_axis);
-        for i in 0..3 {
-            let d = rotate(pa_ref, pa_axis, i as f32 * std::f32::consts::TAU / 3.0);
-            let hinge = add(pulmonary, mul(d, 1.05 * s));
-            let closed = blend(mul(d, -1.0), pa_axis, 0.15);
-            leaflet(
-                &mut out,
-                hinge,
-                blend(closed, pa_axis, sl),
-                cross(pa_axis, d),
-                1.0 * s,
-                1.4 * s,
-            );
-        }
+        // Aortic and pulmonary: three cusps each; closed they meet in the middle (a "Mercedes" in
+        // PSAX-AV), open they lie along the vessel's wall.
+        cusps(
+            &mut out,
+            aortic,
+            unit(sub(sinus, aortic)),
+            [1.25 * s, 1.2 * s, 1.6 * s],
+            m.sl_open,
+        );
+        cusps(
+            &mut out,
+            pulmonary,
+            unit(sub(trunk_end, pulmonary)),
+            [1.05 * s, 1.0 * s, 1.4 * s],
+            m.sl_open,
+        );
 
         // --- Pericardium around the chambers' outer walls, with any effusion inside it ------
         // Painted under everything else, so only the heart's outline keeps the bright line.
