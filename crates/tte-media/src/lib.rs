@@ -330,7 +330,11 @@ impl Source {
         // Non-square pixels (a bitstream's sample aspect ratio) are made square here natively;
         // the web page does the same with the aspect its decoder reports.
         let aspect = self.pixel_aspect();
-        let decoded: Vec<Frame> = decoded.iter().map(|f| f.to_square_pixels(aspect)).collect();
+        let decoded: Vec<Frame> = if (aspect - 1.0).abs() > tte_frames::SQUARE_PIXEL_TOLERANCE {
+            decoded.iter().map(|f| f.to_square_pixels(aspect)).collect()
+        } else {
+            decoded
+        };
         let times = &self.times;
         let mut out = Vec::with_capacity(indices.len());
         for &i in indices {
