@@ -1,8 +1,10 @@
-//! Writes frames of one clip as PNGs: `--example one -- VIEW SEED W H out_prefix`.
+//! Writes frames of one clip as PNGs: `--example one -- VIEW SEED W H out_prefix [cut|drawn]`.
 fn main() {
     let a: Vec<String> = std::env::args().collect();
+    let anatomy: tte_phantom::Anatomy = a.get(6).map_or("drawn", |s| s.as_str()).parse().unwrap();
     let mut p =
-        tte_phantom::ClipParams::draw(&a[1], a[2].parse().unwrap(), tte_phantom::Style::Default);
+        tte_phantom::ClipParams::draw(&a[1], a[2].parse().unwrap(), tte_phantom::Style::Default)
+            .with_anatomy(anatomy);
     p.width = a[3].parse().unwrap();
     p.height = a[4].parse().unwrap();
     let r = tte_phantom::Renderer::new(p);

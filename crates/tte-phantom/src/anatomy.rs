@@ -1102,6 +1102,12 @@ pub fn other_anatomy(
                 radius: 5.0,
             }
         }
+        OtherCut::Lung => {
+            // The seed shapes give the pleural depth and where B-lines stand (if any).
+            let pleura = 1.6 + seed_shapes.first().map_or(0.5, |s| s.2) * 1.6;
+            let b_lines: Vec<f32> = seed_shapes.iter().skip(1).map(|s| s.0 * 0.8).collect();
+            lung(pleura, &b_lines, m)
+        }
         OtherCut::OffAxis => {
             // Pieces of heart at odd angles: walls and pools that form no standard arrangement.
             let mut shapes = Vec::new();
@@ -1139,6 +1145,45 @@ pub enum OtherCut {
     Liver,
     Kidney,
     OffAxis,
+    /// A lung screen (phantom v2): chest wall, rib echoes, the pleural line, then aerated lung
+    /// showing only reverberation, A-lines, and in some clips B-lines.
+    Lung,
+}
+
+/// A lung screen: soft tissue down to the pleura at `pleura` cm, two ribs, the bright pleural
+/// line, A-lines repeating it deeper, and `b_lines` vertical comet tails (x positions, cm).
+fn lung(pleura: f32, b_lines: &[f32], m: &Motion) -> Scene {
+    // The pleura slides a little with breathing.
+    let slide = 0.3 * m.breath;
+    let mut shapes = vec![ell(Tissue::Liver, [0.0, 0.0], 30.0, pleura - 0.05, 0.0)];
+    for x in [-3.6f32, 3.6] {
+        shapes.push(ell(Tissue::Pericardium, [x, pleura - 0.6], 1.0, 0.45, 0.0));
+    }
+    for k in 2..5 {
+        let y = pleura * k as f32;
+        shapes.push(cap(Tissue::Valve, [-12.0, y], [12.0, y], 0.08));
+    }
+    // B-lines rise from the pleural line, which stays unbroken over them.
+    for &x in b_lines {
+        shapes.push(cap(
+            Tissue::Valve,
+            [x + slide, pleura],
+            [x + slide, 18.0],
+            0.18,
+        ));
+    }
+    shapes.push(cap(
+        Tissue::Pericardium,
+        [-12.0 + slide, pleura],
+        [12.0 + slide, pleura],
+        0.1,
+    ));
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: [0.0, pleura],
+        radius: 3.0,
+    }
 }
 
 /// The cut for a standard view code at one instant, before the clip's pose jitter.

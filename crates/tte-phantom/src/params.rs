@@ -65,12 +65,14 @@ mod cut_serde {
             OtherCut::Liver => "liver",
             OtherCut::Kidney => "kidney",
             OtherCut::OffAxis => "off-axis",
+            OtherCut::Lung => "lung",
         })
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OtherCut, D::Error> {
         Ok(match String::deserialize(d)?.as_str() {
             "liver" => OtherCut::Liver,
             "kidney" => OtherCut::Kidney,
+            "lung" => OtherCut::Lung,
             _ => OtherCut::OffAxis,
         })
     }
@@ -463,6 +465,20 @@ impl ClipParams {
         };
         let rest = crate::anatomy::Motion::at(0.0, 0.0);
         let chest = Chest::build(&self.patient, &body, &rest);
+        // v2's OTHER also holds lung screens (what POCUS clips show often): half of the liver
+        // and kidney screens become one, from this clip's own stream.
+        if matches!(
+            self.other,
+            Some(OtherKind::Cut(OtherCut::Liver | OtherCut::Kidney))
+        ) && r.chance(0.5)
+        {
+            self.other = Some(OtherKind::Cut(OtherCut::Lung));
+            // Aerated lung under the pleura returns next to nothing but its artefacts.
+            self.surroundings = Surroundings {
+                chest_wall_cm: 1.0,
+                lung: r.range(0.02, 0.25),
+            };
+        }
         let off_axis = matches!(self.other, Some(OtherKind::Cut(OtherCut::OffAxis)));
         let cardiac = self.other.is_none() || off_axis;
         if !cardiac {

@@ -218,7 +218,9 @@ impl Renderer {
         if let Some(cut) = &p.cut {
             if !matches!(
                 p.other,
-                Some(OtherKind::Cut(OtherCut::Liver | OtherCut::Kidney))
+                Some(OtherKind::Cut(
+                    OtherCut::Liver | OtherCut::Kidney | OtherCut::Lung
+                ))
             ) {
                 let [angle, _, sx, sy] = p.pose;
                 let plane = self.cut_plane.unwrap_or_else(|| cut_plane(&p.patient, cut));

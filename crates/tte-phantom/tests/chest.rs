@@ -281,3 +281,43 @@ fn v2_clips_are_deterministic_and_render() {
     let lit = a.frame_rgb(0.1).iter().filter(|&&v| v > 30).count();
     assert!(lit > 500, "a dark frame: {lit} lit values");
 }
+
+#[test]
+fn v2_other_holds_lung_screens_with_a_pleural_line() {
+    use tte_phantom::anatomy::OtherCut;
+    let lungs: Vec<u64> = (0..120u64)
+        .filter(|&s| {
+            let p = ClipParams::draw("OTHER", s, Style::Default).with_cut_anatomy();
+            p.other == Some(OtherKind::Cut(OtherCut::Lung))
+        })
+        .collect();
+    assert!(
+        lungs.len() >= 3,
+        "{} lung screens in 120 OTHER clips",
+        lungs.len()
+    );
+    // v1 never draws them: its OTHER clips stay as they were.
+    assert!(
+        (0..120u64).all(|s| ClipParams::draw("OTHER", s, Style::Default).other
+            != Some(OtherKind::Cut(OtherCut::Lung)))
+    );
+    let (m, w, h) = label_map("OTHER", lungs[0], 0.0);
+    // Down the middle: soft tissue, then the bright pleural line, then dark lung with A-lines.
+    let column: Vec<Tissue> = (0..h).map(|y| m[y * w + w / 2]).collect();
+    let pleura = column
+        .iter()
+        .position(|&t| t == Tissue::Pericardium)
+        .unwrap_or_else(|| panic!("no pleural line: {:?}", &column[..40]));
+    assert!(
+        column[..pleura]
+            .iter()
+            .all(|&t| t == Tissue::Liver || t == Tissue::Pericardium),
+        "{:?}",
+        &column[..pleura]
+    );
+    // Beside any B-line (they stand within 3.2 cm of the middle): dark lung and A-lines.
+    let side: Vec<Tissue> = (0..h).map(|y| m[y * w + 10]).collect();
+    let below = &side[pleura + 2..];
+    assert!(below.iter().filter(|&&t| t == Tissue::Background).count() > below.len() / 2);
+    assert!(below.contains(&Tissue::Valve), "no A-line under the pleura");
+}
