@@ -40,12 +40,14 @@ export interface ViewResult {
   echo_share: number;
   /** Notes on the file and the picture, e.g. a nearly black clip whose view may well be wrong. */
   warnings: string[];
+  /** The file was a still picture (PNG or JPEG screen capture): the network saw no motion. */
+  still: boolean;
   thumbnails: ImageBitmap[];
   /** With `playback: true`: every frame the model saw (at most 320 px), in order. */
   frames?: ImageBitmap[];
   /** Time between those frames in the clip, ms (for a player that keeps the clip's pace). */
   frame_interval_ms: number;
-  probe: { format: string; codec: string; frames: number; width: number; height: number; duration_s: number };
+  probe: { format: string; codec: string; frames: number; width: number; height: number; duration_s: number; still: boolean };
 }
 
 export interface Classifier {
