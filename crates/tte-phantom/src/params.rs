@@ -144,6 +144,10 @@ pub struct Cut {
     pub jitter: crate::chest::Jitter,
     /// Angle (degrees) and offset (cm) of the cut from `from_view`'s standard plane.
     pub distance: (f32, f32),
+    /// The hand's drift during the clip: tilt amplitude (radians), slide amplitude (cm),
+    /// frequency (Hz) and phase. Absent in clips drawn before it existed (a still hand).
+    #[serde(default)]
+    pub hand: [f32; 4],
 }
 
 /// The tissue around the heart: a band of chest wall under the probe, then (for cardiac windows)
@@ -489,6 +493,7 @@ impl ClipParams {
                 from_view: self.reference_view.clone().unwrap_or_else(|| "A4C".into()),
                 jitter: Jitter::default(),
                 distance: (0.0, 0.0),
+                hand: [0.0; 4],
             });
             return self;
         }
@@ -522,11 +527,21 @@ impl ClipParams {
             if label_for(&plane, &chest).as_deref() == Some(self.view.as_str())
                 || (!off_axis && attempt == 63)
             {
+                // A hand drifts a little while it holds the probe: about a degree and a
+                // millimetre or two, a slow sway (drawn after the cut, so it changes no cut).
+                let mut hand_rng = Rng::new(self.seed ^ 0x4A4D_D21F);
+                let hand = [
+                    hand_rng.range(0.0, 1.5).to_radians(),
+                    hand_rng.range(0.0, 0.15),
+                    hand_rng.range(0.1, 0.5),
+                    hand_rng.range(0.0, std::f32::consts::TAU),
+                ];
                 self.cut = Some(Cut {
                     body,
                     from_view: from,
                     distance: plane.distance_to(&standard),
                     jitter,
+                    hand,
                 });
                 break;
             }

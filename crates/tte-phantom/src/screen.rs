@@ -224,6 +224,14 @@ impl Renderer {
             ) {
                 let [angle, _, sx, sy] = p.pose;
                 let plane = self.cut_plane.unwrap_or_else(|| cut_plane(&p.patient, cut));
+                let [tilt, slide, hz, phase] = cut.hand;
+                let sway = (std::f32::consts::TAU * hz * t as f32 + phase).sin();
+                let plane = plane.jittered(&crate::chest::Jitter {
+                    tilt: tilt * sway,
+                    rotation: 0.5 * tilt * sway,
+                    offset_cm: slide * sway,
+                    slide_cm: slide * sway,
+                });
                 return crate::chest::Chest::build(&p.patient, &cut.body, &m)
                     .cut(&plane)
                     .posed(angle, 1.0, [sx, sy]);
