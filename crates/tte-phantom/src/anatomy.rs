@@ -156,6 +156,35 @@ impl Geom {
         }
     }
 
+    /// The outward unit normal of the shape's boundary nearest `p` (for specular reflection).
+    pub fn normal_at(&self, p: V2) -> V2 {
+        let unit = |v: V2| {
+            let n = (v[0] * v[0] + v[1] * v[1]).sqrt().max(1e-9);
+            [v[0] / n, v[1] / n]
+        };
+        match *self {
+            Geom::Ellipse { c, a, b, rot } => {
+                let (s, co) = rot.sin_cos();
+                let (dx, dy) = (p[0] - c[0], p[1] - c[1]);
+                let (u, v) = (dx * co + dy * s, -dx * s + dy * co);
+                // The gradient of (u/a)^2 + (v/b)^2, turned back into the picture's frame.
+                let (gu, gv) = (u / (a * a), v / (b * b));
+                unit([gu * co - gv * s, gu * s + gv * co])
+            }
+            Geom::Capsule { p: a, q: b, r: _ } => {
+                let (ab, ap) = ([b[0] - a[0], b[1] - a[1]], [p[0] - a[0], p[1] - a[1]]);
+                let len2 = ab[0] * ab[0] + ab[1] * ab[1];
+                let t = if len2 > 0.0 {
+                    ((ap[0] * ab[0] + ap[1] * ab[1]) / len2).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                unit([ap[0] - t * ab[0], ap[1] - t * ab[1]])
+            }
+            Geom::Arc { c, .. } => unit([p[0] - c[0], p[1] - c[1]]),
+        }
+    }
+
     /// Axis-aligned bounds, for a cheap rejection test.
     pub fn bounds(&self) -> [f32; 4] {
         match *self {
@@ -367,24 +396,31 @@ impl<'a> SceneIndex<'a> {
 
     #[inline]
     pub fn tissue_at(&self, p: V2) -> Tissue {
+        self.shape_at(p).map_or(self.scene.background, |s| s.tissue)
+    }
+
+    /// The topmost shape at `p`, if any.
+    #[inline]
+    pub fn shape_at(&self, p: V2) -> Option<&'a Shape> {
         let (fx, fy) = (
             (p[0] - self.origin[0]) * self.inv_cell,
             (p[1] - self.origin[1]) * self.inv_cell,
         );
         // Outside the grid no shape's bounds reach (the `!` also catches NaN).
         if !(fx >= 0.0 && fy >= 0.0 && fx < self.cols as f32 && fy < self.rows as f32) {
-            return self.scene.background;
+            return None;
         }
         let cell = fy as usize * self.cols + fx as usize;
         let range = self.cells[cell] as usize..self.cells[cell + 1] as usize;
+        let scene: &'a Scene = self.scene;
         for &k in &self.shapes[range] {
-            let s = &self.scene.shapes[k as usize];
+            let s = &scene.shapes[k as usize];
             let b = &s.bounds;
             if p[0] >= b[0] && p[0] <= b[2] && p[1] >= b[1] && p[1] <= b[3] && s.contains(p) {
-                return s.tissue;
+                return Some(s);
             }
         }
-        self.scene.background
+        None
     }
 }
 

@@ -258,6 +258,7 @@ pub fn form_image(
     grid: PolarGrid,
     beam: &Beam,
     noise_rng: &mut Rng,
+    specular: bool,
 ) -> Vec<f32> {
     let (nr, nl) = (grid.samples, grid.lines);
     let dr = scanner.depth_cm / nr as f32;
@@ -272,8 +273,26 @@ pub fn form_image(
     let axial_len = 2 * beam.er + 1;
     for (i, (&pos, &near)) in scatterers.pos.iter().zip(falloff).enumerate() {
         let p = deform.apply(pos, near);
-        let tissue = index.tissue_at(p);
+        let shape = index.shape_at(p);
+        let tissue = shape.map_or(scene.background, |s| s.tissue);
         let mut echo = gains[tissue as usize];
+        if specular
+            && matches!(
+                tissue,
+                Tissue::Pericardium | Tissue::VesselWall | Tissue::Valve
+            )
+        {
+            // A smooth interface returns the beam only where the beam meets it square-on: bright
+            // across the beam, dropping out where the beam runs along it (the probe is at the
+            // origin, so the beam at p runs along p).
+            let n = shape
+                .expect("a tissue other than the background")
+                .geom
+                .normal_at(p);
+            let r = (p[0] * p[0] + p[1] * p[1]).sqrt().max(1e-6);
+            let c = ((n[0] * p[0] + n[1] * p[1]) / r).abs();
+            echo *= 0.12 + 0.88 * c * c * c;
+        }
         if tissue == Tissue::Background {
             echo *= scatterers.surroundings[i];
         }

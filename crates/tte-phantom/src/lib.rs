@@ -211,6 +211,34 @@ mod tests {
     }
 
     #[test]
+    fn boundary_normals_point_out_of_the_shape() {
+        use super::anatomy::Geom;
+        let close =
+            |a: [f32; 2], b: [f32; 2]| (a[0] - b[0]).abs() < 1e-4 && (a[1] - b[1]).abs() < 1e-4;
+        // An ellipse 4 wide, 1 tall, turned 90 degrees: its flat side faces +x.
+        let e = Geom::Ellipse {
+            c: [1.0, 2.0],
+            a: 2.0,
+            b: 0.5,
+            rot: std::f32::consts::FRAC_PI_2,
+        };
+        assert!(
+            close(e.normal_at([1.4, 2.0]), [1.0, 0.0]),
+            "{:?}",
+            e.normal_at([1.4, 2.0])
+        );
+        assert!(close(e.normal_at([1.0, 3.9]), [0.0, 1.0]));
+        // A capsule along x: above its middle the normal is +y, past its end along +x.
+        let c = Geom::Capsule {
+            p: [0.0, 0.0],
+            q: [4.0, 0.0],
+            r: 0.3,
+        };
+        assert!(close(c.normal_at([2.0, 0.2]), [0.0, 1.0]));
+        assert!(close(c.normal_at([4.2, 0.0]), [1.0, 0.0]));
+    }
+
+    #[test]
     fn tissue_list_is_in_declaration_order() {
         for (i, t) in Tissue::ALL.iter().enumerate() {
             assert_eq!(*t as usize, i, "{t:?}");

@@ -315,6 +315,7 @@ impl Renderer {
             self.grid,
             &self.beam,
             &mut noise,
+            self.params.cut.is_some(),
         )
     }
 
