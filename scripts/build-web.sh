@@ -17,7 +17,9 @@ CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --release --target wasm32-unknow
 # wasm-bindgen's reference-typed tables, so there is no wasm-opt pass).
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
   --out-dir www/pkg "$WASM_TARGET_DIR/wasm32-unknown-unknown/release/tte_web.wasm"
-cargo build --release -p tteview
+# The whole workspace's binaries in one invocation: a `-p` build resolves features for that
+# package alone and would rebuild shared crates the test build already made.
+cargo build --release --workspace --bins
 "$CARGO_TARGET_DIR/release/tteview" phantom --legend www/legend > /dev/null
 # Precompressed twins for scripts/serve.py: the module and the model travel compressed.
 for f in www/pkg/tte_web_bg.wasm models/lite.ttev; do

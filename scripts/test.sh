@@ -44,7 +44,7 @@ step "real-world encodings decode as ffmpeg decodes them (tests/decode/compare_f
   "$CARGO_TARGET_DIR/release/tteview" "$CARGO_TARGET_DIR/decode-compare"
 
 step "native-bench smoke run (CPU)"
-cargo build --release -p native-bench --bins
+cargo build --release --workspace --bins
 "$CARGO_TARGET_DIR/release/native-bench" --backend cpu --clips 2 --warmup 1 --json > "$CARGO_TARGET_DIR/bench-smoke.json"
 python3 - "$CARGO_TARGET_DIR/bench-smoke.json" <<'PY'
 import json, sys
@@ -57,7 +57,7 @@ print("native-bench JSON ok: end to end %.1f ms" % r["end_to_end_ms"]["mean"])
 PY
 
 step "PyTorch parity: the same SlowFast in PyTorch gives the same logits (tests/parity)"
-cargo build --release -p native-bench --bins
+cargo build --release --workspace --bins
 "${TTEVIEW_PY:-$HOME/.cache/tteview-py}/bin/python" tests/parity/parity.py \
   --exporter "$CARGO_TARGET_DIR/release/parity-export" --repeats 3 --json "$CARGO_TARGET_DIR/parity.json"
 
