@@ -499,6 +499,21 @@ if os.path.exists(rd):
     right = [r for r, want in named if r.get("view") == want]
     wrong = [r for r, want in named if r.get("view") != want]
     w(f"\nOf the {len(named)} files whose right answer is known, it answers {len(right)} right; of the {len(wrong)} it gets wrong, {sum(1 for r in wrong if r.get('unsure'))} are marked unsure. A screen whose DICOM regions do not fit its picture (the SonoSite file's are in the coordinates of a screen twice the size) is cropped by the fan search instead, with the warning above; before that check the crop cut off the left of its fan and kept the text on the right.\n")
+real_path = os.path.join(M, "eval", "real-dev", "report.json")
+if os.path.exists(real_path):
+    rr = json.load(open(real_path))
+    w("## On real echo: the real-dev set\n")
+    w("The 80 labelled real files `../shared/real-dev/README.md` builds from four public repositories (teaching clips, research stills, POCUS screens; never trained on, never committed). Reproduce: `scripts/evaluate-real.sh ~/.cache/tteview-real-dev MODEL --json models/eval/real-dev/report.json`; a label `PSAX` without a level accepts any `PSAX-*` answer; intervals are Wilson 95 %.\n")
+    w("| kind | files | accuracy (95 %) | macro-F1 | ECE | standard views called OTHER | OTHER screens called a view |")
+    w("|---|---|---|---|---|---|---|")
+    for kind, k in sorted(rr["by_kind"].items()):
+        lo, hi = k["accuracy_95"]
+        w(f"| {kind}s | {k['n']} | {k['accuracy']:.3f} ({lo:.2f}-{hi:.2f}) | {k['macro_f1']:.3f} | {k['ece']:.3f} | {k['standard_called_other']} of {k['standard']} | {k['other_called_view']} of {k['other']} |")
+    for kind, k in sorted(rr["by_kind"].items()):
+        per = ", ".join(f"{v} {a}/{n}" for v, (a, n) in sorted(k["per_view"].items()))
+        src = ", ".join(f"{v} {a}/{n}" for v, (a, n) in sorted(k["per_source"].items()))
+        w(f"\n{kind.capitalize()}s per view: {per}. Per source: {src}.")
+    w("\nThis is the figure that matters, and it is poor: the phantom the model learned from is not yet like a real screen (README, \"The echo phantom\"; phantom v2 and retraining on it are the open work).\n")
 w("\n## Limits\n")
 w("- Phantoms are drawn shapes with simulated speckle, not hearts: real anatomy, artefacts and machine looks differ. Expect worse on real clips.")
 w("- OTHER covers spectral Doppler, M-mode, off-axis and liver/kidney cuts as the phantom draws them; other non-standard images may be forced into a view.")
