@@ -18,6 +18,10 @@ const writeTo = opt('--write', null);
 const files = readdirSync(dir).filter((f) => /\.(mp4|avi|dcm|webm|gif|png|jpe?g)$/i.test(f)).sort().map((f) => path.join(dir, f));
 if (!files.length) { console.error(`no clips in ${dir}`); process.exit(2); }
 
+// The page's own progress lines go to stderr: stdout carries the JSON alone.
+const say = console.log;
+console.log = (...a) => console.error(...a);
+
 const quantile = (v, q) => { const s = [...v].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))]; };
 const summary = (v) => ({ p50: +quantile(v, 0.5).toFixed(1), p95: +quantile(v, 0.95).toFixed(1), n: v.length });
 
@@ -53,7 +57,7 @@ try {
   await browser.close();
   proc.kill();
 }
-console.log(JSON.stringify(out, null, 2));
+say(JSON.stringify(out, null, 2));
 
 if (writeTo) {
   const date = new Date().toISOString().slice(0, 10);
