@@ -115,7 +115,7 @@ async function decodeWebCodecs(clip, wanted, probe) {
   if (description.length) config.description = description;
   const support = await VideoDecoder.isConfigSupported(config).catch(() => ({ supported: false }));
   if (!support.supported) throw unsupported();
-  const stamp = (chunk) => Math.round(info.chunks[chunk].time_s * 1e6);
+  const stamp = (chunk) => Math.round(info.times[chunk] * 1e6);
   const need = new Map();
   wanted.forEach((display, k) => {
     const t = stamp(info.display[display]);
@@ -140,8 +140,7 @@ async function decodeWebCodecs(clip, wanted, probe) {
   });
   decoder.configure(config);
   for (let i = first; i <= last && !failure; i++) {
-    const c = info.chunks[i];
-    decoder.decode(new EncodedVideoChunk({ type: c.key ? 'key' : 'delta', timestamp: stamp(i), data: clip.chunkData(i) }));
+    decoder.decode(new EncodedVideoChunk({ type: info.keys[i] ? 'key' : 'delta', timestamp: stamp(i), data: clip.chunkData(i) }));
     if (decoder.decodeQueueSize > 8) await new Promise((r) => setTimeout(r, 0));
   }
   if (!failure) await decoder.flush().catch((e) => { failure = failure || e; });

@@ -284,44 +284,30 @@ impl Clip {
         self.source.jpeg_frame(i as usize).map(<[u8]>::to_vec)
     }
 
-    /// For MP4/QuickTime/WebM/AVI video WebCodecs may decode: `{codec, width, height, chunks:
-    /// [{time_s, key, size}], display}` (chunks in decode order; `display[i]` is the chunk of
-    /// frame `i` in presentation order); the bytes come from `trackDescription()` and
-    /// `chunkData(i)`. Null when the browser cannot be handed the track.
+    /// For MP4/QuickTime/WebM/AVI video WebCodecs may decode: `{codec, width, height, times,
+    /// keys, display}`, the chunks in decode order as typed arrays (presentation time in seconds,
+    /// 1 for a key chunk) and `display[i]`, the chunk of frame `i` in presentation order (B-frames
+    /// come out of decode order; an edit list may hide chunks). The bytes come from
+    /// `trackDescription()` and `chunkData(i)`. Null when the browser cannot be handed the track.
+    /// Typed arrays, not an object per chunk: each object would cost calls across the boundary.
     #[wasm_bindgen(js_name = trackInfo)]
     pub fn track_info(&mut self) -> Result<JsValue, JsError> {
         let Some(t) = self.track() else {
             return Ok(JsValue::NULL);
         };
-        #[derive(Serialize)]
-        struct C {
-            time_s: f64,
-            key: bool,
-            size: usize,
-        }
-        #[derive(Serialize)]
-        struct Info {
-            codec: String,
-            width: usize,
-            height: usize,
-            chunks: Vec<C>,
-            display: Vec<usize>,
-        }
-        to_js(&Info {
-            codec: t.codec.clone(),
-            width: t.width,
-            height: t.height,
-            chunks: t
-                .chunks
-                .iter()
-                .map(|c| C {
-                    time_s: c.time_s,
-                    key: c.key,
-                    size: c.data.len(),
-                })
-                .collect(),
-            display: t.display.clone(),
-        })
+        let times: Vec<f64> = t.chunks.iter().map(|c| c.time_s).collect();
+        let keys: Vec<u8> = t.chunks.iter().map(|c| u8::from(c.key)).collect();
+        let display: Vec<u32> = t.display.iter().map(|&d| d as u32).collect();
+        let info = js_sys::Object::new();
+        let set = |k: &str, v: JsValue| js_sys::Reflect::set(&info, &k.into(), &v).map(|_| ());
+        set("codec", t.codec.clone().into())
+            .and_then(|_| set("width", (t.width as f64).into()))
+            .and_then(|_| set("height", (t.height as f64).into()))
+            .and_then(|_| set("times", js_sys::Float64Array::from(&times[..]).into()))
+            .and_then(|_| set("keys", js_sys::Uint8Array::from(&keys[..]).into()))
+            .and_then(|_| set("display", js_sys::Uint32Array::from(&display[..]).into()))
+            .map_err(|_| JsError::new("internal: track info"))?;
+        Ok(info.into())
     }
 
     /// `[first, last]`: the chunks (decode order) to decode, then flush, for the frames at
