@@ -354,14 +354,14 @@ fn read_inner(file: &[u8], limits: &Limits) -> Result<VideoTrack, Fail> {
     let entry = sample_entry(&stbl)?;
     limits.check(entry.width as u64, entry.height as u64, 1, 3)?;
     let mut warnings = Vec::new();
-    let mut timed = sample_table(&stbl, limits, file.len(), &mut warnings)?;
+    let mut timed = sample_table(&stbl, limits, &mut warnings)?;
     let trex = child(&moov, b"mvex")?
         .map(|mvex| trex_for(&mvex, track_id))
         .transpose()?
         .flatten()
         .unwrap_or_default();
     for moof in &moofs {
-        fragment(moof, track_id, trex, &mut timed, limits, &mut warnings)?;
+        fragment(moof, track_id, trex, &mut timed, limits)?;
     }
     let edit = child(&trak, b"edts")?
         .map(|e| edit_list(&e, movie_scale, timescale))
@@ -531,12 +531,7 @@ struct Timed {
 }
 
 /// Expands the sample tables of a (non-fragmented) track.
-fn sample_table(
-    stbl: &Bx<'_>,
-    limits: &Limits,
-    file_len: usize,
-    warnings: &mut Vec<String>,
-) -> R<Vec<Timed>> {
+fn sample_table(stbl: &Bx<'_>, limits: &Limits, warnings: &mut Vec<String>) -> R<Vec<Timed>> {
     // Sizes first: they give the sample count every other table is checked against.
     let (sizes, count) = if let Some(stsz) = child(stbl, b"stsz")? {
         let mut r = Rd::new(stsz.body, "stsz");
@@ -695,7 +690,6 @@ fn sample_table(
         });
         dts = dts.saturating_add(durations[i]);
     }
-    let _ = file_len;
     Ok(out)
 }
 
@@ -760,7 +754,6 @@ fn fragment(
     trex: Trex,
     out: &mut Vec<Timed>,
     limits: &Limits,
-    warnings: &mut Vec<String>,
 ) -> R<()> {
     for traf in boxes(moof.body, moof.start + 8) {
         let traf = traf?;
@@ -860,7 +853,6 @@ fn fragment(
             }
         }
     }
-    let _ = warnings;
     Ok(())
 }
 

@@ -98,6 +98,18 @@ impl Tissue {
 
 pub type V2 = [f32; 2];
 
+/// The vector from the nearest point of the segment a-b to p.
+fn from_segment(a: V2, b: V2, p: V2) -> V2 {
+    let (ab, ap) = ([b[0] - a[0], b[1] - a[1]], [p[0] - a[0], p[1] - a[1]]);
+    let len2 = ab[0] * ab[0] + ab[1] * ab[1];
+    let t = if len2 > 0.0 {
+        ((ap[0] * ab[0] + ap[1] * ab[1]) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    [ap[0] - t * ab[0], ap[1] - t * ab[1]]
+}
+
 /// A shape in the cut.
 #[derive(Clone, Debug, Serialize)]
 pub enum Geom {
@@ -125,14 +137,7 @@ impl Geom {
                 (u / a).powi(2) + (v / b).powi(2) <= 1.0
             }
             Geom::Capsule { p: a, q: b, r } => {
-                let (ab, ap) = ([b[0] - a[0], b[1] - a[1]], [p[0] - a[0], p[1] - a[1]]);
-                let len2 = ab[0] * ab[0] + ab[1] * ab[1];
-                let t = if len2 > 0.0 {
-                    ((ap[0] * ab[0] + ap[1] * ab[1]) / len2).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                let (dx, dy) = (ap[0] - t * ab[0], ap[1] - t * ab[1]);
+                let [dx, dy] = from_segment(a, b, p);
                 dx * dx + dy * dy <= r * r
             }
             Geom::Arc {
@@ -171,16 +176,7 @@ impl Geom {
                 let (gu, gv) = (u / (a * a), v / (b * b));
                 unit([gu * co - gv * s, gu * s + gv * co])
             }
-            Geom::Capsule { p: a, q: b, r: _ } => {
-                let (ab, ap) = ([b[0] - a[0], b[1] - a[1]], [p[0] - a[0], p[1] - a[1]]);
-                let len2 = ab[0] * ab[0] + ab[1] * ab[1];
-                let t = if len2 > 0.0 {
-                    ((ap[0] * ab[0] + ap[1] * ab[1]) / len2).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                unit([ap[0] - t * ab[0], ap[1] - t * ab[1]])
-            }
+            Geom::Capsule { p: a, q: b, r: _ } => unit(from_segment(a, b, p)),
             Geom::Arc { c, .. } => unit([p[0] - c[0], p[1] - c[1]]),
         }
     }
