@@ -107,7 +107,14 @@ impl Renderer {
             content[1] as f32 + fy * image_h as f32,
         ];
         let fit_depth = image_h as f32 * (1.0 - fy) * 0.93 / sc.depth_cm;
-        let fit_width = 0.49 * content[2] as f32 / (sc.depth_cm * sc.half_angle.sin());
+        // Real screens leave side panels for text and controls: the fan spans 55-98 % of the
+        // width, so a crop around it holds little of the text (v2 only; v1 keeps its layout).
+        let fan_share = if params.cut.is_some() {
+            Rng::new(params.seed ^ 0xFA_2E1D).range(0.56, 1.0)
+        } else {
+            1.0
+        };
+        let fit_width = 0.49 * fan_share * content[2] as f32 / (sc.depth_cm * sc.half_angle.sin());
         let px_per_cm = fit_depth.min(fit_width) * zoom;
         let placement = Placement {
             apex,
@@ -148,16 +155,18 @@ impl Renderer {
             // Scanners smooth speckle (speckle reduction, persistence, compression): a little
             // to a lot, relative to the picture's size.
             smooth_px =
-                a.range(0.9, 3.0) * (params.width.max(params.height) as f32 / 320.0).max(0.4);
+                a.range(1.2, 4.0) * (params.width.max(params.height) as f32 / 320.0).max(0.4);
             tissue_jitter = [
                 log_range(&mut a, 0.25, 1.8),
                 log_range(&mut a, 0.4, 2.0),
                 log_range(&mut a, 0.4, 2.5),
                 log_range(&mut a, 0.5, 2.0),
-                if a.chance(0.5) {
-                    log_range(&mut a, 1.0, 4.0)
-                } else {
-                    log_range(&mut a, 4.0, 40.0)
+                // Blood is 30-40 dB below myocardium on most screens; haze from clutter and
+                // high gain lifts it on some, rarely to the myocardium's grey.
+                match a.unit() {
+                    u if u < 0.7 => log_range(&mut a, 1.0, 4.0),
+                    u if u < 0.95 => log_range(&mut a, 4.0, 12.0),
+                    _ => log_range(&mut a, 12.0, 30.0),
                 },
             ];
         }
@@ -495,7 +504,12 @@ impl Renderer {
         let (w, h) = (p.width, p.height);
         let [cx, cy, cw, ch] = self.content;
         let scale = if w >= 600 { 2 } else { 1 };
-        if o.text && w >= 96 {
+        // A real screen's text is a line of 1-2 % of its height; at the small sizes training
+        // renders, the smallest font is 4 %, and a crop around the fan would hold far more text
+        // than a real one. Phantom v2 draws it on a third of its small screens.
+        let small_text_shown =
+            p.cut.is_none() || w >= 400 || Rng::new(p.seed ^ 0x7E_C7).chance(0.35);
+        if o.text && w >= 96 && small_text_shown {
             let lines = [
                 format!("ID {}", o.patient_id),
                 "TTE PHANTOM".to_string(),

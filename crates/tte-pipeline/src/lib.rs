@@ -105,12 +105,22 @@ pub fn infer(
         return Ok(vec![]);
     };
     let [c, t, h, w] = first.shape();
+    let adapt = model.meta.bn_adapt as f64;
+    // Adapted batch norm takes its statistics from the batch: one clip at a time, so each clip
+    // is normalised by its own, whatever else is in the batch.
+    if adapt > 0.0 && clips.len() > 1 {
+        let mut rows = Vec::new();
+        for p in clips {
+            rows.extend(infer(model, &[p], device)?);
+        }
+        return Ok(rows);
+    }
     let mut data = Vec::with_capacity(clips.len() * c * t * h * w);
     for p in clips {
         data.extend_from_slice(&p.data);
     }
     let x = Tensor::<5>::from_data(TensorData::new(data, [clips.len(), c, t, h, w]), device);
-    let probs = model.net.probabilities(x).into_data();
+    let probs = model.net.probabilities_adapted(x, adapt).into_data();
     let flat = probs
         .try_to_vec::<f32>()
         .map_err(|e| PipelineError::Inference(format!("{e:?}")))?;

@@ -2,8 +2,9 @@
 //! weights together, so a model can never be paired with the wrong label list.
 //!
 //! Layout: `TTEVMODL` magic, u32 LE format version, u64 LE length of a JSON header, the header
-//! ([`ModelMeta`]), then Burn's burnpack bytes of the weights, stored as f32 or (half the
-//! download, for the web app) f16; loading casts them to the network's f32 either way.
+//! ([`ModelMeta`]), then the weights: Burn's burnpack bytes stored as f32 or f16, or
+//! ([`crate::q8`]) 8-bit integers with per-channel scales, the web app's download; loading
+//! makes them the network's f32 whichever way they were stored.
 
 use burn::module::Module;
 use burn::module::{ModuleMapper, Param};
@@ -45,6 +46,12 @@ pub struct ModelMeta {
     /// network; models from before this existed were trained with colour kept.
     #[serde(default)]
     pub blank_colour: bool,
+    /// How far batch norm moves from its training statistics towards each clip's own at
+    /// inference (0 = plain inference, 1 = the clip's alone; [`crate::SlowFast::forward_adapted`]).
+    /// A real screen differs from the phantom in level and contrast at every layer; adapting
+    /// undoes part of that. Recorded here so every face answers alike.
+    #[serde(default)]
+    pub bn_adapt: f32,
 }
 
 fn f32_name() -> String {
@@ -80,6 +87,7 @@ impl ModelMeta {
             stored_as: f32_name(),
             auto_levels: false,
             blank_colour: false,
+            bn_adapt: 0.0,
         }
     }
 
@@ -126,16 +134,18 @@ impl TrainedModel {
         self.to_bytes_as(DType::F32)
     }
 
-    /// Serialises with the weights stored as `dtype` (F32, or F16 for half the size; values
-    /// are rounded to the nearest f16 and read back as f32).
+    /// Serialises with the weights stored as `dtype`: F32; F16 for half the size (values
+    /// rounded to the nearest f16); I8 for a quarter ([`crate::q8`]: per-channel 8-bit
+    /// convolution and linear weights, the rest f32). All are read back as f32.
     pub fn to_bytes_as(&self, dtype: DType) -> Result<Vec<u8>, ModelFileError> {
         self.meta.check()?;
         let stored_as = match dtype {
             DType::F32 => "f32",
             DType::F16 => "f16",
+            DType::I8 => "q8",
             other => {
                 return Err(ModelFileError::Weights(format!(
-                    "cannot store weights as {other:?}; use F32 or F16"
+                    "cannot store weights as {other:?}; use F32, F16 or I8"
                 )))
             }
         };
@@ -148,8 +158,12 @@ impl TrainedModel {
                 .into_bytes()
                 .map_err(|e| ModelFileError::Weights(format!("{e:?}")))
         };
-        let mut weights = record(self.net.clone())?;
-        if dtype != DType::F32 {
+        let mut weights = if dtype == DType::I8 {
+            burn::tensor::Bytes::from_bytes_vec(crate::q8::encode(&self.net))
+        } else {
+            record(self.net.clone())?
+        };
+        if dtype == DType::F16 {
             // Cast an independent copy: a module clone shares its batch-norm statistics, and
             // casting those in place would change the caller's network.
             let copy = self.meta.config.init(&Device::flex()).load_record(
@@ -193,6 +207,14 @@ impl TrainedModel {
     /// Builds the network its header describes on `device` and loads its weights.
     pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<Self, ModelFileError> {
         let (meta, offset) = Self::read_meta(bytes)?;
+        if meta.stored_as == "q8" {
+            // Built on the CPU, where the values are written in, then moved to `device`.
+            let flex = Device::flex();
+            let net = crate::q8::decode(meta.config.init(&flex), &bytes[offset..], &flex)
+                .map_err(ModelFileError::Weights)?
+                .to_device(device);
+            return Ok(Self { meta, net });
+        }
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes[offset..].to_vec()))
             .map_err(|e| ModelFileError::Weights(format!("{e:?}")))?
             .cast_to_module_dtype();
@@ -333,6 +355,49 @@ mod tests {
         got.assert_approx_eq::<f32>(&want, burn::tensor::Tolerance::absolute(2e-3));
         // Loaded weights are f32 again, so every backend runs the network as trained.
         assert_eq!(back.net.head.weight.val().dtype(), DType::F32);
+    }
+
+    #[test]
+    fn eight_bit_file_is_a_quarter_of_the_weights_and_answers_nearly_the_same() {
+        let device = Device::flex();
+        let m = model();
+        let clip: Tensor<5> =
+            Tensor::random([2, 3, 8, 32, 32], Distribution::Normal(0.0, 1.0), &device);
+        let full = m.to_bytes().unwrap();
+        let q8 = m.to_bytes_as(DType::I8).unwrap();
+        let (_, header) = TrainedModel::read_meta(&full).unwrap();
+        let ratio = (q8.len() - header) as f64 / (full.len() - header) as f64;
+        assert!((0.2..0.32).contains(&ratio), "weights shrank to {ratio:.3}");
+        let back = TrainedModel::from_bytes(&q8, &device).unwrap();
+        assert_eq!(back.meta.stored_as, "q8");
+        // Every batch-norm statistic comes back exactly (stored f32), and outputs stay close.
+        let rv = |n: &SlowFast| n.fast_stem.bn.running_var.value().into_data();
+        assert_eq!(rv(&back.net), rv(&m.net));
+        let want = m.net.probabilities(clip.clone()).into_data();
+        let got = back.net.probabilities(clip).into_data();
+        got.assert_approx_eq::<f32>(&want, burn::tensor::Tolerance::absolute(1e-2));
+        assert_eq!(back.net.head.weight.val().dtype(), DType::F32);
+    }
+
+    #[test]
+    fn a_damaged_eight_bit_file_is_refused_with_a_reason() {
+        let q8 = model().to_bytes_as(DType::I8).unwrap();
+        let (_, header) = TrainedModel::read_meta(&q8).unwrap();
+        let err = |b: &[u8]| {
+            TrainedModel::from_bytes(b, &Device::flex())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(&q8[..q8.len() - 10]).contains("truncated"));
+        let mut longer = q8.clone();
+        longer.extend_from_slice(&[0; 3]);
+        assert!(err(&longer).contains("after the last weight tensor"));
+        let mut wrong_kind = q8.clone();
+        wrong_kind[header] = 9;
+        assert!(err(&wrong_kind).contains("kind 9"));
+        let mut wrong_count = q8;
+        wrong_count[header + 1] ^= 0x40;
+        assert!(err(&wrong_count).contains("values where the network has"));
     }
 
     #[test]

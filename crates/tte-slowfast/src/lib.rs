@@ -5,6 +5,7 @@
 pub mod config;
 pub mod file;
 pub mod model;
+pub mod q8;
 pub mod soup;
 
 pub use config::{Cost, SlowFastConfig};

@@ -45,6 +45,36 @@ impl ConvBn {
     pub fn forward(&self, x: Tensor<5>) -> Tensor<5> {
         self.bn.forward(self.conv.forward(x))
     }
+
+    /// Inference with batch norm's statistics moved towards the input's own: `adapt` 0 is the
+    /// running statistics (plain inference), 1 the input's alone (AdaBN, Li et al. 2016). The
+    /// blended variance is the mixture's, so it stays positive and equals either end at 0 and 1.
+    pub fn forward_adapted(&self, x: Tensor<5>, adapt: f64) -> Tensor<5> {
+        let y = self.conv.forward(x);
+        if adapt <= 0.0 {
+            return self.bn.forward(y);
+        }
+        let [n, c, t, h, w] = y.dims();
+        let flat = y.clone().swap_dims(0, 1).reshape([c, n * t * h * w]);
+        let (var, mean) = flat.var_mean_bias(1);
+        let (mean, var) = (mean.reshape([c]), var.reshape([c]));
+        let device = y.device();
+        let run_mean = self.bn.running_mean.value().to_device(&device);
+        let run_var = self.bn.running_var.value().to_device(&device);
+        let shift = (mean.clone() - run_mean.clone()).powi_scalar(2);
+        let blended_mean = run_mean.mul_scalar(1.0 - adapt) + mean.mul_scalar(adapt);
+        let blended_var = run_var.mul_scalar(1.0 - adapt)
+            + var.mul_scalar(adapt)
+            + shift.mul_scalar(adapt * (1.0 - adapt));
+        burn::tensor::module::batch_norm(
+            y,
+            self.bn.gamma.val(),
+            self.bn.beta.val(),
+            blended_mean,
+            blended_var,
+            self.bn.epsilon,
+        )
+    }
 }
 
 /// A ResNet bottleneck: Tx1x1 -> 1x3x3 (strided) -> 1x1x1, plus a projection shortcut when shapes change.
@@ -76,13 +106,18 @@ impl Bottleneck {
     }
 
     pub fn forward(&self, x: Tensor<5>) -> Tensor<5> {
+        self.forward_adapted(x, 0.0)
+    }
+
+    /// [`ConvBn::forward_adapted`] through every batch norm of the block.
+    pub fn forward_adapted(&self, x: Tensor<5>, adapt: f64) -> Tensor<5> {
         let skip = match &self.shortcut {
-            Some(proj) => proj.forward(x.clone()),
+            Some(proj) => proj.forward_adapted(x.clone(), adapt),
             None => x.clone(),
         };
-        let y = relu(self.conv_a.forward(x));
-        let y = relu(self.conv_b.forward(y));
-        relu(self.conv_c.forward(y) + skip)
+        let y = relu(self.conv_a.forward_adapted(x, adapt));
+        let y = relu(self.conv_b.forward_adapted(y, adapt));
+        relu(self.conv_c.forward_adapted(y, adapt) + skip)
     }
 }
 
@@ -112,7 +147,14 @@ impl Stage {
     }
 
     pub fn forward(&self, x: Tensor<5>) -> Tensor<5> {
-        self.blocks.iter().fold(x, |x, b| b.forward(x))
+        self.forward_adapted(x, 0.0)
+    }
+
+    /// [`ConvBn::forward_adapted`] through every block.
+    pub fn forward_adapted(&self, x: Tensor<5>, adapt: f64) -> Tensor<5> {
+        self.blocks
+            .iter()
+            .fold(x, |x, b| b.forward_adapted(x, adapt))
     }
 }
 
@@ -210,23 +252,41 @@ impl SlowFastConfig {
 impl SlowFast {
     /// Class logits, `[batch, classes]`.
     pub fn forward(&self, clip: Tensor<5>) -> Tensor<2> {
+        self.forward_adapted(clip, 0.0)
+    }
+
+    /// Class logits with batch norm adapted to the input ([`ConvBn::forward_adapted`]); with a
+    /// batch of one clip, each clip is normalised by its own statistics blended with training's.
+    pub fn forward_adapted(&self, clip: Tensor<5>, adapt: f64) -> Tensor<2> {
         let device = clip.device();
         let idx: Vec<i64> = self.slow_indices.iter().map(|&i| i as i64).collect();
         let idx = Tensor::<1, Int>::from_ints(idx.as_slice(), &device);
         let slow = clip.clone().select(2, idx);
 
-        let mut slow = self.pool_spatial(relu(self.slow_stem.forward(slow)));
-        let mut fast = self.pool_spatial(relu(self.fast_stem.forward(clip)));
+        let mut slow = self.pool_spatial(relu(self.slow_stem.forward_adapted(slow, adapt)));
+        let mut fast = self.pool_spatial(relu(self.fast_stem.forward_adapted(clip, adapt)));
         for s in 0..4 {
             if let Some(fusion) = self.fusions.get(s) {
-                let lateral = relu(fusion.forward(fast.clone()));
+                let lateral = relu(fusion.forward_adapted(fast.clone(), adapt));
                 slow = Tensor::cat(vec![slow, lateral], 1);
             }
-            slow = self.slow_stages[s].forward(slow);
-            fast = self.fast_stages[s].forward(fast);
+            slow = self.slow_stages[s].forward_adapted(slow, adapt);
+            fast = self.fast_stages[s].forward_adapted(fast, adapt);
         }
         let features = Tensor::cat(vec![global_average(slow), global_average(fast)], 1);
         self.head.forward(self.dropout.forward(features))
+    }
+
+    /// The same network for one grey input channel: each stem's weights summed over its colour
+    /// channels. With equal per-channel normalisation, a grey clip given as three equal channels
+    /// and the one-channel clip give the same output, so a colour model starts a grey run where
+    /// it stands (and its stems cost a third).
+    pub fn into_grey(mut self) -> Self {
+        for stem in [&mut self.slow_stem, &mut self.fast_stem] {
+            let w = stem.conv.weight.val();
+            stem.conv.weight = burn::module::Param::from_tensor(w.sum_dim(1).detach());
+        }
+        self
     }
 
     /// Trainable parameters, counted as PyTorch's `parameters()` does: Burn's `num_params` also
@@ -254,6 +314,11 @@ impl SlowFast {
     /// Class probabilities, `[batch, classes]`, each row summing to 1.
     pub fn probabilities(&self, clip: Tensor<5>) -> Tensor<2> {
         softmax(self.forward(clip), 1)
+    }
+
+    /// [`Self::probabilities`] with batch norm adapted to the input by `adapt` (0 = plain).
+    pub fn probabilities_adapted(&self, clip: Tensor<5>, adapt: f64) -> Tensor<2> {
+        softmax(self.forward_adapted(clip, adapt), 1)
     }
 
     /// The stem's (1,3,3) max pool: time folds into channels so Burn's 2-D pool does the work.
@@ -292,6 +357,50 @@ mod tests {
 
     fn values(t: Tensor<2>) -> Vec<f32> {
         t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn small() -> SlowFastConfig {
+        let mut cfg = SlowFastConfig::lite(5);
+        (cfg.crop_size, cfg.frames) = (32, 8);
+        cfg
+    }
+
+    #[test]
+    fn a_grey_network_equals_its_colour_original_on_grey_clips() {
+        let cfg = small();
+        let colour = cfg.init(&device());
+        let grey_clip = random_clip(
+            &SlowFastConfig {
+                input_channels: 1,
+                ..small()
+            },
+            2,
+        );
+        let as_rgb = Tensor::cat(vec![grey_clip.clone(); 3], 1);
+        let want = values(colour.probabilities(as_rgb));
+        let grey = colour.into_grey();
+        let got = values(grey.probabilities(grey_clip));
+        let worst = want
+            .iter()
+            .zip(&got)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-5, "grey and colour differ by {worst}");
+    }
+
+    #[test]
+    fn adapted_batch_norm_at_zero_is_plain_inference_and_moves_with_the_input() {
+        let net = small().init(&device());
+        let clip = random_clip(&small(), 1);
+        let plain = values(net.probabilities(clip.clone()));
+        assert_eq!(plain, values(net.probabilities_adapted(clip.clone(), 0.0)));
+        // A brighter, wider clip: plain inference sees it shifted, full adaptation normalises
+        // the stem's response away, so the two answers differ.
+        let shifted = clip.clone().mul_scalar(3.0).add_scalar(2.0);
+        let a = values(net.probabilities_adapted(shifted.clone(), 1.0));
+        let b = values(net.probabilities(shifted));
+        assert!(a.iter().zip(&b).any(|(x, y)| (x - y).abs() > 1e-4));
+        assert!((a.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     }
 
     #[test]

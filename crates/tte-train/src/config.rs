@@ -51,6 +51,10 @@ pub struct TrainConfig {
     /// Blank saturated colour (colour Doppler, coloured overlays) to black before the network
     /// (`tte_preprocess::ClipSpec::blank_colour`); recorded in the model file like `auto_levels`.
     pub blank_colour: bool,
+    /// Feed the network one grey channel (luminance) instead of RGB: colour says nothing about
+    /// the view, and the stems cost a third. A colour `init_from` model is made grey by summing
+    /// its stems' weights over the colour channels ([`tte_slowfast::SlowFast::into_grey`]).
+    pub grey: bool,
 }
 
 /// Where clips come from.
@@ -125,6 +129,7 @@ impl Default for TrainConfig {
             init_from: None,
             auto_levels: false,
             blank_colour: false,
+            grey: false,
         }
     }
 }

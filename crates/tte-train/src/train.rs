@@ -230,8 +230,11 @@ pub fn train(
 /// `clip_spec()` is how every training clip is prepared.
 pub fn model_meta(cfg: &TrainConfig) -> anyhow::Result<ModelMeta> {
     let labels = tte_views::codes();
-    let model_cfg = SlowFastConfig::preset(&cfg.preset, labels.len())
+    let mut model_cfg = SlowFastConfig::preset(&cfg.preset, labels.len())
         .ok_or_else(|| anyhow::anyhow!("unknown preset {}", cfg.preset))?;
+    if cfg.grey {
+        model_cfg.input_channels = 1;
+    }
     let mut meta = ModelMeta::new(&cfg.preset, model_cfg, labels);
     meta.auto_levels = cfg.auto_levels;
     meta.blank_colour = cfg.blank_colour;
@@ -240,8 +243,12 @@ pub fn model_meta(cfg: &TrainConfig) -> anyhow::Result<ModelMeta> {
 
 /// The network of `path`, checked to have this run's architecture and label order.
 fn initial_weights(path: &str, meta: &ModelMeta, device: &Device) -> anyhow::Result<SlowFast> {
-    let m = TrainedModel::load(std::path::Path::new(path), device)
+    let mut m = TrainedModel::load(std::path::Path::new(path), device)
         .map_err(|e| anyhow::anyhow!("init_from {path}: {e}"))?;
+    if m.meta.config.input_channels == 3 && meta.config.input_channels == 1 {
+        m.net = m.net.into_grey();
+        m.meta.config.input_channels = 1;
+    }
     if m.meta.config != meta.config || m.meta.labels != meta.labels {
         anyhow::bail!(
             "init_from {path}: its network ({} preset, labels {:?}) differs from this run's ({} preset, labels {:?}); \
@@ -424,6 +431,42 @@ mod tests {
         let got = initial_weights(&path, &meta, &Device::flex()).unwrap();
         let head = |n: &SlowFast| n.head.weight.val().into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(head(&got), head(&want.net));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_grey_run_starts_from_a_colour_model_and_trains() {
+        let dir = std::env::temp_dir().join(format!("tte-init-grey-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let labels = tte_views::codes();
+        let mut cfg = SlowFastConfig::lite(labels.len());
+        (cfg.crop_size, cfg.frames) = (32, 8);
+        let path = dir.join("colour.ttev");
+        TrainedModel {
+            meta: ModelMeta::new("lite", cfg.clone(), labels.clone()),
+            net: cfg.init(&Device::flex()),
+        }
+        .save(&path)
+        .unwrap();
+        let mut grey_cfg = cfg.clone();
+        grey_cfg.input_channels = 1;
+        let grey_meta = ModelMeta::new("lite", grey_cfg, labels);
+        let device = Device::flex().autodiff();
+        let net = initial_weights(path.to_str().unwrap(), &grey_meta, &device).unwrap();
+        let x = Tensor::<5>::ones([1, 1, 8, 32, 32], &device);
+        let loss = net.forward(x).sum();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        assert!(grads.len() > 10, "{} parameters got gradients", grads.len());
+        // A grey file refuses to start a colour run: summing channels cannot be undone.
+        let grey_path = dir.join("grey.ttev");
+        TrainedModel {
+            meta: grey_meta,
+            net: net.valid(),
+        }
+        .save(&grey_path)
+        .unwrap();
+        let colour_meta = ModelMeta::new("lite", cfg, tte_views::codes());
+        assert!(initial_weights(grey_path.to_str().unwrap(), &colour_meta, &device).is_err());
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -132,7 +132,10 @@ impl Classifier {
             TensorData::new(prepared.data, [1, c, t, h, w]),
             &self.device,
         );
-        let probs = self.model.net.probabilities(x);
+        let probs = self
+            .model
+            .net
+            .probabilities_adapted(x, self.model.meta.bn_adapt as f64);
         let probs = probs
             .into_data_async()
             .await

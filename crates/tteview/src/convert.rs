@@ -16,13 +16,21 @@ pub struct Args {
     #[arg(long)]
     out: PathBuf,
     /// Store weights as f16 (half the size); without it, f32.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "eight_bit")]
     half: bool,
+    /// Store convolution and linear weights as 8-bit integers with a scale per output channel
+    /// (a quarter of f32; batch norm and biases stay f32): the web app's download.
+    #[arg(long = "q8")]
+    eight_bit: bool,
     /// Record colour blanking in the written file (`blank_colour`: colour Doppler and coloured
     /// overlays turned black before the network), for weights trained without it: how the card
     /// measures what the preparation alone is worth.
     #[arg(long)]
     blank_colour: bool,
+    /// Record batch-norm adaptation in the written file (`bn_adapt`, 0-1: how far each layer's
+    /// statistics move towards the clip's own at inference; 0 is plain inference).
+    #[arg(long)]
+    bn_adapt: Option<f32>,
     /// Average the weights with these model files (fine-tunes of the same start, same network
     /// and labels): a weight-space ensemble, one network of the same size. Repeat for more.
     #[arg(long = "average-with", value_name = "FILE")]
@@ -45,8 +53,19 @@ pub fn run(args: Args) -> Result<()> {
     }
     // Both files are then compared on the same, blanked input: the check is of the weights.
     original.meta.blank_colour |= args.blank_colour;
+    if let Some(a) = args.bn_adapt {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&a),
+            "--bn-adapt must lie in 0-1, not {a}"
+        );
+        original.meta.bn_adapt = a;
+    }
     let bytes = original
-        .to_bytes_as(if args.half { DType::F16 } else { DType::F32 })
+        .to_bytes_as(match (args.half, args.eight_bit) {
+            (_, true) => DType::I8,
+            (true, _) => DType::F16,
+            _ => DType::F32,
+        })
         .map_err(|e| anyhow!("{e}"))?;
     std::fs::write(&args.out, &bytes).map_err(|e| anyhow!("{}: {e}", args.out.display()))?;
     let converted = read(&args.out)?;
