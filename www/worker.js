@@ -1,8 +1,9 @@
 // The classifier's worker: decoding and inference run here, off the page's main thread.
 // Messages in:  {type: 'init', modelUrl, backend}            -> {type: 'ready', backend, labels, meta}
 //               {type: 'classify', id, name, bytes}          -> {type: 'progress'|'result'|'error', id, ...}
-import init, { Classifier, Clip, i420ToRgba, viewCatalogue } from './pkg/tte_web.js';
-
+// Two builds of the same crates: pkg (WebGPU and the CPU) and pkg-cpu (the CPU alone, a fraction
+// of the download). Only the one this browser will use is fetched.
+let wasm = null;
 let classifier = null;
 let modelBytes = null;
 
@@ -44,17 +45,27 @@ async function webGpuKind() {
 
 /// 'auto' takes WebGPU on a real GPU and the CPU backend otherwise: on a software GPU the
 /// WebAssembly CPU backend answers about ten times sooner. 'webgpu' insists on any adapter.
-async function load(backend) {
+async function wantedBackend(backend) {
   const kind = backend === 'cpu' ? 'none' : await webGpuKind();
-  let wanted = 'cpu';
-  if (kind === 'hardware' || (kind === 'software' && backend === 'webgpu')) wanted = 'webgpu';
-  else if (kind === 'software') post({ type: 'notice', text: 'WebGPU here is a software renderer (slower than the CPU backend); using the CPU backend. Add ?backend=webgpu to use it anyway.' });
+  if (kind === 'hardware' || (kind === 'software' && backend === 'webgpu')) return 'webgpu';
+  if (kind === 'software') post({ type: 'notice', text: 'WebGPU here is a software renderer (slower than the CPU backend); using the CPU backend. Add ?backend=webgpu to use it anyway.' });
+  return 'cpu';
+}
+
+/// The wasm build for `wanted`: the WebGPU one also runs on the CPU, the fallback if WebGPU fails.
+async function loadModule(wanted) {
+  const m = await import(wanted === 'webgpu' ? './pkg/tte_web.js' : './pkg-cpu/tte_web.js');
+  await m.default();
+  wasm = m;
+}
+
+async function load(wanted) {
   try {
-    classifier = await Classifier.create(modelBytes, wanted);
+    classifier = await wasm.Classifier.create(modelBytes, wanted);
   } catch (e) {
     if (wanted === 'cpu') throw e;
     post({ type: 'notice', text: `WebGPU failed (${e.message || e}); using the CPU backend` });
-    classifier = await Classifier.create(modelBytes, 'cpu');
+    classifier = await wasm.Classifier.create(modelBytes, 'cpu');
   }
   return classifier.backend();
 }
@@ -82,7 +93,7 @@ async function frameToRgba(frame) {
     // BT.601 whatever colorSpace says: for untagged streams Chromium guesses BT.709 by size
     // where FFmpeg does not, and grey (all an echo is, but for colour Doppler) is the same in both.
     const cs = frame.colorSpace || {};
-    buf = i420ToRgba(planes, Uint32Array.from(layout.flatMap((p) => [p.offset, p.stride])), Uint32Array.from([x, y, w, h]), false, cs.fullRange === true);
+    buf = wasm.i420ToRgba(planes, Uint32Array.from(layout.flatMap((p) => [p.offset, p.stride])), Uint32Array.from([x, y, w, h]), false, cs.fullRange === true);
   } else {
     buf = new Uint8Array(w * h * 4);
     // copyTo with an RGBA format converts from the decoder's YUV; SwiftShader needs this path.
@@ -182,7 +193,7 @@ async function decodeGif(bytes, wanted) {
 
 async function decodeClip(id, bytes) {
   const t0 = performance.now();
-  const clip = Clip.open(bytes);
+  const clip = wasm.Clip.open(bytes);
   const probe = clip.probe();
   const times = clip.times();
   const wanted = Array.from(classifier.plan(Float64Array.from(times)));
@@ -250,12 +261,16 @@ self.onmessage = (ev) => { queue = queue.then(() => handle(ev.data)); };
 async function handle(m) {
   try {
     if (m.type === 'init') {
-      await init();
+      const wanted = await wantedBackend(m.backend);
       post({ type: 'progress', id: null, stage: 'downloading the model' });
-      modelBytes = await fetchWithProgress(m.modelUrl, (got, total) => post({ type: 'progress', id: null, stage: 'downloading the model', got, total }));
+      // The module and the model download side by side.
+      [, modelBytes] = await Promise.all([
+        loadModule(wanted),
+        fetchWithProgress(m.modelUrl, (got, total) => post({ type: 'progress', id: null, stage: 'downloading the model', got, total })),
+      ]);
       post({ type: 'progress', id: null, stage: 'starting the backend' });
-      const backend = await load(m.backend);
-      post({ type: 'ready', backend, labels: classifier.labels(), meta: classifier.meta(), catalogue: viewCatalogue(), modelBytes: modelBytes.length });
+      const backend = await load(wanted);
+      post({ type: 'ready', backend, labels: classifier.labels(), meta: classifier.meta(), catalogue: wasm.viewCatalogue(), modelBytes: modelBytes.length });
     } else if (m.type === 'classify') {
       await classify(m.id, m.name, new Uint8Array(m.bytes), !!m.playback);
     }

@@ -44,10 +44,17 @@ impl Classifier {
     /// (wgpu's initialisation cannot be recovered from where WebGPU is absent).
     pub async fn create(model_bytes: Vec<u8>, backend: String) -> Result<Classifier, JsError> {
         let device = match backend.as_str() {
+            #[cfg(feature = "webgpu")]
             "webgpu" => Device::wgpu_options()
                 .init_async()
                 .await
                 .map_err(|e| JsError::new(&format!("WebGPU unavailable: {e:?}")))?,
+            #[cfg(not(feature = "webgpu"))]
+            "webgpu" => {
+                return Err(JsError::new(
+                    "this build of the classifier is the CPU-only one (pkg-cpu); load pkg for WebGPU",
+                ))
+            }
             "cpu" => Device::flex(),
             other => return Err(JsError::new(&format!("unknown backend {other}"))),
         };

@@ -381,6 +381,33 @@ fn convert_round_trips_the_shipped_model_and_reports_agreement() {
     );
     assert!(b / a < 0.56, "f16 file is {b} bytes, f32 {a}");
     assert_eq!(model_header(&half)["blank_colour"], true);
+    // Eight-bit weights (the web download) answer alike; batch-norm adaptation is recorded, and
+    // a value outside 0-1 is refused.
+    let q8 = d.join("q8.ttev");
+    let convert_q8 = |adapt: &str| {
+        tteview(&[
+            "convert",
+            "--model",
+            full.to_str().unwrap(),
+            "--out",
+            q8.to_str().unwrap(),
+            "--q8",
+            "--bn-adapt",
+            adapt,
+        ])
+    };
+    let out = convert_q8("0.25");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("weights q8") && text.contains("same top view on 13/13"),
+        "{text}"
+    );
+    let c = std::fs::metadata(&q8).unwrap().len() as f64;
+    assert!(c / a < 0.3, "q8 file is {c} bytes, f32 {a}");
+    assert_eq!(model_header(&q8)["bn_adapt"], 0.25);
+    let out = convert_q8("2");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--bn-adapt must lie in 0-1"));
     // A weight average of a model with its own f16 copy: the notes say so, the flags are the first
     // file's, and a weight list that does not fit the models is refused.
     let average = |weights: &str, out: &std::path::Path| {
