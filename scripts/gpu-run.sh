@@ -17,7 +17,7 @@ timeout 60 $B/native-bench --backend wgpu --preset r50 --clips 10 --warmup 3 --j
 timeout 30 $B/native-bench --backend cpu $lite --clips 10 --warmup 2 --json > /tmp/res/bench-cpu-host.json 2>/tmp/res/bench-cpu-host.err; echo "cpu rc=$?"
 tail -3 /tmp/res/*.err
 echo "== train"
-timeout 400 $B/tteview train --config models/lite.gpu.json --backend wgpu --run-dir /tmp/runs/lite-gpu --output /tmp/res/lite.ttev > /tmp/runs/lite-gpu.log 2>&1 &
+timeout 400 $B/tteview train --config experiments/lite.gpu.json --backend wgpu --run-dir /tmp/runs/lite-gpu --output /tmp/res/lite.ttev > /tmp/runs/lite-gpu.log 2>&1 &
 for a in longtail-balanced longtail-shuffle aug-on aug-off; do
   timeout 370 $B/tteview train --config models/ablations/$a.json --backend wgpu --run-dir /tmp/runs/$a --output /tmp/res/$a.ttev > /tmp/runs/$a.log 2>&1 &
 done

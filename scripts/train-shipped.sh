@@ -1,14 +1,8 @@
 #!/usr/bin/env bash
-# Reproduces models/lite.ttev: stage 1 from random weights, stage 2 fine-tuning with stronger
-# augmentation, stage 3 fine-tuning on the more realistic phantom (dark lung around the heart,
-# darker default gain), stage 4 fine-tuning with Doppler and M-mode screens cropped to keep their
-# trace and a third of the clips cropped as their DICOM would be, stage 5 with grey-level levelling
-# and dim, hazy and low-resolution clips, stage 6 continuing it (cut at step 2800 of its schedule),
-# stage 7 with coloured overlays turned to other hues, stage 8 with a darker dim grey map, stage 9
-# with stronger haze, stage 10 with a wide dynamic range, stage 11 with both, then f16 storage with
-# colour blanking switched on in the file (stage 12, trained with it, scored lower: model card).
-# About 15 hours on 2 CPU cores (stages 1-5 and 7-11 stop at their time budgets). Then `scripts/evaluate.sh` and
-# `python3 scripts/model_card.py` redo the model card.
+# Reproduces models/lite.ttev: eleven stages on the v1 phantom (model card, "Training data"), each
+# from the one before, then 8-bit storage with colour blanking switched on in the file. About 15
+# hours on 2 CPU cores (the stages with a time budget stop at it). Then `scripts/evaluate.sh`,
+# `scripts/evaluate-real.sh` and `python3 scripts/model_card.py` redo the model card.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tteview-target}"
@@ -27,4 +21,4 @@ bin="$CARGO_TARGET_DIR/release/tteview"
 "$bin" train --config models/lite.stage11.json      # init_from runs/lite-stage10/last.ttev, run in runs/lite-stage11/
 # Stages 5-11 train with levelling (`auto_levels`), so the file's header asks for it; the shipped
 # file also blanks colour (`blank_colour`) before the network.
-"$bin" convert --model runs/lite-stage11/last.ttev --out models/lite.ttev --half --blank-colour --check-per-view 2
+"$bin" convert --model runs/lite-stage11/last.ttev --out models/lite.ttev --q8 --blank-colour --check-per-view 2

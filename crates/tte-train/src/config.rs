@@ -72,7 +72,7 @@ pub enum DataConfig {
         fresh_each_epoch: bool,
         /// The phantom's style. `shifted` draws the test set's shifted settings: a model trained
         /// on it no longer measures robustness to that style, so it is for diagnostic ceiling runs
-        /// only (`models/experiments/`), never for a candidate.
+        /// only (`experiments/`), never for a candidate.
         #[serde(default)]
         style: Style,
         /// `cut`: phantom v2, views cut from the 3-D chest; `drawn` (the default, so older
