@@ -497,6 +497,13 @@ impl ClipParams {
             });
             return self;
         }
+        if !shifted {
+            // Around the heart a real window shows tissue as often as lung: pericardial fat,
+            // chest wall and liver lit like myocardium, or aerated lung all but black. v1 drew
+            // nearly black lung on every clip; v2 draws the whole range (its own stream).
+            let mut s = Rng::new(self.seed ^ 0x5_0AA0_D1C6);
+            self.surroundings.lung = (s.range(0.03f32.ln(), 0.8f32.ln())).exp();
+        }
         let spread = if shifted { 1.5 } else { 1.0 };
         for attempt in 0..64 {
             let (from, jitter) = if off_axis {

@@ -107,10 +107,10 @@ impl Renderer {
             content[1] as f32 + fy * image_h as f32,
         ];
         let fit_depth = image_h as f32 * (1.0 - fy) * 0.93 / sc.depth_cm;
-        // Real screens leave side panels for text and controls: the fan spans 55-98 % of the
+        // Real screens leave side panels for text and controls: the fan spans 70-98 % of the
         // width, so a crop around it holds little of the text (v2 only; v1 keeps its layout).
         let fan_share = if params.cut.is_some() {
-            Rng::new(params.seed ^ 0xFA_2E1D).range(0.56, 1.0)
+            Rng::new(params.seed ^ 0xFA_2E1D).range(0.75, 1.0)
         } else {
             1.0
         };
@@ -160,7 +160,8 @@ impl Renderer {
                 log_range(&mut a, 0.25, 1.8),
                 log_range(&mut a, 0.4, 2.0),
                 log_range(&mut a, 0.4, 2.5),
-                log_range(&mut a, 0.5, 2.0),
+                // Tissue around the heart from dim to as bright as myocardium.
+                log_range(&mut a, 0.5, 3.0),
                 // Blood is 30-40 dB below myocardium on most screens; haze from clutter and
                 // high gain lifts it on some, rarely to the myocardium's grey.
                 match a.unit() {
