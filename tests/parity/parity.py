@@ -121,7 +121,7 @@ def main():
     p.add_argument("--exporter", required=True, help="path to the parity-export binary")
     p.add_argument("--threads", type=int, default=2, help="CPU threads for both frameworks")
     p.add_argument("--repeats", type=int, default=5, help="timed forward passes per case")
-    p.add_argument("--cases", default="lite,r50", help="comma-separated: lite (shipped weights), lite-random, r50")
+    p.add_argument("--cases", default="lite,r50", help="comma-separated: lite (shipped weights), lite-grey (the same made grey), lite-random, r50")
     p.add_argument("--json", help="also write the results here")
     opts = p.parse_args()
     torch.set_num_threads(opts.threads)
@@ -130,6 +130,9 @@ def main():
     cases = {
         "lite": ["--model", str(ROOT / "models/lite.ttev"), "--batch", "2"],
         "lite-random": ["--preset", "lite", "--batch", "2"],
+        # The shipped weights made grey (one input channel): the stems' cost with a third of
+        # the input, as a grey model (experiments/phantom-v2-grey.json) would run.
+        "lite-grey": ["--model", str(ROOT / "models/lite.ttev"), "--batch", "2", "--grey"],
         "r50": ["--preset", "r50", "--batch", "1"],
     }
     results = []

@@ -36,6 +36,10 @@ struct Args {
     /// Seed of the input clip.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Make the network grey (one input channel, each stem summed over its colour channels),
+    /// as a grey training run starts: what a grey model costs against the colour one.
+    #[arg(long)]
+    grey: bool,
 }
 
 fn main() {
@@ -47,7 +51,12 @@ fn main() {
 
 fn run(args: Args) -> Result<()> {
     let device = Device::flex();
-    let (net, cfg, name) = network(&args, &device)?;
+    let (mut net, mut cfg, mut name) = network(&args, &device)?;
+    if args.grey && cfg.input_channels == 3 {
+        net = net.into_grey();
+        cfg.input_channels = 1;
+        name = format!("{name}, made grey");
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
 
