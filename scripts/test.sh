@@ -59,7 +59,7 @@ PY
 step "PyTorch parity: the same SlowFast in PyTorch gives the same logits (tests/parity)"
 cargo build --release --workspace --bins
 "${TTEVIEW_PY:-$HOME/.cache/tteview-py}/bin/python" tests/parity/parity.py \
-  --exporter "$CARGO_TARGET_DIR/release/parity-export" --repeats 3 --json "$CARGO_TARGET_DIR/parity.json"
+  --exporter "$CARGO_TARGET_DIR/release/parity-export" --repeats 3 --cases lite,lite-grey,r50 --json "$CARGO_TARGET_DIR/parity.json"
 
 step "native-bench builds for the Jetson (cargo check --target aarch64-unknown-linux-gnu --features wgpu)"
 # Without the ffmpeg feature: there is no aarch64 FFmpeg to link here (on the Jetson itself,
