@@ -16,9 +16,11 @@ bin="$CARGO_TARGET_DIR/release/tteview"
 # The test sets depend on the phantom and the exporters: cache them per version of their sources
 # (not of their tests and examples, which do not change a clip).
 version=$(git rev-parse HEAD:crates/tte-phantom/src HEAD:crates/tte-export/src | sha1sum | cut -c1-10)
-data="$CARGO_TARGET_DIR/eval-data-$version"
-[ -f "$data/default/manifest.csv" ] || "$bin" phantom --out "$data/default" --per-view 8 --seed 777 --formats mp4,avi,dcm --max-seconds 2.5 --max-side 480
-[ -f "$data/shifted/manifest.csv" ] || "$bin" phantom --out "$data/shifted" --per-view 8 --seed 778 --formats mp4,avi,dcm --style shifted --max-seconds 2.5 --max-side 720
+# Drawn with the phantom anatomy the shipped model was trained on (its header's `anatomy`).
+anatomy=$(python3 -c 'import json; b = open("models/lite.ttev", "rb").read(); n = int.from_bytes(b[12:20], "little"); print(json.loads(b[20:20 + n]).get("anatomy", "drawn"))')
+data="$CARGO_TARGET_DIR/eval-data-$version-$anatomy"
+[ -f "$data/default/manifest.csv" ] || "$bin" phantom --out "$data/default" --per-view 8 --seed 777 --formats mp4,avi,dcm --max-seconds 2.5 --max-side 480 --anatomy "$anatomy"
+[ -f "$data/shifted/manifest.csv" ] || "$bin" phantom --out "$data/shifted" --per-view 8 --seed 778 --formats mp4,avi,dcm --style shifted --max-seconds 2.5 --max-side 720 --anatomy "$anatomy"
 "$bin" eval --data "$data/default/manifest.csv" --out models/eval/default --title "lite on unseen phantom seeds (default style)"
 "$bin" eval --data "$data/shifted/manifest.csv" --out models/eval/shifted --title "lite on the style-shifted phantom set"
 python3 scripts/shifted_factors.py "$data/shifted/manifest.csv" "shipped=models/eval/shifted/predictions.csv" > models/eval/shifted/factors.md

@@ -52,8 +52,15 @@ async function wantedBackend(backend) {
   return 'cpu';
 }
 
+/// Both builds use WebAssembly SIMD. This module (one function returning `i8x16.splat(0)`)
+/// validates only where the engine has it.
+const SIMD_PROBE = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0, 0x0a, 8, 1, 6, 0, 0x41, 0, 0xfd, 0x0f, 0x0b]);
+
 /// The wasm build for `wanted`: the WebGPU one also runs on the CPU, the fallback if WebGPU fails.
 async function loadModule(wanted) {
+  if (!WebAssembly.validate(SIMD_PROBE)) {
+    throw new Error('this browser lacks WebAssembly SIMD, which the classifier needs (Chrome 91, Firefox 89, Safari 16.4 and later have it); use a current browser, or the tteview command line');
+  }
   const m = await import(wanted === 'webgpu' ? './pkg/tte_web.js' : './pkg-cpu/tte_web.js');
   await m.default();
   wasm = m;

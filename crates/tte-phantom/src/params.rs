@@ -49,6 +49,15 @@ impl std::str::FromStr for Anatomy {
     }
 }
 
+impl std::fmt::Display for Anatomy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Anatomy::Drawn => "drawn",
+            Anatomy::Cut => "cut",
+        })
+    }
+}
+
 /// What an OTHER clip shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OtherKind {

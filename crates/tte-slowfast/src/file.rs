@@ -52,6 +52,14 @@ pub struct ModelMeta {
     /// undoes part of that. Recorded here so every face answers alike.
     #[serde(default)]
     pub bn_adapt: f32,
+    /// The phantom anatomy it was trained on (`drawn`: v1's drawn views; `cut`: v2's views cut
+    /// from the 3-D chest), so its tests and evaluation render the phantom it knows.
+    #[serde(default = "drawn_name")]
+    pub anatomy: String,
+}
+
+fn drawn_name() -> String {
+    "drawn".into()
 }
 
 fn f32_name() -> String {
@@ -88,6 +96,7 @@ impl ModelMeta {
             auto_levels: false,
             blank_colour: false,
             bn_adapt: 0.0,
+            anatomy: drawn_name(),
         }
     }
 
@@ -322,15 +331,21 @@ mod tests {
         let mut m = model();
         m.meta.auto_levels = true;
         m.meta.blank_colour = true;
+        m.meta.bn_adapt = 0.5;
+        m.meta.anatomy = "cut".into();
         let back = TrainedModel::from_bytes(&m.to_bytes().unwrap(), &device).unwrap();
         assert!(back.meta.auto_levels && back.meta.blank_colour);
-        // A header written before the fields existed: the clip was neither levelled nor blanked.
+        assert_eq!((back.meta.bn_adapt, back.meta.anatomy.as_str()), (0.5, "cut"));
+        // A header written before the fields existed: the clip was neither levelled nor blanked,
+        // batch norm not adapted, and the network learned v1's drawn phantom.
         let mut header: serde_json::Value = serde_json::to_value(&m.meta).unwrap();
         let fields = header.as_object_mut().unwrap();
-        fields.remove("auto_levels");
-        fields.remove("blank_colour");
+        for f in ["auto_levels", "blank_colour", "bn_adapt", "anatomy"] {
+            fields.remove(f);
+        }
         let old: ModelMeta = serde_json::from_value(header).unwrap();
         assert!(!old.auto_levels && !old.blank_colour);
+        assert_eq!((old.bn_adapt, old.anatomy.as_str()), (0.0, "drawn"));
     }
 
     #[test]

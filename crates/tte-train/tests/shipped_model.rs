@@ -18,12 +18,15 @@ fn shipped_model_matches_its_card_on_fresh_unseen_clips() {
     let claimed = report["accuracy"].as_f64().unwrap();
 
     let spec = model.meta.clip_spec();
+    // The phantom the model was trained on (its header says), as the card's test set is drawn.
+    let anatomy: tte_phantom::Anatomy = model.meta.anatomy.parse().unwrap();
     let per_class = 3;
     let (mut correct, mut total) = (0usize, 0usize);
     for (c, view) in model.meta.labels.iter().enumerate() {
         for i in 0..per_class {
             // Seeds from a range no training run or test set uses.
             let p = ClipParams::draw(view, (5u64 << 41) + (c * 100 + i) as u64, Style::Default)
+                .with_anatomy(anatomy)
                 .with_max_side(320);
             let r = Renderer::new(p);
             let times = r.params.frame_times();

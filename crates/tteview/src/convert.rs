@@ -31,6 +31,10 @@ pub struct Args {
     /// statistics move towards the clip's own at inference; 0 is plain inference).
     #[arg(long)]
     bn_adapt: Option<f32>,
+    /// Record the phantom anatomy the weights were trained on (`drawn` or `cut`), for files
+    /// written before the header had it.
+    #[arg(long)]
+    anatomy: Option<tte_phantom::Anatomy>,
     /// Average the weights with these model files (fine-tunes of the same start, same network
     /// and labels): a weight-space ensemble, one network of the same size. Repeat for more.
     #[arg(long = "average-with", value_name = "FILE")]
@@ -53,6 +57,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     // Both files are then compared on the same, blanked input: the check is of the weights.
     original.meta.blank_colour |= args.blank_colour;
+    if let Some(a) = args.anatomy {
+        original.meta.anatomy = a.to_string();
+    }
     if let Some(a) = args.bn_adapt {
         anyhow::ensure!(
             (0.0..=1.0).contains(&a),
