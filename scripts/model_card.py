@@ -10,6 +10,7 @@ without, each naming its report)."""
 import csv
 import json
 import os
+import subprocess
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 M = os.path.join(ROOT, "models")
@@ -67,6 +68,8 @@ DICOM_TRUTH = {
 lines = []
 w = lines.append
 h = header_of(os.path.join(M, "lite.ttev"))
+TTEVIEW = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/tteview-target")), "release", "tteview")
+cost = json.loads(subprocess.run([TTEVIEW, "info", "--model", os.path.join(M, "lite.ttev"), "--json"], check=True, capture_output=True, text=True).stdout)
 cfg = h["config"]
 size_mb = os.path.getsize(os.path.join(M, "lite.ttev")) / 1e6
 prep = []
@@ -81,7 +84,7 @@ stored = {"q8": "8-bit integers with a scale per output channel (batch norm and 
 w("# Model card: TTEView `lite` (models/lite.ttev)\n")
 w("**Trained on synthetic phantom echoes only. Not a medical device: do not use it for diagnosis or any clinical decision.**\n")
 w("## Model\n")
-w(f"A SlowFast video network (`lite` preset: 1,793,717 parameters, 0.887 GMAC per clip) written with Burn. Input {cfg['input_channels']}×{cfg['frames']}×{cfg['crop_size']}×{cfg['crop_size']}: {cfg['frames']} frames over one second of the clip, cropped to the fan. Output: probabilities over {len(h['labels'])} classes, the 12 standard transthoracic views and OTHER. The file ({size_mb:.2f} MB) holds config, labels and preparation in its header and weights stored as {stored}. Every face (CLI, web page, bench) prepares clips as the header says: " + "; ".join(prep) + ".\n")
+w(f"A SlowFast video network (`lite` preset: {cost['params']:,} parameters, {cost['macs'] / 1e9:.3f} GMAC per clip, `tteview info --model models/lite.ttev`) written with Burn. Input {cfg['input_channels']}×{cfg['frames']}×{cfg['crop_size']}×{cfg['crop_size']}: {cfg['frames']} frames over one second of the clip, cropped to the fan. Output: probabilities over {len(h['labels'])} classes, the 12 standard transthoracic views and OTHER. The file ({size_mb:.2f} MB) holds config, labels and preparation in its header and weights stored as {stored}. Every face (CLI, web page, bench) prepares clips as the header says: " + "; ".join(prep) + ".\n")
 w("## Intended use and users\n")
 w("- Echo teachers and students: show which view a clip is and how sure the network is, in a browser tab, nothing installed, nothing uploaded.")
 w("- Tele-echo portal and research engineers: sort archives by view (`tteview classify`), embed the page's classifier (ES module or web component).")

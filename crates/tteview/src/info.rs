@@ -1,4 +1,4 @@
-//! `tteview info`: what a preset costs before anything is trained.
+//! `tteview info`: what a preset (or a model file's network) costs.
 
 use anyhow::{bail, Result};
 use serde_json::json;
@@ -12,6 +12,9 @@ pub struct Args {
     /// Number of output classes (default: the 13 classes of the view catalogue).
     #[arg(long)]
     classes: Option<usize>,
+    /// A model file: its network's cost instead of a preset's (a grey model's stems are smaller).
+    #[arg(long, conflicts_with_all = ["preset", "classes"])]
+    model: Option<std::path::PathBuf>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -19,9 +22,20 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let classes = args.classes.unwrap_or(tte_views::VIEWS.len());
-    let Some(config) = SlowFastConfig::preset(&args.preset, classes) else {
-        bail!("unknown preset `{}`; choose `lite` or `r50`", args.preset);
+    let config = match &args.model {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let (meta, _) = tte_slowfast::TrainedModel::read_meta(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            meta.config
+        }
+        None => match SlowFastConfig::preset(&args.preset, classes) {
+            Some(c) => c,
+            None => bail!("unknown preset `{}`; choose `lite` or `r50`", args.preset),
+        },
     };
+    let classes = config.num_classes;
     let cost = config.cost();
     if args.json {
         let out = json!({

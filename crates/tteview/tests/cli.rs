@@ -521,3 +521,20 @@ fn eval_writes_reports_per_class_and_per_format_and_keeps_going_past_a_broken_fi
         .count();
     assert_eq!(right as u64, diagonal);
 }
+
+#[test]
+fn info_reports_a_model_files_network() {
+    let out = tteview(&["info", "--model", shipped_model().to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let header = model_header(&shipped_model());
+    assert_eq!(got["config"], header["config"]);
+    assert_eq!(got["input"][1], header["config"]["input_channels"]);
+    let preset: serde_json::Value =
+        serde_json::from_slice(&tteview(&["info", "--json"]).stdout).unwrap();
+    // The shipped network is `lite`, grey or RGB: never more than the RGB preset.
+    assert!(got["macs"].as_u64().unwrap() <= preset["macs"].as_u64().unwrap());
+    let out = tteview(&["info", "--model", "/nonexistent.ttev"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.ttev"));
+}
