@@ -23,6 +23,11 @@ pub struct Args {
     /// Wall-clock budget in seconds (the schedule fits whichever of steps and time ends first).
     #[arg(long)]
     max_seconds: Option<f64>,
+    /// End the run after this many steps, validated and saved, its schedule unchanged; run
+    /// again with a larger value to go on from there (how the shipped recipe keeps the
+    /// checkpoints it averages).
+    #[arg(long)]
+    stop_after: Option<usize>,
     /// cpu (default) or wgpu / cuda when built with that feature.
     #[arg(long, default_value = "cpu")]
     backend: String,
@@ -45,6 +50,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some(w) = args.workers {
         cfg.workers = w;
+    }
+    if let Some(n) = args.stop_after {
+        cfg.stop_after = n;
     }
     let device = tte_backend::device(&args.backend)
         .map_err(|e| anyhow::anyhow!(e))?
