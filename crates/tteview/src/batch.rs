@@ -203,7 +203,7 @@ fn flush(
 pub fn load_model(path: Option<&Path>, device: &Device) -> Result<TrainedModel> {
     let default = default_model_path();
     let path = path.map(Path::to_path_buf).unwrap_or(default);
-    TrainedModel::load(&path, device).map_err(|e| anyhow!("cannot load model {}: {e} (train one with `tteview train --config models/lite.train.json`)", path.display()))
+    TrainedModel::load(&path, device).map_err(|e| anyhow!("cannot load model {}: {e} (train one with `tteview train --config models/lite.v2-stage1.json`)", path.display()))
 }
 
 /// `models/lite.ttev` next to the workspace (or in the current folder).

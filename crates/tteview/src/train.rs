@@ -5,7 +5,7 @@ use tte_train::TrainConfig;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Training config (JSON); see `models/lite.train.json`.
+    /// Training config (JSON); see `models/lite.v2-stage1.json`.
     #[arg(long)]
     config: String,
     /// Override the number of steps (handy for a smoke run).
