@@ -335,7 +335,10 @@ mod tests {
         m.meta.anatomy = "cut".into();
         let back = TrainedModel::from_bytes(&m.to_bytes().unwrap(), &device).unwrap();
         assert!(back.meta.auto_levels && back.meta.blank_colour);
-        assert_eq!((back.meta.bn_adapt, back.meta.anatomy.as_str()), (0.5, "cut"));
+        assert_eq!(
+            (back.meta.bn_adapt, back.meta.anatomy.as_str()),
+            (0.5, "cut")
+        );
         // A header written before the fields existed: the clip was neither levelled nor blanked,
         // batch norm not adapted, and the network learned v1's drawn phantom.
         let mut header: serde_json::Value = serde_json::to_value(&m.meta).unwrap();

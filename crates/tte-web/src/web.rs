@@ -50,11 +50,9 @@ impl Classifier {
                 .await
                 .map_err(|e| JsError::new(&format!("WebGPU unavailable: {e:?}")))?,
             #[cfg(not(feature = "webgpu"))]
-            "webgpu" => {
-                return Err(JsError::new(
-                    "this build of the classifier is the CPU-only one (pkg-cpu); load pkg for WebGPU",
-                ))
-            }
+            "webgpu" => return Err(JsError::new(
+                "this build of the classifier is the CPU-only one (pkg-cpu); load pkg for WebGPU",
+            )),
             "cpu" => Device::flex(),
             other => return Err(JsError::new(&format!("unknown backend {other}"))),
         };

@@ -27,6 +27,13 @@ pub struct Args {
     /// measures what the preparation alone is worth.
     #[arg(long)]
     blank_colour: bool,
+    /// Switch grey-level levelling off in the written file (`auto_levels`), to measure what it
+    /// is worth on real clips.
+    #[arg(long)]
+    no_levels: bool,
+    /// Switch colour blanking off in the written file (`blank_colour`), likewise.
+    #[arg(long, conflicts_with = "blank_colour")]
+    no_blank_colour: bool,
     /// Record batch-norm adaptation in the written file (`bn_adapt`, 0-1: how far each layer's
     /// statistics move towards the clip's own at inference; 0 is plain inference).
     #[arg(long)]
@@ -56,7 +63,9 @@ pub fn run(args: Args) -> Result<()> {
         original = average(original, &args, read)?;
     }
     // Both files are then compared on the same, blanked input: the check is of the weights.
-    original.meta.blank_colour |= args.blank_colour;
+    original.meta.blank_colour =
+        (original.meta.blank_colour || args.blank_colour) && !args.no_blank_colour;
+    original.meta.auto_levels &= !args.no_levels;
     if let Some(a) = args.anatomy {
         original.meta.anatomy = a.to_string();
     }

@@ -24,8 +24,8 @@ pub fn run(args: Args) -> Result<()> {
     let classes = args.classes.unwrap_or(tte_views::VIEWS.len());
     let config = match &args.model {
         Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let bytes =
+                std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             let (meta, _) = tte_slowfast::TrainedModel::read_meta(&bytes)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             meta.config

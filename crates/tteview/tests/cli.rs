@@ -405,6 +405,28 @@ fn convert_round_trips_the_shipped_model_and_reports_agreement() {
     let c = std::fs::metadata(&q8).unwrap().len() as f64;
     assert!(c / a < 0.3, "q8 file is {c} bytes, f32 {a}");
     assert_eq!(model_header(&q8)["bn_adapt"], 0.25);
+    // Levelling and colour blanking can be switched off in the written file (the card's
+    // with-and-without lines).
+    let off = d.join("off.ttev");
+    let out = tteview(&[
+        "convert",
+        "--model",
+        q8.to_str().unwrap(),
+        "--out",
+        off.to_str().unwrap(),
+        "--no-levels",
+        "--no-blank-colour",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let h = model_header(&off);
+    assert_eq!(
+        (h["auto_levels"].as_bool(), h["blank_colour"].as_bool()),
+        (Some(false), Some(false))
+    );
     let out = convert_q8("2");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--bn-adapt must lie in 0-1"));
@@ -524,8 +546,17 @@ fn eval_writes_reports_per_class_and_per_format_and_keeps_going_past_a_broken_fi
 
 #[test]
 fn info_reports_a_model_files_network() {
-    let out = tteview(&["info", "--model", shipped_model().to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tteview(&[
+        "info",
+        "--model",
+        shipped_model().to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let header = model_header(&shipped_model());
     assert_eq!(got["config"], header["config"]);
