@@ -9,13 +9,15 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tteview-target}"
 cargo build --release -p tteview
 bin="$CARGO_TARGET_DIR/release/tteview"
-"$bin" train --config models/lite.v2-stage1.json    # from random weights, writes runs/phantom-v2.ttev
-"$bin" train --config models/lite.v2-stage2.json    # init_from runs/phantom-v2.ttev, run in runs/phantom-v2-long/
-# Stage 3 (init_from runs/phantom-v2-long/last.ttev, made grey) in legs, keeping each leg's end.
+"$bin" train --config models/lite.v2-stage1.json    # from random weights, writes runs/v2-stage1.ttev
+"$bin" train --config models/lite.v2-stage2.json    # init_from runs/v2-stage1.ttev, run in runs/v2-stage2/
+# Stage 3 (init_from runs/v2-stage2/last.ttev, made grey) in legs, keeping each leg's end.
+# (The shipped run itself used the run directories runs/phantom-v2, runs/phantom-v2-long and
+# runs/phantom-v2-grey; these configs differ from it in those paths, and stop at the steps it reached.)
 for n in 1250 1500 1750 2000; do
   "$bin" train --config models/lite.v2-stage3.json --stop-after "$n"
-  cp runs/phantom-v2-grey/last.ttev "runs/phantom-v2-grey/step-$n.ttev"
+  cp runs/v2-stage3/last.ttev "runs/v2-stage3/step-$n.ttev"
 done
-g=runs/phantom-v2-grey
+g=runs/v2-stage3
 "$bin" convert --model "$g/step-1250.ttev" --average-with "$g/step-1500.ttev" --average-with "$g/step-1750.ttev" \
   --average-with "$g/step-2000.ttev" --out models/lite.ttev --q8 --anatomy cut --check-per-view 2
