@@ -6,7 +6,8 @@ Reads the shipped file's header (models/lite.ttev), its training logs (models/tr
 phantom test reports (models/eval/{default,shifted}/report.json, from scripts/evaluate.sh), the
 real-set report (models/eval/real-dev/report.json, from scripts/evaluate-real.sh) and the
 real-set choices (models/eval/real-dev/choices.json: one entry per choice measured with and
-without, each naming its report)."""
+without, each naming its report). The network's size comes from `tteview info --model` (the
+release binary under $CARGO_TARGET_DIR, default ~/.cache/tteview-target)."""
 import csv
 import json
 import os

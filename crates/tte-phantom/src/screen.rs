@@ -71,6 +71,8 @@ pub struct Renderer {
     tissue_jitter: [f32; 5],
     /// Speckle-reduction smoothing a scanner applies (Gaussian sigma, pixels; 0 = none).
     smooth_px: f32,
+    /// Whether the screen's text is drawn (see [`Renderer::new`]), decided once per clip.
+    text_shown: bool,
     /// Phantom v2: the clip's image plane in the chest (fixed while the heart beats).
     cut_plane: Option<crate::chest::Plane>,
 }
@@ -174,6 +176,12 @@ impl Renderer {
         let scatterers =
             scatterers.with_surroundings(&mut rng.fork(0x5EED), sc, params.surroundings);
         let cut_plane = params.cut.as_ref().map(|c| cut_plane(&params.patient, c));
+        // A real screen's text is a line of 1-2 % of its height; at the small sizes training
+        // renders, the smallest font is 4 %, and a crop around the fan would hold far more text
+        // than a real one. Phantom v2 draws it on a third of its small screens.
+        let text_shown = params.cut.is_none()
+            || params.width >= 400
+            || Rng::new(params.seed ^ 0x7E_C7).chance(0.35);
         let mut renderer = Self {
             params,
             scatterers,
@@ -186,6 +194,7 @@ impl Renderer {
             trace,
             tissue_jitter,
             smooth_px,
+            text_shown,
             cut_plane,
         };
         let scene = renderer.scene_at(0.0);
@@ -505,12 +514,7 @@ impl Renderer {
         let (w, h) = (p.width, p.height);
         let [cx, cy, cw, ch] = self.content;
         let scale = if w >= 600 { 2 } else { 1 };
-        // A real screen's text is a line of 1-2 % of its height; at the small sizes training
-        // renders, the smallest font is 4 %, and a crop around the fan would hold far more text
-        // than a real one. Phantom v2 draws it on a third of its small screens.
-        let small_text_shown =
-            p.cut.is_none() || w >= 400 || Rng::new(p.seed ^ 0x7E_C7).chance(0.35);
-        if o.text && w >= 96 && small_text_shown {
+        if o.text && w >= 96 && self.text_shown {
             let lines = [
                 format!("ID {}", o.patient_id),
                 "TTE PHANTOM".to_string(),

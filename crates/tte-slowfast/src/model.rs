@@ -278,10 +278,15 @@ impl SlowFast {
     }
 
     /// The same network for one grey input channel: each stem's weights summed over its colour
-    /// channels. With equal per-channel normalisation, a grey clip given as three equal channels
-    /// and the one-channel clip give the same output, so a colour model starts a grey run where
-    /// it stands (and its stems cost a third).
-    pub fn into_grey(mut self) -> Self {
+    /// channels, and `config` (this network's) told so. With equal per-channel normalisation, a
+    /// grey clip given as three equal channels and the one-channel clip give the same output, so
+    /// a colour model starts a grey run where it stands (and its stems cost a third). A network
+    /// that is not three-channel is returned as it is.
+    pub fn into_grey(mut self, config: &mut SlowFastConfig) -> Self {
+        if config.input_channels != 3 {
+            return self;
+        }
+        config.input_channels = 1;
         for stem in [&mut self.slow_stem, &mut self.fast_stem] {
             let w = stem.conv.weight.val();
             stem.conv.weight = burn::module::Param::from_tensor(w.sum_dim(1).detach());
@@ -378,7 +383,9 @@ mod tests {
         );
         let as_rgb = Tensor::cat(vec![grey_clip.clone(); 3], 1);
         let want = values(colour.probabilities(as_rgb));
-        let grey = colour.into_grey();
+        let mut grey_cfg = cfg.clone();
+        let grey = colour.into_grey(&mut grey_cfg);
+        assert_eq!(grey_cfg.input_channels, 1);
         let got = values(grey.probabilities(grey_clip));
         let worst = want
             .iter()

@@ -248,9 +248,8 @@ pub fn model_meta(cfg: &TrainConfig) -> anyhow::Result<ModelMeta> {
 fn initial_weights(path: &str, meta: &ModelMeta, device: &Device) -> anyhow::Result<SlowFast> {
     let mut m = TrainedModel::load(std::path::Path::new(path), device)
         .map_err(|e| anyhow::anyhow!("init_from {path}: {e}"))?;
-    if m.meta.config.input_channels == 3 && meta.config.input_channels == 1 {
-        m.net = m.net.into_grey();
-        m.meta.config.input_channels = 1;
+    if meta.config.input_channels == 1 {
+        m.net = m.net.into_grey(&mut m.meta.config);
     }
     if m.meta.config != meta.config || m.meta.labels != meta.labels {
         anyhow::bail!(

@@ -53,8 +53,7 @@ fn run(args: Args) -> Result<()> {
     let device = Device::flex();
     let (mut net, mut cfg, mut name) = network(&args, &device)?;
     if args.grey && cfg.input_channels == 3 {
-        net = net.into_grey();
-        cfg.input_channels = 1;
+        net = net.into_grey(&mut cfg);
         name = format!("{name}, made grey");
     }
     std::fs::create_dir_all(&args.out)
