@@ -73,7 +73,7 @@ for r in rows:
     if r["error"]:
         report["errors"].append({"file": name, "error": r["error"]})
         continue
-    by_kind[lab.get("kind", "clip")].append((lab["view"], r["view"], r["confidence"], lab.get("source", "?"), name))
+    by_kind[lab.get("kind", "clip")].append((lab["view"], r["view"], r["confidence"], lab.get("source", "?"), name, bool(r.get("unsure"))))
 
 print(f"real set {folder}: {len(rows)} files, model {report['model']}")
 for kind, items in sorted(by_kind.items()):
@@ -88,9 +88,13 @@ for kind, items in sorted(by_kind.items()):
     other_called_view = sum(a != "OTHER" for _, a in other)
     print(f"\n{kind}s: {len(pairs)}, accuracy {k / len(pairs):.3f} (95 % {lo:.2f}-{hi:.2f}), macro-F1 {f1:.3f}, calibration error {cal:.3f}")
     print(f"  standard views called OTHER: {called_other} of {len(std)}; OTHER screens called a view: {other_called_view} of {len(other)}")
+    # The model's own uncertainty flag: how many answers it stands by, and how many of those are right.
+    sure = [(t, a) for t, a, c, src, name, unsure in items if not unsure]
+    sure_right = sum(right(t, a) for t, a in sure)
+    print(f"  answers not flagged uncertain: {len(sure)} of {len(pairs)}, {sure_right} of them right")
     per_source = defaultdict(list)
     per_view = defaultdict(list)
-    for t, a, c, src, _ in items:
+    for t, a, c, src, *_ in items:
         per_source[src].append(right(t, a))
         per_view[t].append(right(t, a))
     print("  per source: " + ", ".join(f"{s} {sum(v)}/{len(v)}" for s, v in sorted(per_source.items())))
@@ -106,6 +110,7 @@ for kind, items in sorted(by_kind.items()):
         "n": len(pairs), "accuracy": k / len(pairs), "accuracy_95": [lo, hi], "macro_f1": f1,
         "ece": cal, "standard_called_other": called_other, "standard": len(std),
         "other_called_view": other_called_view, "other": len(other),
+        "confident": len(sure), "confident_right": sure_right,
         "per_source": {s: [sum(v), len(v)] for s, v in per_source.items()},
         "per_view": {s: [sum(v), len(v)] for s, v in per_view.items()},
     }

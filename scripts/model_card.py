@@ -120,6 +120,14 @@ if rr:
         return ", ".join(f"{v} {kind}s ({a}/{n})" for kind, k in sorted(rr["by_kind"].items()) for v, (a, n) in sorted(k["per_view"].items()) if n >= 3 and (a / n >= 0.6) == ok) or "none"
     steps = sum(int(last_row(log)["step"]) for _, log, _ in STAGES if last_row(log))
     w(f"\nTargets (clips ≥ 0.85, stills ≥ 0.75, no view under 0.6 with three or more files) are **not met**. Views with three or more files at 0.6 or more: {views_where(True)}; under it: {views_where(False)}. The phantom is still too unlike a real screen (README, \"The echo phantom\"), and the network has seen it for {steps} steps.\n")
+cal = load("eval", "calibration.json")
+if cal:
+    w("### How answers are read: calibration and \"uncertain\"\n")
+    w(f"`tteview calibrate --model models/lite.ttev --out models/lite.ttev --json models/eval/calibration.json` fits, on {cal['clips']} held-out phantom clips (half in the training style, half style-shifted; no real clip), how the network's probabilities are read, and records it in the header (weights unchanged): temperature {h.get('temperature', 1):.2f}, OTHER bias {h.get('other_bias', 0):+.1f}, and \"uncertain\" below a top probability of {h.get('unsure_below', 0.6):.2f}, the lowest threshold at which the answers above it were right at least 9 times in 10 on those clips ({100 * cal['confident_share']:.0f} % of the clips reached it, and were right {cal['confident_accuracy']:.2f} of the time). The OTHER bias finds the most OTHER clips while at most 5 % of standard views are called OTHER: phantom OTHER found {cal['other_recall'][1]:.2f}, standard views called OTHER {cal['standard_called_other'][1]:.3f}.\n")
+    if rr:
+        parts = [f"{kind}s {k['confident_right']} right of {k['confident']} not flagged (of {k['n']})" for kind, k in sorted(rr["by_kind"].items()) if "confident" in k]
+        if parts:
+            w("On the real set the flag is what a user should heed: " + "; ".join(parts) + ". Everything else is shown as uncertain.\n")
 choices = load("eval", "real-dev", "choices.json")
 if choices:
     w("### Choices measured on the real set\n")

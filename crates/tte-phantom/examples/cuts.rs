@@ -56,6 +56,7 @@ fn main() {
                 turn: 0.0,
                 rv: 1.0,
                 contractility: 1.0,
+                pericardium_cm: 0.25,
             },
             &tte_phantom::anatomy::Motion::at(0.0, 0.0),
         );

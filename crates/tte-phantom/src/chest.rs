@@ -381,6 +381,10 @@ pub struct Body {
     pub rv: f32,
     /// LV ejection fraction's share of the normal contraction (1 normal, 0.4 poor, 1.3 hyperdynamic).
     pub contractility: f32,
+    /// Thickness of the bright band around the ventricles, cm: the pericardium with the fat and
+    /// the lung interface behind it, 2-4 mm on a scanner (0 means the default 1.4 mm).
+    #[serde(default)]
+    pub pericardium_cm: f32,
 }
 
 impl Chest {
@@ -758,9 +762,14 @@ impl Chest {
             .take(3)
             .cloned()
             .collect();
+        let pericardium = if body.pericardium_cm > 0.0 {
+            body.pericardium_cm
+        } else {
+            0.14
+        };
         let mut sac: Vec<Solid> = walls
             .iter()
-            .map(|w| grown(w, p.effusion + 0.14, Tissue::Pericardium))
+            .map(|w| grown(w, p.effusion + pericardium, Tissue::Pericardium))
             .collect();
         if p.effusion > 0.01 {
             sac.extend(walls.iter().map(|w| grown(w, p.effusion, Tissue::Effusion)));

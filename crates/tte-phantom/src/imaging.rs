@@ -57,6 +57,18 @@ pub struct Scatterers {
     /// Brightness of the tissue around the heart where each scatterer sits: lung and fat make
     /// real surroundings patchy (dark gaps, brighter bands) rather than an even grey fog.
     surroundings: Vec<f32>,
+    /// Brightness of myocardium where each scatterer sits (phantom v2): real walls are patchy,
+    /// brighter and darker segments a centimetre or so long, not an even band.
+    wall_texture: Vec<f32>,
+}
+
+/// How phantom v2's myocardium differs from v1's even band.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WallLook {
+    /// Share of the myocardium's echo that depends on the beam's angle to the wall (0 none):
+    /// muscle fibres backscatter several dB more when the beam crosses them square-on, so a
+    /// PLAX septum glows and an apical view's lateral wall fades.
+    pub anisotropy: f32,
 }
 
 impl Scatterers {
@@ -79,12 +91,44 @@ impl Scatterers {
             phase.push(rng.range(0.0, std::f32::consts::TAU));
         }
         let surroundings = vec![1.0; pos.len()];
+        let wall_texture = vec![1.0; pos.len()];
         Self {
             pos,
             amp,
             phase,
             surroundings,
+            wall_texture,
         }
+    }
+
+    /// Makes myocardium patchy: a smooth random field (value noise on a lattice of `cell_cm`,
+    /// log-amplitude `sigma`), fixed in tissue coordinates so the patches move with the wall.
+    /// A lattice, not a sum of blobs: the field is read once per scatterer, hundreds of
+    /// thousands of times per clip.
+    pub fn with_wall_texture(
+        mut self,
+        rng: &mut Rng,
+        scanner: &Scanner,
+        cell_cm: f32,
+        sigma: f32,
+    ) -> Self {
+        let extent = scanner.depth_cm * 1.1;
+        let n = (2.0 * extent / cell_cm).ceil() as usize + 2;
+        let lattice: Vec<f32> = (0..n * n).map(|_| sigma * rng.normal()).collect();
+        let at = |i: usize, j: usize| lattice[j.min(n - 1) * n + i.min(n - 1)];
+        let smooth = |t: f32| t * t * (3.0 - 2.0 * t);
+        for (p, w) in self.pos.iter().zip(&mut self.wall_texture) {
+            let (fx, fy) = (
+                ((p[0] + extent) / cell_cm).max(0.0),
+                ((p[1] + extent) / cell_cm).max(0.0),
+            );
+            let (i, j) = (fx as usize, fy as usize);
+            let (tx, ty) = (smooth(fx.fract()), smooth(fy.fract()));
+            let top = at(i, j) + (at(i + 1, j) - at(i, j)) * tx;
+            let bottom = at(i, j + 1) + (at(i + 1, j + 1) - at(i, j + 1)) * tx;
+            *w = (top + (bottom - top) * ty).exp().clamp(0.2, 3.0);
+        }
+        self
     }
 
     /// Sets how bright the surroundings are where each scatterer sits: the chest wall under the
@@ -259,6 +303,7 @@ pub fn form_image(
     beam: &Beam,
     noise_rng: &mut Rng,
     specular: bool,
+    wall: WallLook,
 ) -> Vec<f32> {
     let (nr, nl) = (grid.samples, grid.lines);
     let dr = scanner.depth_cm / nr as f32;
@@ -295,6 +340,18 @@ pub fn form_image(
         }
         if tissue == Tissue::Background {
             echo *= scatterers.surroundings[i];
+        }
+        if matches!(tissue, Tissue::Myocardium | Tissue::Papillary) {
+            echo *= scatterers.wall_texture[i];
+            if wall.anisotropy > 0.0 {
+                let n = shape
+                    .expect("a tissue other than the background")
+                    .geom
+                    .normal_at(p);
+                let r = (p[0] * p[0] + p[1] * p[1]).sqrt().max(1e-6);
+                let c = (n[0] * p[0] + n[1] * p[1]) / r;
+                echo *= 1.0 - wall.anisotropy * (1.0 - c * c);
+            }
         }
         if echo <= 0.0 {
             continue;
@@ -635,20 +692,7 @@ mod tests {
 
     #[test]
     fn taps_read_what_bilinear_sampling_reads() {
-        let sc = Scanner {
-            depth_cm: 15.0,
-            half_angle: 0.6,
-            freq_mhz: 2.5,
-            gain_db: 0.0,
-            dynamic_range_db: 60.0,
-            tgc_residual_db_cm: 0.0,
-            noise_db: -40.0,
-            clutter: 0.0,
-            ribs: vec![],
-            rib_depth_cm: 3.0,
-            window_loss_db: 0.0,
-            gamma: 1.0,
-        };
+        let sc = test_scanner();
         let grid = PolarGrid {
             samples: 70,
             lines: 50,
@@ -670,6 +714,55 @@ mod tests {
             }
         }
         assert!(inside > 10_000);
+    }
+
+    fn test_scanner() -> Scanner {
+        Scanner {
+            depth_cm: 15.0,
+            half_angle: 0.6,
+            freq_mhz: 2.5,
+            gain_db: 0.0,
+            dynamic_range_db: 60.0,
+            tgc_residual_db_cm: 0.0,
+            noise_db: -40.0,
+            clutter: 0.0,
+            ribs: vec![],
+            rib_depth_cm: 3.0,
+            window_loss_db: 0.0,
+            gamma: 1.0,
+        }
+    }
+
+    #[test]
+    fn wall_texture_is_smooth_over_millimetres_and_patchy_over_centimetres() {
+        let sc = test_scanner();
+        let grid = PolarGrid {
+            samples: 120,
+            lines: 90,
+        };
+        let plain = Scatterers::seed(&mut Rng::new(5), &sc, grid);
+        assert!(
+            plain.wall_texture.iter().all(|&w| w == 1.0),
+            "v1 walls stay even"
+        );
+        let s = plain.with_wall_texture(&mut Rng::new(6), &sc, 1.0, 0.6);
+        let logs: Vec<f32> = s.wall_texture.iter().map(|w| w.ln()).collect();
+        let mean = logs.iter().sum::<f32>() / logs.len() as f32;
+        let sd = (logs.iter().map(|l| (l - mean).powi(2)).sum::<f32>() / logs.len() as f32).sqrt();
+        // Smoothstep value noise keeps about half the lattice's spread.
+        assert!(sd > 0.2 && sd < 0.6, "log-brightness spread {sd}");
+        // Scatterers within half a millimetre of each other see nearly the same brightness.
+        let mut close = 0;
+        for i in (0..s.pos.len()).step_by(97) {
+            for j in (i + 1)..(i + 400).min(s.pos.len()) {
+                let (dx, dy) = (s.pos[i][0] - s.pos[j][0], s.pos[i][1] - s.pos[j][1]);
+                if dx * dx + dy * dy < 0.05 * 0.05 {
+                    close += 1;
+                    assert!((logs[i] - logs[j]).abs() < 0.15, "{i} {j}");
+                }
+            }
+        }
+        assert!(close > 0, "no close pairs checked");
     }
 
     #[test]

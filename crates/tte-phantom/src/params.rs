@@ -475,6 +475,8 @@ impl ClipParams {
             } else {
                 r.range(0.85, 1.1)
             },
+            // Its own stream, so every other draw of the clip stays as it was.
+            pericardium_cm: Rng::new(self.seed ^ 0x9E41_CA7D).range(0.15, 0.4),
         };
         let rest = crate::anatomy::Motion::at(0.0, 0.0);
         let chest = Chest::build(&self.patient, &body, &rest);

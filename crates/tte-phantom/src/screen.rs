@@ -4,7 +4,7 @@
 
 use crate::anatomy::{self, Motion, OtherCut, Scene, Tissue, V2};
 use crate::font::{draw_text, text_width};
-use crate::imaging::{form_image, Beam, Deformation, PolarGrid, Scatterers, Tap};
+use crate::imaging::{form_image, Beam, Deformation, PolarGrid, Scatterers, Tap, WallLook};
 use crate::params::{ClipParams, OtherKind};
 use crate::rng::Rng;
 
@@ -69,6 +69,7 @@ pub struct Renderer {
     trace: Option<[usize; 4]>,
     /// Echo gain of myocardium, bright reflectors, organs, surroundings and blood.
     tissue_jitter: [f32; 5],
+    wall_look: WallLook,
     /// Speckle-reduction smoothing a scanner applies (Gaussian sigma, pixels; 0 = none).
     smooth_px: f32,
     /// Whether the screen's text is drawn (see [`Renderer::new`]), decided once per clip.
@@ -173,8 +174,16 @@ impl Renderer {
                 },
             ];
         }
-        let scatterers =
+        let mut scatterers =
             scatterers.with_surroundings(&mut rng.fork(0x5EED), sc, params.surroundings);
+        let mut wall_look = WallLook::default();
+        if params.cut.is_some() {
+            // Patchy, angle-dependent myocardium (v2), from its own stream.
+            let mut w = Rng::new(params.seed ^ 0x3A11_7E47);
+            let (cell, sigma) = (w.range(0.5, 1.5), w.range(0.35, 0.9));
+            wall_look.anisotropy = w.range(0.4, 0.85);
+            scatterers = scatterers.with_wall_texture(&mut w, sc, cell, sigma);
+        }
         let cut_plane = params.cut.as_ref().map(|c| cut_plane(&params.patient, c));
         // A real screen's text is a line of 1-2 % of its height; at the small sizes training
         // renders, the smallest font is 4 %, and a crop around the fan would hold far more text
@@ -193,6 +202,7 @@ impl Renderer {
             content,
             trace,
             tissue_jitter,
+            wall_look,
             smooth_px,
             text_shown,
             cut_plane,
@@ -335,6 +345,7 @@ impl Renderer {
             &self.beam,
             &mut noise,
             self.params.cut.is_some(),
+            self.wall_look,
         )
     }
 

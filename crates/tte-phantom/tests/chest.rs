@@ -10,6 +10,7 @@ fn rest_chest(p: &ClipParams) -> Chest {
         turn: 0.0,
         rv: 1.0,
         contractility: 1.0,
+        pericardium_cm: 0.25,
     });
     Chest::build(&p.patient, &body, &Motion::at(0.0, 0.0))
 }

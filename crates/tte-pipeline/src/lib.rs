@@ -25,7 +25,7 @@ pub enum PipelineError {
 pub struct Prediction {
     pub view: String,
     pub confidence: f32,
-    /// The top probability is under [`tte_views::UNSURE_BELOW`]: treat the view as uncertain.
+    /// The top probability is under the model's `unsure_below`: treat the view as uncertain.
     pub unsure: bool,
     /// (class code, probability) in the model's label order.
     pub probabilities: Vec<(String, f32)>,
@@ -132,6 +132,7 @@ pub fn infer(
 
 /// Turns a probability row into a labelled prediction.
 pub fn label(model: &TrainedModel, probs: Vec<f32>) -> (String, f32, Vec<(String, f32)>) {
+    let probs = model.meta.calibrated(&probs);
     let (best, conf) =
         probs
             .iter()
@@ -170,7 +171,7 @@ pub fn prediction(model: &TrainedModel, d: Decoded, probs: Vec<f32>) -> Predicti
     Prediction {
         view,
         confidence,
-        unsure: tte_views::is_unsure(confidence),
+        unsure: model.meta.is_unsure(confidence),
         probabilities,
         timings,
         frames_used: prepared.indices,

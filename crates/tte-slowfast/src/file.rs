@@ -56,6 +56,27 @@ pub struct ModelMeta {
     /// from the 3-D chest), so its tests and evaluation render the phantom it knows.
     #[serde(default = "drawn_name")]
     pub anatomy: String,
+    /// How the network's probabilities are read ([`ModelMeta::calibrated`]), fitted on phantom
+    /// clips it never trained on (`tteview calibrate`): log-probabilities divided by
+    /// `temperature` (over-confidence undone) and OTHER's raised by `other_bias`.
+    #[serde(default = "one")]
+    pub temperature: f32,
+    #[serde(default)]
+    pub other_bias: f32,
+    /// Below this calibrated top probability an answer is reported as uncertain.
+    #[serde(default = "default_unsure_below")]
+    pub unsure_below: f32,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+/// The threshold of models calibrated before `unsure_below` was recorded.
+pub const DEFAULT_UNSURE_BELOW: f32 = 0.6;
+
+fn default_unsure_below() -> f32 {
+    DEFAULT_UNSURE_BELOW
 }
 
 fn drawn_name() -> String {
@@ -97,7 +118,27 @@ impl ModelMeta {
             blank_colour: false,
             bn_adapt: 0.0,
             anatomy: drawn_name(),
+            temperature: 1.0,
+            other_bias: 0.0,
+            unsure_below: DEFAULT_UNSURE_BELOW,
         }
+    }
+
+    /// The network's probability row as this model's calibration reads it (a plain softmax row
+    /// is returned unchanged when temperature is 1 and the OTHER bias 0). Every face calls this,
+    /// so the CLI, the page and the bench report the same numbers.
+    pub fn calibrated(&self, probs: &[f32]) -> Vec<f32> {
+        calibrate(
+            probs,
+            self.temperature,
+            self.other_bias,
+            self.labels.iter().position(|l| l == "OTHER"),
+        )
+    }
+
+    /// Whether a calibrated top probability is read as uncertain.
+    pub fn is_unsure(&self, confidence: f32) -> bool {
+        confidence < self.unsure_below
     }
 
     fn check(&self) -> Result<(), ModelFileError> {
@@ -109,6 +150,28 @@ impl ModelMeta {
         }
         Ok(())
     }
+}
+
+/// Softmax of `ln(p) / temperature`, plus `other_bias` on the OTHER class when there is one.
+pub fn calibrate(
+    probs: &[f32],
+    temperature: f32,
+    other_bias: f32,
+    other: Option<usize>,
+) -> Vec<f32> {
+    if temperature == 1.0 && (other_bias == 0.0 || other.is_none()) {
+        return probs.to_vec();
+    }
+    let t = temperature.max(1e-3);
+    let logits: Vec<f32> = probs
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| p.max(1e-30).ln() / t + if Some(i) == other { other_bias } else { 0.0 })
+        .collect();
+    let top = logits.iter().copied().fold(f32::MIN, f32::max);
+    let e: Vec<f32> = logits.iter().map(|l| (l - top).exp()).collect();
+    let sum: f32 = e.iter().sum();
+    e.iter().map(|v| v / sum).collect()
 }
 
 /// Why a model file could not be read or written.
@@ -211,6 +274,27 @@ impl TrainedModel {
         let meta: ModelMeta = serde_json::from_slice(&bytes[20..end])?;
         meta.check()?;
         Ok((meta, end))
+    }
+
+    /// The same file with a new header and its weight bytes untouched (no re-encoding, so 8-bit
+    /// weights stay bit for bit): how calibration is recorded. The new header must describe
+    /// the same network and storage.
+    pub fn with_meta(bytes: &[u8], meta: &ModelMeta) -> Result<Vec<u8>, ModelFileError> {
+        let (old, offset) = Self::read_meta(bytes)?;
+        meta.check()?;
+        if old.config != meta.config || old.stored_as != meta.stored_as {
+            return Err(ModelFileError::Weights(
+                "a new header must keep the network's config and weight storage".into(),
+            ));
+        }
+        let header = serde_json::to_vec(meta)?;
+        let mut out = Vec::with_capacity(20 + header.len() + bytes.len() - offset);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&bytes[offset..]);
+        Ok(out)
     }
 
     /// Builds the network its header describes on `device` and loads its weights.
@@ -349,6 +433,56 @@ mod tests {
         let old: ModelMeta = serde_json::from_value(header).unwrap();
         assert!(!old.auto_levels && !old.blank_colour);
         assert_eq!((old.bn_adapt, old.anatomy.as_str()), (0.0, "drawn"));
+    }
+
+    #[test]
+    fn calibration_is_recorded_and_reads_rows_as_stated() {
+        let mut m = model();
+        let row = vec![0.7f32, 0.2, 0.1];
+        // Uncalibrated: the row as it is, and the old fixed threshold.
+        assert_eq!(m.meta.calibrated(&row), row);
+        assert!(m.meta.is_unsure(0.59) && !m.meta.is_unsure(0.6));
+        m.meta.temperature = 2.0;
+        m.meta.other_bias = 1.0;
+        m.meta.unsure_below = 0.8;
+        let c = m.meta.calibrated(&row);
+        // ln p / 2 (+1 for OTHER), softmaxed: sqrt(0.7) : sqrt(0.2) : e * sqrt(0.1).
+        let raw = [
+            0.7f32.sqrt(),
+            0.2f32.sqrt(),
+            std::f32::consts::E * 0.1f32.sqrt(),
+        ];
+        let sum: f32 = raw.iter().sum();
+        for (a, b) in c.iter().zip(raw) {
+            assert!((a - b / sum).abs() < 1e-5, "{c:?}");
+        }
+        // Rewriting the header keeps the weights bit for bit.
+        let bytes = m.to_bytes().unwrap();
+        let rewritten = TrainedModel::with_meta(&bytes, &m.meta).unwrap();
+        let (_, off_old) = TrainedModel::read_meta(&bytes).unwrap();
+        let (read, off_new) = TrainedModel::read_meta(&rewritten).unwrap();
+        assert_eq!(read, m.meta);
+        assert_eq!(bytes[off_old..], rewritten[off_new..]);
+        let mut other_net = m.meta.clone();
+        other_net.config.num_classes = 4;
+        other_net.labels.push("SSN".into());
+        assert!(TrainedModel::with_meta(&bytes, &other_net).is_err());
+        let header = serde_json::to_value(&m.meta).unwrap();
+        let back: ModelMeta = serde_json::from_value(header.clone()).unwrap();
+        assert_eq!(
+            (back.temperature, back.other_bias, back.unsure_below),
+            (2.0, 1.0, 0.8)
+        );
+        // Older headers: no calibration, the fixed threshold.
+        let mut old = header;
+        for f in ["temperature", "other_bias", "unsure_below"] {
+            old.as_object_mut().unwrap().remove(f);
+        }
+        let old: ModelMeta = serde_json::from_value(old).unwrap();
+        assert_eq!(
+            (old.temperature, old.other_bias, old.unsure_below),
+            (1.0, 0.0, DEFAULT_UNSURE_BELOW)
+        );
     }
 
     #[test]

@@ -34,9 +34,11 @@ fn main() -> anyhow::Result<()> {
     let s = spec.size;
     let t = spec.frames / 2;
     let mut rgb = vec![0u8; s * s * 3];
+    // A grey model's clip has one channel: shown as grey.
     for c in 0..3 {
+        let k = c.min(spec.channels - 1);
         for i in 0..s * s {
-            let v = p.data[(c * spec.frames + t) * s * s + i] * spec.std[c] + spec.mean[c];
+            let v = p.data[(k * spec.frames + t) * s * s + i] * spec.std[k] + spec.mean[k];
             rgb[i * 3 + c] = (v * 255.0).clamp(0.0, 255.0) as u8;
         }
     }

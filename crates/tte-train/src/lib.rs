@@ -1,6 +1,7 @@
 //! Training and evaluation: balanced sampling, echo augmentation, checkpoints, honest metrics.
 
 pub mod augment;
+pub mod calibrate;
 pub mod config;
 pub mod data;
 pub mod metrics;

@@ -116,7 +116,8 @@ pub fn compute(
     }
 }
 
-fn ece(truth: &[usize], probs: &[Vec<f32>], bins: usize) -> f64 {
+/// Expected calibration error over `bins` equal-width confidence bins.
+pub fn ece(truth: &[usize], probs: &[Vec<f32>], bins: usize) -> f64 {
     let mut acc = vec![(0.0f64, 0.0f64, 0usize); bins];
     for (t, p) in truth.iter().zip(probs) {
         let pred = argmax(p);

@@ -68,16 +68,6 @@ pub fn full_name(code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-/// Below this top-class probability an answer is reported as uncertain ("treat as uncertain" on the
-/// web card, `unsure: true` from the CLI). On the style-shifted phantom set the answers above it are
-/// right far more often than those below (model card); no default-style test clip falls below it.
-pub const UNSURE_BELOW: f32 = 0.6;
-
-/// Whether an answer with this top-class probability should be read as uncertain.
-pub fn is_unsure(confidence: f32) -> bool {
-    confidence < UNSURE_BELOW
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,11 +88,5 @@ mod tests {
         assert_eq!(by_code("psax-pm").unwrap().code, "PSAX-PM");
         assert_eq!(full_name("A4C"), "Apical four-chamber");
         assert_eq!(full_name("TEE-ME4C"), "TEE-ME4C");
-    }
-
-    #[test]
-    fn answers_under_the_threshold_are_unsure() {
-        assert!(is_unsure(0.59) && is_unsure(0.0));
-        assert!(!is_unsure(UNSURE_BELOW) && !is_unsure(0.99));
     }
 }

@@ -147,6 +147,7 @@ impl Classifier {
             .map_err(|e| JsError::new(&format!("{e:?}")))?
             .try_to_vec::<f32>()
             .map_err(|e| JsError::new(&format!("{e:?}")))?;
+        let probs = self.model.meta.calibrated(&probs);
         let t2 = now();
         let (best, conf) =
             probs
@@ -173,7 +174,7 @@ impl Classifier {
             view: &labels[best],
             name: tte_views::full_name(&labels[best]),
             confidence: conf,
-            unsure: tte_views::is_unsure(conf),
+            unsure: self.model.meta.is_unsure(conf),
             probabilities: labels
                 .iter()
                 .map(String::as_str)

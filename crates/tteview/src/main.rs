@@ -1,6 +1,7 @@
 //! The command-line face of TTEView: model info, phantom data, probing, training, evaluation, classification.
 
 mod batch;
+mod calibrate;
 mod classify;
 mod convert;
 mod eval;
@@ -38,6 +39,8 @@ enum Command {
     Classify(classify::Args),
     /// Rewrite a model file: f16 weights (`--half`) for a smaller download, colour blanking, or a weight average of fine-tunes.
     Convert(convert::Args),
+    /// Fit how a model's answers are read (temperature, OTHER bias, uncertainty threshold) on held-out phantom clips; weights unchanged.
+    Calibrate(calibrate::Args),
 }
 
 /// No single allocation above 2 GiB: a lying file header fails to open instead of taking memory.
@@ -85,6 +88,7 @@ fn main() {
         Command::Eval(args) => eval::run(args),
         Command::Classify(args) => classify::run(args),
         Command::Convert(args) => convert::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
     };
     if let Err(e) = result {
         eprintln!("tteview: {e:#}");

@@ -173,6 +173,15 @@ fn write_phantom_set(dir: &Path, seed: &str, formats: &str, seconds: &str, side:
     );
 }
 
+/// The shipped model's own threshold for "uncertain" (calibrated, recorded in its header).
+fn shipped_unsure_below() -> f32 {
+    let device = burn::tensor::Device::flex();
+    tte_slowfast::TrainedModel::load(&shipped_model(), &device)
+        .expect("the shipped model loads")
+        .meta
+        .unsure_below
+}
+
 fn shipped_model() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/lite.ttev");
     assert!(p.exists(), "the shipped model {} is missing", p.display());
@@ -229,7 +238,7 @@ fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
         let confidence = r["confidence"].as_f64().unwrap() as f32;
         assert_eq!(
             r["unsure"].as_bool(),
-            Some(confidence < tte_views::UNSURE_BELOW),
+            Some(confidence < shipped_unsure_below()),
             "unsure flag for confidence {confidence}"
         );
         assert_eq!(r["still"], false, "a phantom clip is a video");
@@ -288,7 +297,7 @@ fn classify_gives_one_row_per_file_and_errors_do_not_stop_the_batch() {
         assert_eq!(r[header.len() - 1], "false", "{r:?}");
         assert_eq!(
             unsure == "true",
-            confidence < tte_views::UNSURE_BELOW,
+            confidence < shipped_unsure_below(),
             "{r:?}"
         );
         assert!(unsure == "true" || unsure == "false");
@@ -568,4 +577,83 @@ fn info_reports_a_model_files_network() {
     let out = tteview(&["info", "--model", "/nonexistent.ttev"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.ttev"));
+}
+
+#[test]
+fn calibrate_rewrites_only_the_header_and_classify_reads_it() {
+    let d = tmp("calibrate");
+    let out_model = d.join("calibrated.ttev");
+    let report = d.join("calibration.json");
+    let model = shipped_model();
+    let out = tteview(&[
+        "calibrate",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out_model.to_str().unwrap(),
+        "--per-class",
+        "2",
+        "--json",
+        report.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fit: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(fit["clips"], 26, "{fit}");
+    let h = model_header(&out_model);
+    let t = h["temperature"].as_f64().unwrap();
+    let below = h["unsure_below"].as_f64().unwrap();
+    assert!(
+        (0.25..=5.0).contains(&t) && (0.3..=0.95).contains(&below),
+        "{h}"
+    );
+    assert_eq!(h["temperature"], fit["temperature"]);
+    // The weights after the header are the shipped file's, byte for byte.
+    let (a, b) = (
+        std::fs::read(&model).unwrap(),
+        std::fs::read(&out_model).unwrap(),
+    );
+    let tail = |bytes: &[u8]| {
+        let len = u64::from_le_bytes(bytes[12..20].try_into().unwrap()) as usize;
+        bytes[20 + len..].to_vec()
+    };
+    assert!(tail(&a) == tail(&b), "weights changed");
+    // classify flags exactly the answers under the recorded threshold.
+    let clips = d.join("clips");
+    write_phantom_set(&clips, "31", "mp4", "1.0", "160");
+    let out = tteview(&[
+        "classify",
+        clips.to_str().unwrap(),
+        "--model",
+        out_model.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!rows.is_empty());
+    for r in rows.iter().filter(|r| r["error"].is_null()) {
+        let c = r["confidence"].as_f64().unwrap();
+        assert_eq!(r["unsure"].as_bool(), Some(c < below), "{r}");
+        let sum: f64 = r["probabilities"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!(
+            (sum - 1.0).abs() < 1e-3,
+            "calibrated probabilities sum to {sum}"
+        );
+    }
 }
