@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Scores a model on a folder of labelled real echo files (never trained on: validation only).
 
-usage: evaluate_real.py TTEVIEW DIR [MODEL] [--json OUT]
+usage: evaluate_real.py TTEVIEW DIR [MODEL] [--json OUT] [--mirror]
 
 DIR holds the files and labels.csv (`file,view[,kind,source]`, as ../shared/real-dev/build.sh
 writes). A label `PSAX` without a level accepts any `PSAX-*` answer. Prints accuracy and macro-F1
 for clips and stills apart, per source and per view, the confusion matrix, the calibration error,
 how many real standard views are called OTHER and how many real OTHER screens are called a view.
+
+--mirror measures left-right mirror test-time augmentation: every file is also mirrored (ffmpeg,
+into DIR-mirrored beside DIR, outside any repository) and the two probability rows are averaged.
 """
 import csv
 import json
@@ -16,7 +19,8 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-args = [a for a in sys.argv[1:] if not a.startswith("--json")]
+mirror = "--mirror" in sys.argv
+args = [a for a in sys.argv[1:] if not a.startswith("--json") and a != "--mirror"]
 json_out = next((sys.argv[i + 1] for i, a in enumerate(sys.argv) if a == "--json"), None)
 if json_out:
     args = [a for a in args if a != json_out]
@@ -25,6 +29,40 @@ model = args[2] if len(args) > 2 else None
 labels = {r["file"]: r for r in csv.DictReader(open(folder / "labels.csv"))}
 cmd = [tteview, "classify", str(folder), "--format", "json"] + (["--model", model] if model else [])
 rows = [json.loads(l) for l in subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()]
+
+
+def mirrored_copy(folder):
+    """DIR-mirrored: each labelled file flipped left-right (made once, then reused)."""
+    out = folder.parent / (folder.name + "-mirrored")
+    out.mkdir(exist_ok=True)
+    for name in labels:
+        src, dst = folder / name, out / name
+        if dst.exists() or not src.exists():
+            continue
+        codec = ["-c:v", "libx264", "-crf", "18"] if name.endswith(".mp4") else []
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(src), "-vf", "hflip"] + codec + [str(dst)], check=True)
+    return out
+
+
+def header_of(path):
+    b = open(path, "rb").read()
+    n = int.from_bytes(b[12:20], "little")
+    return json.loads(b[20:20 + n])
+
+
+if mirror:
+    flipped = mirrored_copy(folder)
+    cmd_m = [tteview, "classify", str(flipped), "--format", "json"] + (["--model", model] if model else [])
+    other = {Path(r["file"]).name: r for r in map(json.loads, subprocess.run(cmd_m, check=True, capture_output=True, text=True).stdout.splitlines())}
+    unsure_below = header_of(model or "models/lite.ttev").get("unsure_below", 0.6)
+    for r in rows:
+        m = other.get(Path(r["file"]).name)
+        if r["error"] or not m or m["error"]:
+            continue
+        p = {k: (v + m["probabilities"][k]) / 2 for k, v in r["probabilities"].items()}
+        r["view"] = max(p, key=p.get)
+        r["confidence"] = p[r["view"]]
+        r["unsure"] = r["confidence"] < unsure_below
 
 
 def right(truth, answer):
@@ -63,7 +101,7 @@ def wilson(k, n, z=1.96):
     return (max(0.0, c - h), min(1.0, c + h))
 
 
-report = {"model": model or "models/lite.ttev", "files": len(rows), "errors": [], "by_kind": {}}
+report = {"model": model or "models/lite.ttev", "files": len(rows), "mirror_tta": mirror, "errors": [], "by_kind": {}}
 by_kind = defaultdict(list)
 for r in rows:
     name = Path(r["file"]).name

@@ -40,7 +40,7 @@ def header_of(path):
 STAGES = [
     ("lite.v2-stage1.json", "v2-stage1-metrics.csv", "from random weights on phantom v2 (views cut from the 3-D chest, appearance randomised widely), RGB input, levelling on, echo augmentation"),
     ("lite.v2-stage2.json", "v2-stage2-metrics.csv", "continued at a lower learning rate"),
-    ("lite.v2-stage3.json", "v2-stage3-metrics.csv", "one grey input channel (stage 2's stems summed over colour), colour blanked, on the more realistic phantom v2 of commit 018a1f8 (side panels, less text, dark blood, smoother speckle)"),
+    ("lite.v2-stage3.json", "v2-stage3-metrics.csv", "one grey input channel (stage 2's stems summed over colour), colour blanked, on the more realistic phantom v2 of commit 018a1f8 (side panels, less text, dark blood, smoother speckle); the shipped file is the mean of its checkpoints at steps 2000, 2250, 2500 and 3000"),
 ]
 
 DICOM_TRUTH = {

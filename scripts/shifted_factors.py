@@ -19,8 +19,6 @@ def rust_const(name, crate, file):
 # Below DARK_SHARE of the picture showing an echo (grey ECHO_LEVEL or more) an answer carries a warning.
 DARK_SHARE = rust_const("DARK_SHARE", "tte-preprocess", "lib.rs")
 ECHO_LEVEL = rust_const("ECHO_LEVEL", "tte-preprocess", "levels.rs")
-# Below UNSURE_BELOW confidence an answer is marked unsure.
-UNSURE_BELOW = rust_const("UNSURE_BELOW", "tte-views", "lib.rs")
 
 
 def factors(row, echo_share=None):

@@ -1140,6 +1140,8 @@ pub fn other_anatomy(
             let b_lines: Vec<f32> = seed_shapes.iter().skip(1).map(|s| s.0 * 0.8).collect();
             lung(pleura, &b_lines, m)
         }
+        OtherCut::SoftTissue => soft_tissue(seed_shapes, m),
+        OtherCut::Bowel => bowel(seed_shapes, m),
         OtherCut::OffAxis => {
             // Pieces of heart at odd angles: walls and pools that form no standard arrangement.
             let mut shapes = Vec::new();
@@ -1180,6 +1182,155 @@ pub enum OtherCut {
     /// A lung screen (phantom v2): chest wall, rib echoes, the pleural line, then aerated lung
     /// showing only reverberation, A-lines, and in some clips B-lines.
     Lung,
+    /// Muscle and bone as a linear probe shows them (phantom v2): skin, fat, striated muscle
+    /// between bright fasciae, and a bone's bright cortex with its shadow.
+    SoftTissue,
+    /// Loops of bowel under the abdominal wall (phantom v2): layered walls, fluid or gas with
+    /// its bright line and shadow.
+    Bowel,
+}
+
+impl OtherCut {
+    /// Screens drawn as a 2-D scene of their own (not cut from the 3-D chest).
+    pub fn is_flat_scene(self) -> bool {
+        !matches!(self, OtherCut::OffAxis)
+    }
+
+    /// Non-cardiac screens, which scanners image with any probe (phased, curved or linear).
+    pub fn is_non_cardiac(self) -> bool {
+        !matches!(self, OtherCut::OffAxis)
+    }
+}
+
+/// Skin, subcutaneous fat and a fascia over the first `fat` cm: the top of every body-wall screen.
+fn body_wall(fat: f32, shapes: &mut Vec<Shape>) {
+    shapes.push(cap(Tissue::Valve, [-40.0, 0.08], [40.0, 0.08], 0.06));
+    // Fat: dim, with a few bright septa running roughly along the skin.
+    shapes.push(ell(
+        Tissue::Kidney,
+        [0.0, 0.1 + fat / 2.0],
+        60.0,
+        fat / 2.0,
+        0.0,
+    ));
+    for k in 1..4 {
+        let y = 0.1 + fat * k as f32 / 4.0;
+        shapes.push(cap(
+            Tissue::VesselWall,
+            [-6.0 + 2.5 * k as f32, y],
+            [1.0 + 2.0 * k as f32, y + 0.15],
+            0.025,
+        ));
+    }
+    shapes.push(cap(
+        Tissue::Pericardium,
+        [-40.0, 0.1 + fat],
+        [40.0, 0.1 + fat],
+        0.05,
+    ));
+}
+
+/// Muscle over bone. The seed shapes give the fat's and the bone's depth and the bone's curve.
+fn soft_tissue(seed: &[(f32, f32, f32, f32)], m: &Motion) -> Scene {
+    let a = seed.first().map_or(0.5, |s| s.2);
+    let b = seed.get(1).map_or(0.3, |s| s.2);
+    let fat = 0.3 + 0.9 * a;
+    let bone = fat + 1.2 + 2.5 * b;
+    let mut shapes = Vec::new();
+    body_wall(fat, &mut shapes);
+    // Muscle: mid grey with the bright oblique striations of its fibres (pennate pattern).
+    let muscle_top = 0.15 + fat;
+    shapes.push(ell(
+        Tissue::Myocardium,
+        [0.0, (muscle_top + bone) / 2.0],
+        60.0,
+        (bone - muscle_top) / 2.0,
+        0.0,
+    ));
+    let slope = 0.15 + 0.3 * b;
+    let sway = 0.1 * m.breath;
+    for k in -8..9 {
+        let x = k as f32 * 0.7 + sway;
+        shapes.push(cap(
+            Tissue::Valve,
+            [x, muscle_top + 0.1],
+            [x + (bone - muscle_top) / slope.max(0.1) * 0.3, bone - 0.1],
+            0.02,
+        ));
+    }
+    // An intermuscular fascia halfway down.
+    let mid = (muscle_top + bone) / 2.0;
+    shapes.push(cap(
+        Tissue::Pericardium,
+        [-40.0, mid],
+        [40.0, mid + 0.3 * (a - 0.5)],
+        0.04,
+    ));
+    // Bone: a gently curved bright cortex, nothing but shadow below it.
+    let curve = 8.0 + 20.0 * a;
+    shapes.push(ell(
+        Tissue::Effusion,
+        [0.0, bone + curve],
+        curve + 0.1,
+        curve,
+        0.0,
+    ));
+    // (Arc angles run from +x towards +y, into the body: the top of a circle is at -pi/2.)
+    let top = -std::f32::consts::FRAC_PI_2;
+    shapes.push(arc(
+        Tissue::Pericardium,
+        [0.0, bone + curve],
+        curve,
+        0.09,
+        top - 0.6,
+        top + 0.6,
+    ));
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: [0.0, mid],
+        radius: 3.0,
+    }
+}
+
+/// Bowel loops below the abdominal wall. Each seed shape places one loop; `a` above 0.5 holds
+/// gas (a bright line on the near wall and shadow below), otherwise fluid.
+fn bowel(seed: &[(f32, f32, f32, f32)], m: &Motion) -> Scene {
+    let fat = 0.5 + 1.0 * seed.first().map_or(0.5, |s| s.2);
+    let mut shapes = Vec::new();
+    body_wall(fat, &mut shapes);
+    shapes.push(cap(
+        Tissue::Pericardium,
+        [-40.0, fat + 0.8],
+        [40.0, fat + 0.8],
+        0.05,
+    ));
+    // Mesentery and bowel content behind the wall: mid grey.
+    shapes.push(ell(Tissue::Liver, [0.0, fat + 8.0], 60.0, 7.1, 0.0));
+    let squeeze = 1.0 + 0.06 * (m.breath * 2.3).sin();
+    for (i, &(x, y, a, rot)) in seed.iter().enumerate() {
+        let r = (0.8 + 1.0 * a) * squeeze;
+        let c = [x * 0.8, fat + 1.5 + r + (y - 4.0) * 0.35 + i as f32 * 0.4];
+        let (rx, ry) = (r * (1.2 + 0.4 * a), r);
+        if a > 0.5 {
+            // Gas: the shadow first, then the loop, whose near wall ends in a bright line.
+            shapes.push(cap(Tissue::Effusion, c, [c[0], c[1] + 30.0], rx * 0.8));
+            shapes.push(ell(Tissue::Myocardium, c, rx + 0.35, ry + 0.35, rot * 0.3));
+            let top = -std::f32::consts::FRAC_PI_2;
+            shapes.push(arc(Tissue::Valve, c, ry * 0.9, 0.12, top - 1.2, top + 1.2));
+        } else {
+            // Fluid-filled: the layered wall (bright mucosa inside a darker muscle coat).
+            shapes.push(ell(Tissue::Myocardium, c, rx + 0.35, ry + 0.35, rot * 0.3));
+            shapes.push(ell(Tissue::Valve, c, rx + 0.12, ry + 0.12, rot * 0.3));
+            shapes.push(ell(Tissue::Vessel, c, rx, ry, rot * 0.3));
+        }
+    }
+    Scene {
+        shapes,
+        background: Tissue::Background,
+        centre: [0.0, fat + 3.0],
+        radius: 3.0,
+    }
 }
 
 /// A lung screen: soft tissue down to the pleura at `pleura` cm, two ribs, the bright pleural

@@ -30,6 +30,11 @@ pub struct Scanner {
     pub window_loss_db: f32,
     /// Display gamma applied after log compression.
     pub gamma: f32,
+    /// How far the probe's face lies from the sector's centre, cm: 0 for a phased array (the
+    /// sector's apex), a few cm for a curved (convex) probe, tens for a linear one, whose
+    /// image is then nearly a rectangle. The image starts this deep.
+    #[serde(default)]
+    pub near_cm: f32,
 }
 
 /// The grid the echo is formed on.
@@ -40,9 +45,12 @@ pub struct PolarGrid {
 }
 
 impl PolarGrid {
-    /// A grid fine enough for a sector drawn `px_height` pixels deep, capped for speed.
-    pub fn for_display(px_height: f32, half_angle: f32) -> Self {
-        let samples = (px_height * 0.75).clamp(64.0, 320.0) as usize;
+    /// A grid fine enough for a sector drawn `px_height` pixels deep (from its centre), capped
+    /// for speed; `hidden` is the share of that depth above a curved or linear probe's face,
+    /// where samples are formed but never shown, so the cap grows to keep the shown part fine.
+    pub fn for_display(px_height: f32, half_angle: f32, hidden: f32) -> Self {
+        let cap = (320.0 / (1.0 - hidden.clamp(0.0, 0.9))).min(1280.0);
+        let samples = (px_height * 0.75).clamp(64.0, cap) as usize;
         let arc_px = px_height * 2.0 * half_angle;
         let lines = (arc_px * 0.55).clamp(40.0, 224.0) as usize;
         Self { samples, lines }
@@ -635,7 +643,7 @@ impl Tap {
     /// The tap for a point at (depth cm, angle rad); `None` outside the sector. Reads what
     /// bilinear interpolation reads.
     pub fn new(pixel: usize, grid: PolarGrid, sc: &Scanner, r: f32, th: f32) -> Option<Self> {
-        if r < 0.0 || r > sc.depth_cm || th.abs() > sc.half_angle {
+        if r < sc.near_cm.max(0.0) || r > sc.depth_cm || th.abs() > sc.half_angle {
             return None;
         }
         let fi =
@@ -730,6 +738,7 @@ mod tests {
             rib_depth_cm: 3.0,
             window_loss_db: 0.0,
             gamma: 1.0,
+            near_cm: 0.0,
         }
     }
 

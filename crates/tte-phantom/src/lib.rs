@@ -51,7 +51,7 @@ impl Renderer {
         let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
         for i in 0..=64 {
             let th = -sc.half_angle + 2.0 * sc.half_angle * i as f32 / 64.0;
-            for r in [0.0, sc.depth_cm] {
+            for r in [sc.near_cm, sc.depth_cm] {
                 let [x, y] = pl.to_canvas(r, th);
                 (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
             }
@@ -103,7 +103,7 @@ impl Renderer {
         for y in 0..h {
             for x in 0..w {
                 let (r, th, pt) = pl.to_sector(x as f32 + 0.5, y as f32 + 0.5);
-                if r <= sc.depth_cm && th.abs() <= sc.half_angle {
+                if r <= sc.depth_cm && r >= sc.near_cm && th.abs() <= sc.half_angle {
                     out[y * w + x] = scene.tissue_at(pt);
                 }
             }

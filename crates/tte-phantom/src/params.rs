@@ -75,6 +75,8 @@ mod cut_serde {
             OtherCut::Kidney => "kidney",
             OtherCut::OffAxis => "off-axis",
             OtherCut::Lung => "lung",
+            OtherCut::SoftTissue => "soft-tissue",
+            OtherCut::Bowel => "bowel",
         })
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OtherCut, D::Error> {
@@ -82,6 +84,8 @@ mod cut_serde {
             "liver" => OtherCut::Liver,
             "kidney" => OtherCut::Kidney,
             "lung" => OtherCut::Lung,
+            "soft-tissue" => OtherCut::SoftTissue,
+            "bowel" => OtherCut::Bowel,
             _ => OtherCut::OffAxis,
         })
     }
@@ -317,6 +321,7 @@ impl ClipParams {
                 0.0
             },
             gamma: r.range(0.8, 1.25),
+            near_cm: 0.0,
         };
 
         let mut r = rng.fork(4);
@@ -453,6 +458,80 @@ impl ClipParams {
         }
     }
 
+    /// Phantom v2's OTHER beyond the heart, from the clip's own stream so every other draw stays
+    /// as it was: a third of the spectral Doppler and M-mode screens become muscle-over-bone or
+    /// bowel screens; and non-cardiac screens are imaged, as point-of-care scanners do, with a
+    /// curved (convex) or linear probe as often as with the phased array of cardiac windows,
+    /// whose fan has a point apex. A fan with a curved top or a near-rectangle is then a cue
+    /// for OTHER, as on real screens.
+    fn add_body_screens_and_probes(&mut self) {
+        let mut q = Rng::new(self.seed ^ 0x50F7_B0E1);
+        if matches!(
+            self.other,
+            Some(OtherKind::SpectralDoppler | OtherKind::MMode)
+        ) && q.chance(1.0 / 3.0)
+        {
+            let cut = if q.chance(0.5) {
+                OtherCut::SoftTissue
+            } else {
+                OtherCut::Bowel
+            };
+            self.other = Some(OtherKind::Cut(cut));
+            self.reference_view = None;
+            self.surroundings = Surroundings::default();
+            self.overlays.ecg &= q.chance(0.3);
+        }
+        let Some(OtherKind::Cut(cut)) = self.other else {
+            return;
+        };
+        if !cut.is_non_cardiac() {
+            return;
+        }
+        // (share of convex, share of linear); the rest keep the phased array.
+        let (convex, linear) = match cut {
+            OtherCut::Lung => (0.35, 0.3),
+            OtherCut::SoftTissue => (0.2, 0.8),
+            OtherCut::Bowel => (0.5, 0.5),
+            _ => (0.75, 0.0),
+        };
+        let u = q.unit();
+        let sc = &mut self.scanner;
+        if u < convex {
+            sc.near_cm = q.range(2.5, 6.0);
+            sc.half_angle = q.range(25.0, 38.0).to_radians();
+            let shown = if cut == OtherCut::SoftTissue {
+                q.range(5.0, 10.0)
+            } else {
+                q.range(8.0, 18.0)
+            };
+            sc.depth_cm = sc.near_cm + shown;
+            sc.freq_mhz = q.range(2.5, 5.0);
+        } else if u < convex + linear {
+            sc.near_cm = q.range(15.0, 35.0);
+            let width = q.range(3.5, 5.0);
+            sc.half_angle = (0.5 * width / sc.near_cm).asin();
+            sc.depth_cm = sc.near_cm + q.range(3.0, 8.0);
+            sc.freq_mhz = q.range(6.0, 12.0);
+        } else {
+            return;
+        }
+        // Rib shadows start under the face; a colour box, if any, sits in what is shown; and
+        // these images stand upright on a screen (only a sector's apex is ever turned).
+        sc.rib_depth_cm += sc.near_cm;
+        self.placement[2] = 0.0;
+        let (near, depth) = (sc.near_cm, sc.depth_cm);
+        let half = sc.half_angle;
+        if let Some(b) = &mut self.overlays.doppler_box {
+            let to_shown = |d: f32| near + d / depth * (depth - near);
+            *b = [
+                b[0].clamp(-half, half),
+                b[1].clamp(-half, half),
+                to_shown(b[2]),
+                to_shown(b[3]),
+            ];
+        }
+    }
+
     /// The same clip cut from the 3-D chest (phantom v2): a standard view's plane moved as a
     /// hand moves it, redrawn until [`crate::chest::label_for`] gives the clip its own label; an
     /// OTHER clip that is not a Doppler, M-mode, liver or kidney screen becomes an off-axis cut
@@ -494,6 +573,7 @@ impl ClipParams {
                 lung: r.range(0.02, 0.25),
             };
         }
+        self.add_body_screens_and_probes();
         let off_axis = matches!(self.other, Some(OtherKind::Cut(OtherCut::OffAxis)));
         let cardiac = self.other.is_none() || off_axis;
         if !cardiac {

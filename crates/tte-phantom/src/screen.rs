@@ -2,7 +2,7 @@
 //! colour Doppler, text, depth marks, ECG, colour bar, logo, letterboxing; and the spectral
 //! Doppler and M-mode displays among OTHER.
 
-use crate::anatomy::{self, Motion, OtherCut, Scene, Tissue, V2};
+use crate::anatomy::{self, Motion, Scene, Tissue, V2};
 use crate::font::{draw_text, text_width};
 use crate::imaging::{form_image, Beam, Deformation, PolarGrid, Scatterers, Tap, WallLook};
 use crate::params::{ClipParams, OtherKind};
@@ -109,7 +109,8 @@ impl Renderer {
             content[0] as f32 + fx * content[2] as f32,
             content[1] as f32 + fy * image_h as f32,
         ];
-        let fit_depth = image_h as f32 * (1.0 - fy) * 0.93 / sc.depth_cm;
+        // Only the depth below a curved or linear probe's face is shown (`near_cm`).
+        let fit_depth = image_h as f32 * (1.0 - fy) * 0.93 / (sc.depth_cm - sc.near_cm);
         // Real screens leave side panels for text and controls: the fan spans 70-98 % of the
         // width, so a crop around it holds little of the text (v2 only; v1 keeps its layout).
         let fan_share = if params.cut.is_some() {
@@ -119,13 +120,18 @@ impl Renderer {
         };
         let fit_width = 0.49 * fan_share * content[2] as f32 / (sc.depth_cm * sc.half_angle.sin());
         let px_per_cm = fit_depth.min(fit_width) * zoom;
+        let apex = [apex[0], apex[1] - sc.near_cm * px_per_cm];
         let placement = Placement {
             apex,
             px_per_cm,
             rotation: rot,
             mirrored: params.mirrored,
         };
-        let grid = PolarGrid::for_display(px_per_cm * sc.depth_cm, sc.half_angle);
+        let grid = PolarGrid::for_display(
+            px_per_cm * sc.depth_cm,
+            sc.half_angle,
+            sc.near_cm / sc.depth_cm,
+        );
         let mut rng = Rng::new(params.seed.wrapping_mul(31).wrapping_add(7));
         let scatterers = Scatterers::seed(&mut rng, sc, grid);
         let beam = Beam::new(sc, grid);
@@ -245,12 +251,7 @@ impl Renderer {
         let p = &self.params;
         let (_, m) = self.motion_at(t);
         if let Some(cut) = &p.cut {
-            if !matches!(
-                p.other,
-                Some(OtherKind::Cut(
-                    OtherCut::Liver | OtherCut::Kidney | OtherCut::Lung
-                ))
-            ) {
+            if !matches!(p.other, Some(OtherKind::Cut(c)) if c.is_flat_scene()) {
                 let [angle, _, sx, sy] = p.pose;
                 let plane = self.cut_plane.unwrap_or_else(|| cut_plane(&p.patient, cut));
                 let [tilt, slide, hz, phase] = cut.hand;
@@ -277,7 +278,9 @@ impl Renderer {
             }
         };
         let [angle, scale, sx, sy] = p.pose;
-        scene.posed(angle, scale, [sx, sy])
+        // A curved or linear probe's face lies `near_cm` from the sector's centre: the
+        // anatomy starts below it.
+        scene.posed(angle, scale, [sx, sy + p.scanner.near_cm])
     }
 
     /// Renders the frame shown at time `t` seconds as packed RGB.
@@ -546,7 +549,7 @@ impl Renderer {
             let right = [
                 format!("HR {:.0}", p.heart_rate_bpm),
                 format!("DR {:.0}", p.scanner.dynamic_range_db),
-                format!("{:.0}CM", p.scanner.depth_cm),
+                format!("{:.0}CM", p.scanner.depth_cm - p.scanner.near_cm),
             ];
             for (i, line) in right.iter().enumerate() {
                 let tw = text_width(line, scale);
@@ -567,8 +570,10 @@ impl Renderer {
         if o.depth_scale {
             let sc = &p.scanner;
             let mut cm = 0.0;
-            while cm <= sc.depth_cm {
-                let [x, y] = self.placement.to_canvas(cm, sc.half_angle + 0.05);
+            while cm <= sc.depth_cm - sc.near_cm {
+                let [x, y] = self
+                    .placement
+                    .to_canvas(sc.near_cm + cm, sc.half_angle + 0.05);
                 let major = (cm as usize) % 5 == 0;
                 for d in 0..(if major { 4 } else { 2 }) {
                     put(img, w, h, x as isize + d, y as isize, [210, 210, 210]);

@@ -322,3 +322,72 @@ fn v2_other_holds_lung_screens_with_a_pleural_line() {
     assert!(below.iter().filter(|&&t| t == Tissue::Background).count() > below.len() / 2);
     assert!(below.contains(&Tissue::Valve), "no A-line under the pleura");
 }
+
+#[test]
+fn v2_body_screens_use_curved_and_linear_probes_and_show_nothing_above_the_face() {
+    use tte_phantom::anatomy::OtherCut;
+    let mut seen = [0usize; 3]; // phased, convex, linear
+    let mut body = 0;
+    for s in 0..200u64 {
+        let p = ClipParams::draw("OTHER", s, Style::Default).with_cut_anatomy();
+        let Some(OtherKind::Cut(cut)) = p.other else {
+            assert_eq!(
+                p.scanner.near_cm, 0.0,
+                "Doppler and M-mode keep the phased array"
+            );
+            continue;
+        };
+        body += matches!(cut, OtherCut::SoftTissue | OtherCut::Bowel) as usize;
+        let sc = &p.scanner;
+        if cut == OtherCut::OffAxis {
+            assert_eq!(sc.near_cm, 0.0, "hearts are imaged with a phased array");
+            continue;
+        }
+        let kind = match sc.near_cm {
+            n if n == 0.0 => 0,
+            n if n < 10.0 => 1,
+            _ => 2,
+        };
+        seen[kind] += 1;
+        if kind == 0 || seen[kind] > 3 {
+            continue;
+        }
+        // The label map is empty above the probe's face and inside the fan below it.
+        let r = Renderer::new(ClipParams {
+            width: 160,
+            height: 120,
+            ..p.clone()
+        });
+        let map = r.label_map(0.0);
+        let pl = r.placement();
+        let (mut above, mut shown) = (0, 0);
+        for y in 0..120 {
+            for x in 0..160 {
+                let (depth, th, _) = pl.to_sector(x as f32 + 0.5, y as f32 + 0.5);
+                if th.abs() > sc.half_angle || depth > sc.depth_cm {
+                    continue;
+                }
+                if depth < sc.near_cm {
+                    above += (map[y * 160 + x] != Tissue::Background) as usize;
+                } else {
+                    shown += 1;
+                }
+            }
+        }
+        assert_eq!(above, 0, "seed {s}: anatomy above the face");
+        assert!(shown > 160 * 120 / 8, "seed {s}: only {shown} pixels shown");
+        // The image's box is what DICOM would declare, and it lies on the canvas.
+        let b = r.sector_rect();
+        assert!(b.x1 > b.x0 + 40 && b.y1 > b.y0 + 40, "seed {s}: {b:?}");
+    }
+    assert!(
+        seen.iter().all(|&n| n >= 3),
+        "phased, convex, linear: {seen:?}"
+    );
+    assert!(
+        body >= 5,
+        "{body} muscle or bowel screens in 200 OTHER clips"
+    );
+    // v1 keeps its phased array everywhere.
+    assert!((0..60u64).all(|s| ClipParams::draw("OTHER", s, Style::Default).scanner.near_cm == 0.0));
+}
