@@ -57,6 +57,7 @@ fn main() {
                 rv: 1.0,
                 contractility: 1.0,
                 pericardium_cm: 0.25,
+                lv_wall_cm: 0.8,
             },
             &tte_phantom::anatomy::Motion::at(0.0, 0.0),
         );

@@ -385,6 +385,10 @@ pub struct Body {
     /// the lung interface behind it, 2-4 mm on a scanner (0 means the default 1.4 mm).
     #[serde(default)]
     pub pericardium_cm: f32,
+    /// LV wall thickness at end-diastole, cm: 0.6-1.0 normal, more in hypertrophy (0 means
+    /// the patient's drawn `wall`, phantom v1's thick walls).
+    #[serde(default)]
+    pub lv_wall_cm: f32,
 }
 
 impl Chest {
@@ -499,7 +503,11 @@ impl Chest {
         );
 
         // LV: a prolate ellipsoid; in systole shorter (-15 %) and narrower (-30 %), walls thicker.
-        let wall = p.wall * (1.0 + 0.45 * k);
+        let wall = if body.lv_wall_cm > 0.0 {
+            body.lv_wall_cm
+        } else {
+            p.wall
+        } * (1.0 + 0.45 * k);
         // The cavity reaches from the apex (its wall thickening in systole) to just past the
         // mitral annulus, whatever the phase: length falls with the base's descent (~15 %).
         let apex_endo = (0.8 + 0.3 * k) * s;

@@ -556,6 +556,16 @@ impl ClipParams {
             },
             // Its own stream, so every other draw of the clip stays as it was.
             pericardium_cm: Rng::new(self.seed ^ 0x9E41_CA7D).range(0.15, 0.4),
+            // Septum and posterior wall 6-10 mm at end-diastole (ANATOMY.md); one heart in
+            // eight hypertrophied, 12-18 mm.
+            lv_wall_cm: {
+                let mut w = Rng::new(self.seed ^ 0x7A11_5EED);
+                if w.chance(0.125) {
+                    w.range(1.2, 1.8)
+                } else {
+                    w.range(0.6, 1.0)
+                }
+            },
         };
         let rest = crate::anatomy::Motion::at(0.0, 0.0);
         let chest = Chest::build(&self.patient, &body, &rest);

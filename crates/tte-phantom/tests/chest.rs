@@ -11,6 +11,7 @@ fn rest_chest(p: &ClipParams) -> Chest {
         rv: 1.0,
         contractility: 1.0,
         pericardium_cm: 0.25,
+        lv_wall_cm: 0.8,
     });
     Chest::build(&p.patient, &body, &Motion::at(0.0, 0.0))
 }
