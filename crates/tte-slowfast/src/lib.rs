@@ -3,6 +3,7 @@
 //! The caller chooses the device; nothing in this crate picks a backend.
 
 pub mod config;
+pub mod direct;
 pub mod file;
 pub mod model;
 pub mod q8;

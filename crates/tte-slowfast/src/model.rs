@@ -43,14 +43,20 @@ impl ConvBn {
     }
 
     pub fn forward(&self, x: Tensor<5>) -> Tensor<5> {
-        self.bn.forward(self.conv.forward(x))
+        self.bn.forward(self.convolve(x))
+    }
+
+    /// The convolution: the stems' direct CPU kernel where it applies (inference on Flex), else
+    /// Burn's.
+    fn convolve(&self, x: Tensor<5>) -> Tensor<5> {
+        crate::direct::try_conv3d(&self.conv, &x).unwrap_or_else(|| self.conv.forward(x))
     }
 
     /// Inference with batch norm's statistics moved towards the input's own: `adapt` 0 is the
     /// running statistics (plain inference), 1 the input's alone (AdaBN, Li et al. 2016). The
     /// blended variance is the mixture's, so it stays positive and equals either end at 0 and 1.
     pub fn forward_adapted(&self, x: Tensor<5>, adapt: f64) -> Tensor<5> {
-        let y = self.conv.forward(x);
+        let y = self.convolve(x);
         if adapt <= 0.0 {
             return self.bn.forward(y);
         }
@@ -326,8 +332,12 @@ impl SlowFast {
         softmax(self.forward_adapted(clip, adapt), 1)
     }
 
-    /// The stem's (1,3,3) max pool: time folds into channels so Burn's 2-D pool does the work.
+    /// The stem's (1,3,3) max pool: on the CPU a direct loop; elsewhere time folds into
+    /// channels so Burn's 2-D pool does the work.
     pub fn pool_spatial(&self, x: Tensor<5>) -> Tensor<5> {
+        if let Some(pooled) = crate::direct::try_max_pool_3x3_s2(&x) {
+            return pooled;
+        }
         let [b, c, t, h, w] = x.dims();
         let pooled = self.stem_pool.forward(x.reshape([b, c * t, h, w]));
         let [_, _, h2, w2] = pooled.dims();
