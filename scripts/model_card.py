@@ -176,7 +176,7 @@ if os.path.exists(rd):
     w("")
 w("## Limitations\n")
 w("- It learned from a phantom, not hearts: on real echo it is far from the TTESlowFast paper's 0.961 in the field.")
-w("- Real OTHER screens (lung, abdomen, Doppler) are mostly called a view; PLAX clips are missed; the apical family other than A4C is rarely right.")
+w("- Real point-of-care OTHER clips (lung, abdomen, a knee) are called a view; Doppler and M-mode stills are mostly recognised as OTHER. PLAX clips are mostly missed, and A2C and A5C are not recognised at all.")
 w("- Checkpoints 250 steps apart differ on the real set by up to ±0.15; the shipped file averages four of them, and its figures carry that uncertainty on top of the set's own.")
 w("- Stills are scored as one-frame clips; a video network sees less in them.")
 w("- The real set is 80 files from four sources; a figure on it moves by about ±0.2 (clips) and ±0.1 (stills).\n")
