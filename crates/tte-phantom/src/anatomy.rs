@@ -115,6 +115,16 @@ fn from_segment(a: V2, b: V2, p: V2) -> V2 {
 pub enum Geom {
     /// Ellipse with semi-axes `a` (along `rot`) and `b`.
     Ellipse { c: V2, a: f32, b: f32, rot: f32 },
+    /// The part of an ellipse where `n . p <= d`: the cut of an ellipsoid clipped by a plane
+    /// (the LV, whose base ends flat at the mitral annulus).
+    HalfEllipse {
+        c: V2,
+        a: f32,
+        b: f32,
+        rot: f32,
+        n: V2,
+        d: f32,
+    },
     /// All points within `r` of the segment p-q.
     Capsule { p: V2, q: V2, r: f32 },
     /// An annular sector: radius `radius` ± `half_width`, angles a0..a1 (radians, atan2(y, x)).
@@ -135,6 +145,9 @@ impl Geom {
                 let (s, co) = rot.sin_cos();
                 let (u, v) = (dx * co + dy * s, -dx * s + dy * co);
                 (u / a).powi(2) + (v / b).powi(2) <= 1.0
+            }
+            Geom::HalfEllipse { c, a, b, rot, n, d } => {
+                n[0] * p[0] + n[1] * p[1] <= d && Geom::Ellipse { c, a, b, rot }.contains(p)
             }
             Geom::Capsule { p: a, q: b, r } => {
                 let [dx, dy] = from_segment(a, b, p);
@@ -168,7 +181,7 @@ impl Geom {
             [v[0] / n, v[1] / n]
         };
         match *self {
-            Geom::Ellipse { c, a, b, rot } => {
+            Geom::Ellipse { c, a, b, rot } | Geom::HalfEllipse { c, a, b, rot, .. } => {
                 let (s, co) = rot.sin_cos();
                 let (dx, dy) = (p[0] - c[0], p[1] - c[1]);
                 let (u, v) = (dx * co + dy * s, -dx * s + dy * co);
@@ -184,7 +197,7 @@ impl Geom {
     /// Axis-aligned bounds, for a cheap rejection test.
     pub fn bounds(&self) -> [f32; 4] {
         match *self {
-            Geom::Ellipse { c, a, b, .. } => {
+            Geom::Ellipse { c, a, b, .. } | Geom::HalfEllipse { c, a, b, .. } => {
                 let m = a.max(b);
                 [c[0] - m, c[1] - m, c[0] + m, c[1] + m]
             }
@@ -223,6 +236,29 @@ impl Geom {
                 b: b * scale,
                 rot: rot + angle,
             },
+            Geom::HalfEllipse {
+                c: cc,
+                a,
+                b,
+                rot,
+                n,
+                d,
+            } => {
+                // n . p <= d for the old point p is (R n) . p' <= scale (d - n . pivot)
+                // + (R n) . (pivot + shift) for the moved point p'.
+                let rn = [n[0] * c - n[1] * s, n[0] * s + n[1] * c];
+                let d2 = scale * (d - n[0] * pivot[0] - n[1] * pivot[1])
+                    + rn[0] * (pivot[0] + shift[0])
+                    + rn[1] * (pivot[1] + shift[1]);
+                Geom::HalfEllipse {
+                    c: tp(cc),
+                    a: a * scale,
+                    b: b * scale,
+                    rot: rot + angle,
+                    n: rn,
+                    d: d2,
+                }
+            }
             Geom::Capsule { p, q, r } => Geom::Capsule {
                 p: tp(p),
                 q: tp(q),
@@ -260,7 +296,7 @@ impl Shape {
     pub fn new(tissue: Tissue, geom: Geom) -> Self {
         let bounds = geom.bounds();
         let sin_cos = match geom {
-            Geom::Ellipse { rot, .. } => rot.sin_cos(),
+            Geom::Ellipse { rot, .. } | Geom::HalfEllipse { rot, .. } => rot.sin_cos(),
             _ => (0.0, 1.0),
         };
         Self {
@@ -275,6 +311,15 @@ impl Shape {
     fn contains(&self, p: V2) -> bool {
         match self.geom {
             Geom::Ellipse { c, a, b, .. } => {
+                let (dx, dy) = (p[0] - c[0], p[1] - c[1]);
+                let (s, co) = self.sin_cos;
+                let (u, v) = (dx * co + dy * s, -dx * s + dy * co);
+                (u * u) / (a * a) + (v * v) / (b * b) <= 1.0
+            }
+            Geom::HalfEllipse { c, a, b, n, d, .. } => {
+                if n[0] * p[0] + n[1] * p[1] > d {
+                    return false;
+                }
                 let (dx, dy) = (p[0] - c[0], p[1] - c[1]);
                 let (s, co) = self.sin_cos;
                 let (u, v) = (dx * co + dy * s, -dx * s + dy * co);
@@ -575,6 +620,17 @@ fn pericardium(walls: &[Shape], effusion: f32) -> Vec<Shape> {
     let grow = |s: &Shape, by: f32| -> Shape {
         match s.geom {
             Geom::Ellipse { c, a, b, rot } => ell(s.tissue, c, a + by, b + by, rot),
+            Geom::HalfEllipse { c, a, b, rot, n, d } => Shape::new(
+                s.tissue,
+                Geom::HalfEllipse {
+                    c,
+                    a: a + by,
+                    b: b + by,
+                    rot,
+                    n,
+                    d,
+                },
+            ),
             Geom::Capsule { p, q, r } => cap(s.tissue, p, q, r + by),
             Geom::Arc {
                 c,
@@ -1386,4 +1442,52 @@ pub fn standard_view(code: &str, p: &Patient, m: &Motion) -> Option<Scene> {
         "SSN" => suprasternal(p, m),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod half_ellipse_tests {
+    use super::*;
+
+    #[test]
+    fn a_moved_half_ellipse_holds_the_moved_points() {
+        let g = Geom::HalfEllipse {
+            c: [1.0, 6.0],
+            a: 3.0,
+            b: 1.5,
+            rot: 0.4,
+            n: [0.6, 0.8],
+            d: 5.5,
+        };
+        let (pivot, angle, scale, shift) = ([0.5, 7.0], 0.3, 1.2, [-0.4, 0.9]);
+        let moved = g.moved(pivot, angle, scale, shift);
+        let (s, c) = angle.sin_cos();
+        let mut inside = 0;
+        for i in 0..60 {
+            for j in 0..60 {
+                let p = [-3.0 + i as f32 * 0.12, 3.0 + j as f32 * 0.12];
+                let (dx, dy) = ((p[0] - pivot[0]) * scale, (p[1] - pivot[1]) * scale);
+                let q = [
+                    pivot[0] + dx * c - dy * s + shift[0],
+                    pivot[1] + dx * s + dy * c + shift[1],
+                ];
+                assert_eq!(g.contains(p), moved.contains(q), "{p:?}");
+                let shape = Shape::new(Tissue::Lv, moved.clone());
+                assert_eq!(shape.contains(q), moved.contains(q));
+                inside += g.contains(p) as usize;
+            }
+        }
+        // Some of the ellipse is cut away, some kept.
+        let full = Geom::Ellipse {
+            c: [1.0, 6.0],
+            a: 3.0,
+            b: 1.5,
+            rot: 0.4,
+        };
+        let whole = (0..3600)
+            .filter(|k| {
+                full.contains([-3.0 + (k / 60) as f32 * 0.12, 3.0 + (k % 60) as f32 * 0.12])
+            })
+            .count();
+        assert!(inside > 0 && inside < whole, "{inside} of {whole}");
+    }
 }

@@ -66,6 +66,8 @@ pub struct Solid {
     pub c: V3,
     pub axes: [V3; 3],
     pub r: [f32; 3],
+    /// Only the part where `n . p <= d` (a unit `n`): the LV ends flat at its base.
+    pub clip: Option<(V3, f32)>,
 }
 
 impl Solid {
@@ -75,6 +77,7 @@ impl Solid {
             c,
             axes: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
             r: [r; 3],
+            clip: None,
         }
     }
 
@@ -93,11 +96,17 @@ impl Solid {
             c,
             axes: [a0, a1, a2],
             r,
+            clip: None,
         }
     }
 
     /// Whether the point lies inside.
     pub fn contains(&self, p: V3) -> bool {
+        if let Some((n, d)) = self.clip {
+            if dot(n, p) > d {
+                return false;
+            }
+        }
         let d = sub(p, self.c);
         (0..3)
             .map(|i| (dot(d, self.axes[i]) / self.r[i]).powi(2))
@@ -140,12 +149,23 @@ impl Solid {
             (0.25 * (a11 - a22).powi(2) + a12 * a12).sqrt(),
         );
         let (l1, l2) = (m + h, (m - h).max(1e-9));
-        Some(Geom::Ellipse {
-            c: [s0, t0],
-            a: (f / l1).sqrt(),
-            b: (f / l2).sqrt(),
-            rot: 0.5 * (2.0 * a12).atan2(a11 - a22),
-        })
+        let (c, a, b, rot) = (
+            [s0, t0],
+            (f / l1).sqrt(),
+            (f / l2).sqrt(),
+            0.5 * (2.0 * a12).atan2(a11 - a22),
+        );
+        let Some((n3, d3)) = self.clip else {
+            return Some(Geom::Ellipse { c, a, b, rot });
+        };
+        // The clipping plane in the image plane's coordinates: n . (origin + s u + t v) <= d.
+        let n = [dot(n3, plane.u), dot(n3, plane.v)];
+        let d = d3 - dot(n3, plane.origin);
+        if n[0].abs() + n[1].abs() < 1e-6 {
+            // Parallel planes: all kept or all cut away.
+            return (d >= 0.0).then_some(Geom::Ellipse { c, a, b, rot });
+        }
+        Some(Geom::HalfEllipse { c, a, b, rot, n, d })
     }
 }
 
@@ -444,6 +464,7 @@ impl Chest {
                 c,
                 axes: [e1, e2, e3],
                 r: r.map(|x| x + 0.35),
+                clip: None,
             });
         }
         for (c, r) in [(rv_c, rv_r), (rv_front, rv_front_r)] {
@@ -452,6 +473,7 @@ impl Chest {
                 c,
                 axes: [e1, e2, e3],
                 r,
+                clip: None,
             });
         }
         // RV outflow to the pulmonary valve, and the trunk beyond it with its branches.
@@ -513,20 +535,26 @@ impl Chest {
         let apex_endo = (0.8 + 0.3 * k) * s;
         let long = 0.5 * ((base_z + 0.3) * s - apex_endo);
         let across = 2.45 * dil * (1.0 - 0.3 * k) * s;
-        let lv_c = f.at([0.0, 0.0, 0.0]);
-        let lv_c = add(lv_c, mul(e3, apex_endo + long));
+        // A bullet, not an egg: half an ellipsoid from the apex, widest at the base, which ends
+        // flat just past the mitral annulus (the atria and the LVOT paint over what lies beyond).
+        let lv_base = add(f.at([0.0, 0.0, 0.0]), mul(e3, apex_endo + 2.0 * long));
         let lv_axes = [e1, e2, e3];
+        let clip = Some((e3, dot(e3, lv_base)));
+        // The cavity's middle, which the LVOT points away from.
+        let lv_c = add(f.at([0.0, 0.0, 0.0]), mul(e3, apex_endo + long));
         out.push(Solid {
             tissue: Tissue::Myocardium,
-            c: lv_c,
+            c: lv_base,
             axes: lv_axes,
-            r: [across + wall, across + wall, long + 0.8 * s],
+            r: [across + wall, across + wall, 2.0 * long + 0.8 * s],
+            clip,
         });
         out.push(Solid {
             tissue: Tissue::Lv,
-            c: lv_c,
+            c: lv_base,
             axes: lv_axes,
-            r: [across, across, long],
+            r: [across, across, 2.0 * long],
+            clip,
         });
         // Papillary muscles: anterolateral and posteromedial, from the wall at mid-cavity.
         let level = add(f.at([0.0, 0.0, 0.0]), mul(e3, apex_endo + 0.85 * long));
@@ -561,12 +589,14 @@ impl Chest {
             c: la_c,
             axes: [e1, e2, e3],
             r: la_r.map(|x| x + 0.18),
+            clip: None,
         });
         out.push(Solid {
             tissue: Tissue::Myocardium,
             c: ra_c,
             axes: [e1, e2, e3],
             r: ra_r.map(|x| x + 0.18),
+            clip: None,
         });
         // Pulmonary veins into the LA's back, two each side.
         for (side, up) in [(-1.0f32, 1.0f32), (-1.0, -1.0), (1.0, 1.0), (1.0, -1.0)] {
@@ -585,12 +615,14 @@ impl Chest {
             c: la_c,
             axes: [e1, e2, e3],
             r: la_r,
+            clip: None,
         });
         out.push(Solid {
             tissue: Tissue::Ra,
             c: ra_c,
             axes: [e1, e2, e3],
             r: ra_r,
+            clip: None,
         });
         // Coronary sinus in the posterior atrioventricular groove, into the RA.
         tube(

@@ -392,3 +392,49 @@ fn v2_body_screens_use_curved_and_linear_probes_and_show_nothing_above_the_face(
     // v1 keeps its phased array everywhere.
     assert!((0..60u64).all(|s| ClipParams::draw("OTHER", s, Style::Default).scanner.near_cm == 0.0));
 }
+
+#[test]
+fn the_lv_is_a_bullet_widest_near_its_base_in_the_four_chamber_cut() {
+    // Half an ellipsoid from the apex, ending flat at the base: a real LV's shape in A4C, where
+    // an egg (an ellipsoid centred mid-cavity) narrows again towards the mitral annulus.
+    for seed in [1u64, 2, 3] {
+        let p = ClipParams::draw("A4C", seed, Style::Default).with_cut_anatomy();
+        let chest = rest_chest(&p);
+        let plane = chest.standard_plane("A4C");
+        let scene = chest.cut(&plane);
+        let l = &chest.landmarks;
+        let to_plane = |x: [f32; 3]| {
+            let d = [
+                x[0] - plane.origin[0],
+                x[1] - plane.origin[1],
+                x[2] - plane.origin[2],
+            ];
+            let dot = |a: [f32; 3]| a[0] * d[0] + a[1] * d[1] + a[2] * d[2];
+            [dot(plane.u), dot(plane.v)]
+        };
+        let (apex, base) = (to_plane(l.apex), to_plane(l.mitral));
+        let axis = [base[0] - apex[0], base[1] - apex[1]];
+        let len = (axis[0] * axis[0] + axis[1] * axis[1]).sqrt();
+        let (along, across) = (
+            [axis[0] / len, axis[1] / len],
+            [-axis[1] / len, axis[0] / len],
+        );
+        // The cavity's width across the axis at a share of the way from apex to annulus.
+        let width = |f: f32| {
+            let c = [apex[0] + along[0] * len * f, apex[1] + along[1] * len * f];
+            (-400..=400)
+                .filter(|&k| {
+                    let o = k as f32 * 0.01;
+                    scene.tissue_at([c[0] + across[0] * o, c[1] + across[1] * o]) == Tissue::Lv
+                })
+                .count() as f32
+                * 0.01
+        };
+        let (mid, near_base) = (width(0.5), width(0.85));
+        assert!(mid > 2.5, "seed {seed}: LV {mid} cm wide half-way");
+        assert!(
+            near_base >= mid,
+            "seed {seed}: {near_base} cm near the base, {mid} half-way"
+        );
+    }
+}
