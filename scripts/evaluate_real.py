@@ -32,15 +32,26 @@ rows = [json.loads(l) for l in subprocess.run(cmd, check=True, capture_output=Tr
 
 
 def mirrored_copy(folder):
-    """DIR-mirrored: each labelled file flipped left-right (made once, then reused)."""
+    """DIR-mirrored: each labelled file flipped left-right (made once, then reused), as close to
+    lossless as each format allows, so the flip is the only difference."""
     out = folder.parent / (folder.name + "-mirrored")
     out.mkdir(exist_ok=True)
+    tmp = out / ".partial"
+    tmp.mkdir(exist_ok=True)
     for name in labels:
         src, dst = folder / name, out / name
         if dst.exists() or not src.exists():
             continue
-        codec = ["-c:v", "libx264", "-crf", "18"] if name.endswith(".mp4") else []
-        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(src), "-vf", "hflip"] + codec + [str(dst)], check=True)
+        ext = Path(name).suffix.lower()
+        flags = {
+            ".mp4": ["-vf", "hflip", "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p"],
+            ".gif": ["-vf", "hflip,split[a][b];[a]palettegen=max_colors=256[p];[b][p]paletteuse=dither=none"],
+            ".jpg": ["-vf", "hflip", "-q:v", "1"],
+            ".jpeg": ["-vf", "hflip", "-q:v", "1"],
+        }.get(ext, ["-vf", "hflip"])
+        part = tmp / name
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(src)] + flags + [str(part)], check=True)
+        part.rename(dst)
     return out
 
 
@@ -54,10 +65,15 @@ if mirror:
     flipped = mirrored_copy(folder)
     cmd_m = [tteview, "classify", str(flipped), "--format", "json"] + (["--model", model] if model else [])
     other = {Path(r["file"]).name: r for r in map(json.loads, subprocess.run(cmd_m, check=True, capture_output=True, text=True).stdout.splitlines())}
-    unsure_below = header_of(model or "models/lite.ttev").get("unsure_below", 0.6)
+    here = Path(__file__).resolve().parent.parent
+    unsure_below = header_of(model or here / "models" / "lite.ttev").get("unsure_below", 0.6)
+    unmirrored = []
     for r in rows:
         m = other.get(Path(r["file"]).name)
-        if r["error"] or not m or m["error"]:
+        if r["error"]:
+            continue
+        if not m or m["error"]:
+            unmirrored.append(Path(r["file"]).name)
             continue
         p = {k: (v + m["probabilities"][k]) / 2 for k, v in r["probabilities"].items()}
         r["view"] = max(p, key=p.get)
@@ -102,6 +118,10 @@ def wilson(k, n, z=1.96):
 
 
 report = {"model": model or "models/lite.ttev", "files": len(rows), "mirror_tta": mirror, "errors": [], "by_kind": {}}
+if mirror:
+    report["unmirrored"] = unmirrored
+    if unmirrored:
+        print(f"{len(unmirrored)} files scored without their mirror (it could not be read): {', '.join(unmirrored)}")
 by_kind = defaultdict(list)
 for r in rows:
     name = Path(r["file"]).name

@@ -1369,9 +1369,11 @@ fn bowel(seed: &[(f32, f32, f32, f32)], m: &Motion) -> Scene {
         let c = [x * 0.8, fat + 1.5 + r + (y - 4.0) * 0.35 + i as f32 * 0.4];
         let (rx, ry) = (r * (1.2 + 0.4 * a), r);
         if a > 0.5 {
-            // Gas: the shadow first, then the loop, whose near wall ends in a bright line.
-            shapes.push(cap(Tissue::Effusion, c, [c[0], c[1] + 30.0], rx * 0.8));
+            // Gas: the loop's wall, then nothing but shadow from the gas down, under a bright
+            // line where the gas meets the near wall.
             shapes.push(ell(Tissue::Myocardium, c, rx + 0.35, ry + 0.35, rot * 0.3));
+            let gas = [c[0], c[1] - ry * 0.6];
+            shapes.push(cap(Tissue::Effusion, gas, [c[0], c[1] + 30.0], rx * 0.8));
             let top = -std::f32::consts::FRAC_PI_2;
             shapes.push(arc(Tissue::Valve, c, ry * 0.9, 0.12, top - 1.2, top + 1.2));
         } else {

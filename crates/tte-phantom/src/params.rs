@@ -207,14 +207,16 @@ const SIZES: [(usize, usize); 10] = [
 const SHIFTED_SIZES: [(usize, usize); 4] = [(96, 96), (200, 100), (720, 720), (1280, 720)];
 
 /// A colour Doppler box in sector coordinates, inside the fan: [angle0, angle1, depth0, depth1].
-fn draw_doppler_box(r: &mut Rng, half_angle: f32, depth_cm: f32) -> [f32; 4] {
+/// `near_cm` is where the image starts (a curved or linear probe's face; 0 for a sector).
+fn draw_doppler_box(r: &mut Rng, half_angle: f32, near_cm: f32, depth_cm: f32) -> [f32; 4] {
     let a0 = r.range(-half_angle * 0.8, 0.0);
-    let d0 = r.range(0.2, 0.5) * depth_cm;
+    let shown = depth_cm - near_cm;
+    let d0 = near_cm + r.range(0.2, 0.5) * shown;
     [
         a0,
         a0 + r.range(0.3, 0.9) * half_angle,
         d0,
-        d0 + r.range(0.2, 0.4) * depth_cm,
+        d0 + r.range(0.2, 0.4) * shown,
     ]
 }
 
@@ -353,7 +355,7 @@ impl ClipParams {
         let mut r = rng.fork(5);
         let doppler_box = r
             .chance(if shifted { 0.4 } else { 0.15 })
-            .then(|| draw_doppler_box(&mut r, half_angle, depth_cm));
+            .then(|| draw_doppler_box(&mut r, half_angle, 0.0, depth_cm));
         let letterbox = if r.chance(0.2) {
             let side = r.int(0, width / 8);
             let top = r.int(0, height / 10);
@@ -496,6 +498,7 @@ impl ClipParams {
         };
         let u = q.unit();
         let sc = &mut self.scanner;
+        let (old_depth, old_half) = (sc.depth_cm, sc.half_angle);
         if u < convex {
             sc.near_cm = q.range(2.5, 6.0);
             sc.half_angle = q.range(25.0, 38.0).to_radians();
@@ -515,19 +518,20 @@ impl ClipParams {
         } else {
             return;
         }
-        // Rib shadows start under the face; a colour box, if any, sits in what is shown; and
-        // these images stand upright on a screen (only a sector's apex is ever turned).
-        sc.rib_depth_cm += sc.near_cm;
+        // A sector's rib shadows (angles from its apex) mean nothing under a wide face: the
+        // lung screen draws its own ribs. A colour box, if any, moves into what is shown, as
+        // it sat in the sector; and these images stand upright (only a sector is ever turned).
+        sc.ribs.clear();
         self.placement[2] = 0.0;
-        let (near, depth) = (sc.near_cm, sc.depth_cm);
-        let half = sc.half_angle;
+        let (near, depth, half) = (sc.near_cm, sc.depth_cm, sc.half_angle);
         if let Some(b) = &mut self.overlays.doppler_box {
-            let to_shown = |d: f32| near + d / depth * (depth - near);
+            let depth_to = |d: f32| near + d / old_depth * (depth - near);
+            let angle_to = |a: f32| a / old_half * half;
             *b = [
-                b[0].clamp(-half, half),
-                b[1].clamp(-half, half),
-                to_shown(b[2]),
-                to_shown(b[3]),
+                angle_to(b[0]),
+                angle_to(b[1]),
+                depth_to(b[2]),
+                depth_to(b[3]),
             ];
         }
     }
@@ -673,8 +677,13 @@ impl ClipParams {
     pub fn with_doppler_box(mut self, seed: u64) -> Self {
         if self.overlays.doppler_box.is_none() {
             let mut r = Rng::new(seed);
-            let (half_angle, depth) = (self.scanner.half_angle, self.scanner.depth_cm);
-            self.overlays.doppler_box = Some(draw_doppler_box(&mut r, half_angle, depth));
+            let sc = &self.scanner;
+            self.overlays.doppler_box = Some(draw_doppler_box(
+                &mut r,
+                sc.half_angle,
+                sc.near_cm,
+                sc.depth_cm,
+            ));
         }
         self
     }

@@ -110,7 +110,9 @@ impl Renderer {
             content[1] as f32 + fy * image_h as f32,
         ];
         // Only the depth below a curved or linear probe's face is shown (`near_cm`).
-        let fit_depth = image_h as f32 * (1.0 - fy) * 0.93 / (sc.depth_cm - sc.near_cm);
+        // (A convex face's ends sit higher than its middle, at near x cos(half-angle).)
+        let face_top = sc.near_cm * sc.half_angle.cos();
+        let fit_depth = image_h as f32 * (1.0 - fy) * 0.93 / (sc.depth_cm - face_top);
         // Real screens leave side panels for text and controls: the fan spans 70-98 % of the
         // width, so a crop around it holds little of the text (v2 only; v1 keeps its layout).
         let fan_share = if params.cut.is_some() {
@@ -120,7 +122,7 @@ impl Renderer {
         };
         let fit_width = 0.49 * fan_share * content[2] as f32 / (sc.depth_cm * sc.half_angle.sin());
         let px_per_cm = fit_depth.min(fit_width) * zoom;
-        let apex = [apex[0], apex[1] - sc.near_cm * px_per_cm];
+        let apex = [apex[0], apex[1] - face_top * px_per_cm];
         let placement = Placement {
             apex,
             px_per_cm,

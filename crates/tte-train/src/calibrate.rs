@@ -83,7 +83,10 @@ pub fn raw_probabilities(
 ) -> anyhow::Result<Vec<Vec<f32>>> {
     let spec = meta.clip_spec();
     let mut rows = Vec::with_capacity(examples.len());
-    for chunk in examples.chunks(8) {
+    // Adapted batch norm takes its statistics from the batch: one clip at a time then, as the
+    // CLI and the page run it.
+    let batch = if meta.bn_adapt > 0.0 { 1 } else { 8 };
+    for chunk in examples.chunks(batch) {
         let data: Vec<f32> = chunk.iter().flat_map(|e| e.data.iter().copied()).collect();
         let shape = [
             chunk.len(),

@@ -43,7 +43,10 @@ pub fn run(args: Args) -> Result<()> {
     (meta.temperature, meta.other_bias, meta.unsure_below) =
         (f.temperature, f.other_bias, f.unsure_below);
     let out = TrainedModel::with_meta(&bytes, &meta).map_err(|e| anyhow!("{e}"))?;
-    std::fs::write(&args.out, out).map_err(|e| anyhow!("{}: {e}", args.out.display()))?;
+    // Written beside the target, then renamed: `--out` may be `--model` itself.
+    let tmp = args.out.with_extension("ttev.partial");
+    std::fs::write(&tmp, out).map_err(|e| anyhow!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &args.out).map_err(|e| anyhow!("{}: {e}", args.out.display()))?;
     println!(
         "{} clips ({} per view): temperature {:.2}, OTHER bias {:+.1}, uncertain below {:.2}",
         f.clips, args.per_class, f.temperature, f.other_bias, f.unsure_below
