@@ -34,9 +34,13 @@ try {
     check(!n.error, `${c.file}: the command line answers it too (${n.error || n.view})`);
     if (n.error) continue;
     const diff = maxProbabilityDiff(c, n);
-    const same = c.view === n.view && diff < 0.02;
+    // Two decoders (the browser's and ours) may round a picture differently; when the command
+    // line's two top classes are closer than that difference, either answer is the same answer.
+    const margin = Math.abs((n.probabilities[c.view] ?? 0) - (n.probabilities[n.view] ?? 0));
+    const tie = c.view !== n.view && margin <= 2 * diff;
+    const same = (c.view === n.view || tie) && diff < 0.02;
     if (same) agree++;
-    check(same, `${c.file}: page ${c.view} vs command line ${n.view}, max probability difference ${diff.toFixed(5)}${c.still === 'true' ? ', still' : ''}`);
+    check(same, `${c.file}: page ${c.view} vs command line ${n.view}, max probability difference ${diff.toFixed(5)}${tie ? ` (a tie: the two are ${margin.toFixed(5)} apart natively)` : ''}${c.still === 'true' ? ', still' : ''}`);
     check(c.still === String(!!n.still), `${c.file}: still ${c.still} in the page, ${!!n.still} natively`);
   }
   console.log(`folder: ${answered} of ${files.length} files answered in the page, ${agree} agreeing with the command line`);
