@@ -346,12 +346,21 @@ fn v2_body_screens_use_curved_and_linear_probes_and_show_nothing_above_the_face(
         }
         // A colour box sits inside what is shown, and training's own boxes too.
         let boxed = p.clone().with_doppler_box(s ^ 0xB0C5);
-        for b in [p.overlays.doppler_box, boxed.overlays.doppler_box].into_iter().flatten() {
-            assert!(b[2] >= sc.near_cm - 1e-4 && b[3] <= sc.depth_cm + 1e-4, "seed {s}: {b:?}");
+        for b in [p.overlays.doppler_box, boxed.overlays.doppler_box]
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                b[2] >= sc.near_cm - 1e-4 && b[3] <= sc.depth_cm + 1e-4,
+                "seed {s}: {b:?}"
+            );
             assert!(b[0].abs() <= sc.half_angle + 1e-4 && b[1].abs() <= sc.half_angle + 1e-4);
         }
         if sc.near_cm > 0.0 {
-            assert!(sc.ribs.is_empty(), "seed {s}: a sector's rib shadows under a wide face");
+            assert!(
+                sc.ribs.is_empty(),
+                "seed {s}: a sector's rib shadows under a wide face"
+            );
         }
         let kind = match sc.near_cm {
             n if n == 0.0 => 0,
