@@ -1247,12 +1247,8 @@ pub enum OtherCut {
 }
 
 impl OtherCut {
-    /// Screens drawn as a 2-D scene of their own (not cut from the 3-D chest).
-    pub fn is_flat_scene(self) -> bool {
-        !matches!(self, OtherCut::OffAxis)
-    }
-
-    /// Non-cardiac screens, which scanners image with any probe (phased, curved or linear).
+    /// Non-cardiac screens: drawn as 2-D scenes of their own (not cut from the 3-D chest), and
+    /// imaged by scanners with any probe (phased, curved or linear).
     pub fn is_non_cardiac(self) -> bool {
         !matches!(self, OtherCut::OffAxis)
     }

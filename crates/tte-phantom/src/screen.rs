@@ -253,7 +253,7 @@ impl Renderer {
         let p = &self.params;
         let (_, m) = self.motion_at(t);
         if let Some(cut) = &p.cut {
-            if !matches!(p.other, Some(OtherKind::Cut(c)) if c.is_flat_scene()) {
+            if !matches!(p.other, Some(OtherKind::Cut(c)) if c.is_non_cardiac()) {
                 let [angle, _, sx, sy] = p.pose;
                 let plane = self.cut_plane.unwrap_or_else(|| cut_plane(&p.patient, cut));
                 let [tilt, slide, hz, phase] = cut.hand;

@@ -14,10 +14,10 @@ use burn::tensor::{Device, Tensor, TensorData};
 /// is set (benchmarks time Burn's kernels against these in one run that way).
 fn applies(x: &Tensor<5>) -> bool {
     let device = x.device();
-    device == Device::flex()
-        && !device.is_autodiff()
-        && !x.is_require_grad()
-        && std::env::var_os("TTEVIEW_BURN_STEMS").is_none()
+    // The switch is read once, not on every forward pass.
+    static BURN_STEMS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let burn_stems = *BURN_STEMS.get_or_init(|| std::env::var_os("TTEVIEW_BURN_STEMS").is_some());
+    device == Device::flex() && !device.is_autodiff() && !x.is_require_grad() && !burn_stems
 }
 
 /// The convolution of `x` by `conv` computed here, or `None` when it is not a case this
