@@ -59,6 +59,24 @@ fn perpendicular(a: V3) -> V3 {
     unit(cross(a, t))
 }
 
+/// An atrium as half an ellipsoid: its flat face on the plane through the valve ring
+/// (`annulus`) across the heart's long axis (`axes[2]`, pointing from apex to base), its centre
+/// there above `middle`'s footprint, reaching as far beyond the ring as a ball of radii `r`
+/// centred at `middle` did, and a tenth narrower across (the two domes' walls still meet
+/// in the atrial septum).
+fn atrial_dome(tissue: Tissue, annulus: V3, middle: V3, r: [f32; 3], axes: [V3; 3]) -> Solid {
+    let e3 = axes[2];
+    let up = dot(sub(middle, annulus), e3);
+    let c = sub(middle, mul(e3, up - 0.1));
+    Solid {
+        tissue,
+        c,
+        axes,
+        r: [0.9 * r[0], 0.9 * r[1], up - 0.1 + r[2]],
+        clip: Some((mul(e3, -1.0), -dot(e3, c))),
+    }
+}
+
 /// An ellipsoid: centre, three orthonormal axes and the semi-axis along each.
 #[derive(Clone, Debug)]
 pub struct Solid {
@@ -542,13 +560,14 @@ impl Chest {
         let clip = Some((e3, dot(e3, lv_base)));
         // The cavity's middle, which the LVOT points away from.
         let lv_c = add(f.at([0.0, 0.0, 0.0]), mul(e3, apex_endo + long));
-        out.push(Solid {
+        let lv_wall = Solid {
             tissue: Tissue::Myocardium,
             c: lv_base,
             axes: lv_axes,
             r: [across + wall, across + wall, 2.0 * long + 0.8 * s],
             clip,
-        });
+        };
+        out.push(lv_wall.clone());
         out.push(Solid {
             tissue: Tissue::Lv,
             c: lv_base,
@@ -584,20 +603,18 @@ impl Chest {
         );
         let ra_r = [2.1 * fill * s, 1.9 * fill * s, 2.5 * fill * s];
         let posterior = mul(anterior, -1.0);
-        out.push(Solid {
-            tissue: Tissue::Myocardium,
-            c: la_c,
-            axes: [e1, e2, e3],
-            r: la_r.map(|x| x + 0.18),
-            clip: None,
-        });
-        out.push(Solid {
-            tissue: Tissue::Myocardium,
-            c: ra_c,
-            axes: [e1, e2, e3],
-            r: ra_r.map(|x| x + 0.18),
-            clip: None,
-        });
+        // Each atrium a dome hanging from its valve ring, not a ball beside it: half an
+        // ellipsoid from the annulus, widest there and rounded at its roof, reaching as far as
+        // the ball did (an apical view's atria are bells on the far side of the AV plane).
+        let la_dome = atrial_dome(Tissue::La, mitral, la_c, la_r, [e1, e2, e3]);
+        let ra_dome = atrial_dome(Tissue::Ra, tricuspid, ra_c, ra_r, [e1, e2, e3]);
+        for dome in [&la_dome, &ra_dome] {
+            out.push(Solid {
+                tissue: Tissue::Myocardium,
+                r: dome.r.map(|x| x + 0.18),
+                ..dome.clone()
+            });
+        }
         // Pulmonary veins into the LA's back, two each side.
         for (side, up) in [(-1.0f32, 1.0f32), (-1.0, -1.0), (1.0, 1.0), (1.0, -1.0)] {
             let mouth = add(
@@ -610,20 +627,7 @@ impl Chest {
             );
             tube(&mut out, Tissue::Vessel, &[mouth, far], 0.55 * s);
         }
-        out.push(Solid {
-            tissue: Tissue::La,
-            c: la_c,
-            axes: [e1, e2, e3],
-            r: la_r,
-            clip: None,
-        });
-        out.push(Solid {
-            tissue: Tissue::Ra,
-            c: ra_c,
-            axes: [e1, e2, e3],
-            r: ra_r,
-            clip: None,
-        });
+        out.extend([la_dome, ra_dome]);
         // Coronary sinus in the posterior atrioventricular groove, into the RA.
         tube(
             &mut out,
@@ -796,11 +800,13 @@ impl Chest {
             ..w.clone()
         };
         // Around the ventricles (the atria's walls are thin and their sac faint on a scanner).
+        // The RV's two bodies (the first two walls drawn) and the LV's.
         let walls: Vec<Solid> = out
             .iter()
-            .filter(|w| w.tissue == Tissue::Myocardium && w.r.iter().all(|&x| x > 0.9))
-            .take(3)
+            .filter(|w| w.tissue == Tissue::Myocardium)
+            .take(2)
             .cloned()
+            .chain([lv_wall])
             .collect();
         let pericardium = if body.pericardium_cm > 0.0 {
             body.pericardium_cm

@@ -456,3 +456,76 @@ fn the_lv_is_a_bullet_widest_near_its_base_in_the_four_chamber_cut() {
         );
     }
 }
+
+#[test]
+fn the_la_hangs_from_the_mitral_ring_and_the_pericardium_wraps_the_lv() {
+    // An apical view's left atrium is a dome on the far side of the AV plane, about as wide at
+    // the ring as anywhere (a ball touching the ring only at a neck looked like a balloon on a
+    // string); and the bright pericardium runs outside the LV's lateral wall too.
+    for seed in [1u64, 2, 3] {
+        let p = ClipParams::draw("A4C", seed, Style::Default).with_cut_anatomy();
+        let chest = rest_chest(&p);
+        let plane = chest.standard_plane("A4C");
+        let scene = chest.cut(&plane);
+        let l = &chest.landmarks;
+        let to_plane = |x: [f32; 3]| {
+            let d = [
+                x[0] - plane.origin[0],
+                x[1] - plane.origin[1],
+                x[2] - plane.origin[2],
+            ];
+            let dot = |a: [f32; 3]| a[0] * d[0] + a[1] * d[1] + a[2] * d[2];
+            [dot(plane.u), dot(plane.v)]
+        };
+        let (apex, base, tri) = (to_plane(l.apex), to_plane(l.mitral), to_plane(l.tricuspid));
+        let axis = [base[0] - apex[0], base[1] - apex[1]];
+        let len = (axis[0] * axis[0] + axis[1] * axis[1]).sqrt();
+        let along = [axis[0] / len, axis[1] / len];
+        let mut across = [-along[1], along[0]];
+        // Across, pointing away from the RV (the LV's lateral wall).
+        if (tri[0] - base[0]) * across[0] + (tri[1] - base[1]) * across[1] > 0.0 {
+            across = [-across[0], -across[1]];
+        }
+        let at = |from: [f32; 2], a: f32, c: f32| {
+            scene.tissue_at([
+                from[0] + along[0] * a + across[0] * c,
+                from[1] + along[1] * a + across[1] * c,
+            ])
+        };
+        // The LA's width across the axis, `a` cm past the mitral ring.
+        let la_width = |a: f32| {
+            (-400..=400)
+                .filter(|&k| at(base, a, k as f32 * 0.01) == Tissue::La)
+                .count() as f32
+                * 0.01
+        };
+        let widths: Vec<f32> = (1..=12).map(|k| la_width(0.5 * k as f32)).collect();
+        let widest = widths.iter().cloned().fold(0.0, f32::max);
+        let deep = widths
+            .iter()
+            .rposition(|&w| w > 0.5)
+            .map_or(0.0, |k| 0.5 * (k + 1) as f32);
+        assert!(widest > 2.5, "seed {seed}: LA at most {widest} cm wide");
+        assert!(
+            widths[0] >= 0.85 * widest,
+            "seed {seed}: LA {} cm wide 0.5 cm past the ring, {widest} at its widest",
+            widths[0]
+        );
+        assert!(
+            deep >= 3.5,
+            "seed {seed}: LA reaches {deep} cm past the ring"
+        );
+        // From mid-cavity out through the lateral wall: LV, myocardium, then pericardium.
+        let mid = [
+            apex[0] + along[0] * len * 0.5,
+            apex[1] + along[1] * len * 0.5,
+        ];
+        let out: Vec<Tissue> = (0..600).map(|k| at(mid, 0.0, k as f32 * 0.01)).collect();
+        let wall = out.iter().position(|&t| t == Tissue::Myocardium);
+        let sac = out.iter().position(|&t| t == Tissue::Pericardium);
+        assert!(
+            matches!((wall, sac), (Some(w), Some(s)) if s > w && s - w < 250),
+            "seed {seed}: no pericardium within 2.5 cm outside the lateral wall ({wall:?}, {sac:?})"
+        );
+    }
+}

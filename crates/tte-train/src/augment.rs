@@ -52,6 +52,12 @@ pub struct AugmentConfig {
     pub dim_p: f32,
     pub dim_offset: [f32; 2],
     pub dim_stretch: [f32; 2],
+    /// Reads `dim_offset` as a share of the lit pixels (a quantile of their grey levels in the
+    /// middle frame) rather than as a grey level: the dimmest that share falls to black. A fixed
+    /// level blacks out a whole clip whose tissue is drawn dark (phantom v2 draws myocardium from
+    /// dark to bright), leaving the network noise to learn a view from; a real scanner's gain is
+    /// set by someone looking at the picture.
+    pub dim_relative: bool,
     /// Probability of haze: a still, speckled grey laid over the lit part of the image, up to
     /// `haze` of the way to white (bright lung or clutter around the heart, where the phantom
     /// draws the surroundings dark).
@@ -106,6 +112,7 @@ impl Default for AugmentConfig {
             dim_p: 0.0,
             dim_offset: [0.15, 0.5],
             dim_stretch: [1.0, 1.6],
+            dim_relative: false,
             haze_p: 0.0,
             haze: 0.45,
             wide_p: 0.0,
@@ -193,7 +200,10 @@ pub fn on_frames(frames: &mut [Frame], cfg: &AugmentConfig, d: &mut Draw) {
         }
     }
     if cfg.dim_p > 0.0 && d.chance(cfg.dim_p) {
-        let (offset, stretch) = (d.range(cfg.dim_offset), d.range(cfg.dim_stretch));
+        let (mut offset, stretch) = (d.range(cfg.dim_offset), d.range(cfg.dim_stretch));
+        if cfg.dim_relative {
+            offset = lit_quantile(&frames[frames.len() / 2], offset);
+        }
         let map: Vec<u8> = (0..256)
             .map(|v| {
                 (((v as f32 / 255.0 - offset) * stretch).clamp(0.0, 1.0) * 255.0).round() as u8
@@ -203,6 +213,29 @@ pub fn on_frames(frames: &mut [Frame], cfg: &AugmentConfig, d: &mut Draw) {
             f.data.iter_mut().for_each(|v| *v = map[*v as usize]);
         }
     }
+}
+
+/// The grey level (0-1) below which `share` of a frame's lit pixels (any channel above 12) lie;
+/// 0 for a black frame.
+fn lit_quantile(f: &Frame, share: f32) -> f32 {
+    let mut hist = [0usize; 256];
+    let step = f.format.channels();
+    for px in f.data.chunks_exact(step) {
+        let v = *px.iter().max().unwrap_or(&0);
+        if v > 12 {
+            hist[v as usize] += 1;
+        }
+    }
+    let lit: usize = hist.iter().sum();
+    let want = (share.clamp(0.0, 1.0) * lit as f32) as usize;
+    let mut seen = 0;
+    for (v, &n) in hist.iter().enumerate() {
+        seen += n;
+        if seen > want {
+            return v as f32 / 255.0;
+        }
+    }
+    0.0
 }
 
 /// Rotation by `angle` about the grey axis of RGB space: turns hue, keeps greys grey.
@@ -601,6 +634,32 @@ mod tests {
             greys.map(|g| (((g as f32 / 255.0 - 0.35) * 1.2).max(0.0) * 255.0).round() as u8);
         assert_eq!(got, want);
         assert_eq!(&got[..2], &[0, 0]);
+    }
+
+    #[test]
+    fn relative_dim_keeps_the_brighter_echoes_of_a_dark_clip() {
+        // A dark picture (tissue drawn at grey levels 20-59) on a black screen.
+        let mut data: Vec<u8> = (0..40u8).flat_map(|g| [20 + g; 3]).collect();
+        data.extend([0u8; 3 * 40]);
+        let frame = Frame::new(80, 1, tte_frames::PixelFormat::Rgb, data, 0.0).unwrap();
+        let dim = |relative: bool| {
+            let cfg = AugmentConfig {
+                overlay_p: 0.0,
+                compress_p: 0.0,
+                dim_p: 1.0,
+                dim_offset: [0.5, 0.5],
+                dim_stretch: [1.0, 1.0],
+                dim_relative: relative,
+                ..identity()
+            };
+            let mut frames = vec![frame.clone()];
+            on_frames(&mut frames, &cfg, &mut Draw::new(3));
+            frames[0].data.chunks(3).filter(|p| p[0] > 0).count()
+        };
+        // A fixed level of 0.5 (grey 128) blacks it all out; half of its echoes survive a
+        // relative one.
+        assert_eq!(dim(false), 0);
+        assert!((18..=21).contains(&dim(true)), "{}", dim(true));
     }
 
     #[test]
