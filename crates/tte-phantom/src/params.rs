@@ -660,7 +660,42 @@ impl ClipParams {
         }
         // Pose in the picture: the cut already has the patient's size.
         self.pose[1] = 1.0;
+        self.deepen_to_show_the_atria(&chest);
         self
+    }
+
+    /// An apical view's depth is set to take in both atria: a sonographer deepens the picture
+    /// until the atrial roofs show, with a centimetre or two to spare. Drawn blind, a third of
+    /// the apical clips cut the atria off at the fan's edge, which no real clip in hand does.
+    /// One clip in ten keeps its drawn depth (a hurried or zoomed picture).
+    fn deepen_to_show_the_atria(&mut self, chest: &crate::chest::Chest) {
+        let apical = matches!(self.view.as_str(), "A4C" | "A5C" | "A3C" | "A2C");
+        let (Some(cut), true) = (&self.cut, apical && self.other.is_none()) else {
+            return;
+        };
+        let mut r = Rng::new(self.seed ^ 0xA7_21A5);
+        if !r.chance(0.9) {
+            return;
+        }
+        let plane = chest.standard_plane(&cut.from_view).jittered(&cut.jitter);
+        let [angle, _, sx, sy] = self.pose;
+        let scene = chest.cut(&plane).posed(angle, 1.0, [sx, sy]);
+        let half = self.scanner.half_angle;
+        let roof = (0..=40)
+            .flat_map(|k| {
+                let th = half * (k as f32 / 20.0 - 1.0);
+                (1..=300).map(move |d| (th, d as f32 * 0.1))
+            })
+            .filter(|&(th, d)| {
+                let t = scene.tissue_at([d * th.sin(), d * th.cos()]);
+                matches!(t, crate::anatomy::Tissue::La | crate::anatomy::Tissue::Ra)
+            })
+            .map(|(_, d)| d)
+            .fold(0.0f32, f32::max);
+        if roof > 0.0 {
+            let depth = roof + r.range(0.5, 2.5);
+            self.scanner.depth_cm = self.scanner.depth_cm.max(depth);
+        }
     }
 
     /// The clip with the given anatomy: [`Anatomy::Cut`] applies [`Self::with_cut_anatomy`].

@@ -529,3 +529,35 @@ fn the_la_hangs_from_the_mitral_ring_and_the_pericardium_wraps_the_lv() {
         );
     }
 }
+
+#[test]
+fn apical_clips_are_deep_enough_to_show_both_atria() {
+    // A sonographer deepens an apical picture until the atrial roofs show; drawn blind, a third
+    // of the phantom's apical clips cut them off at the fan's edge.
+    let (mut cut_off, mut clips) = (0, 0);
+    for view in ["A4C", "A2C"] {
+        for seed in 0..20u64 {
+            let p = ClipParams::draw(view, 900 + seed, Style::Default)
+                .with_cut_anatomy()
+                .with_max_side(64);
+            let (depth, half) = (p.scanner.depth_cm, p.scanner.half_angle);
+            let scene = Renderer::new(p).scene_at(0.0);
+            let at_edge = (0..=40).any(|k| {
+                let th = half * (k as f32 / 20.0 - 1.0);
+                (0..10).any(|j| {
+                    let d = depth * (0.96 + 0.004 * j as f32);
+                    matches!(
+                        scene.tissue_at([d * th.sin(), d * th.cos()]),
+                        Tissue::La | Tissue::Ra
+                    )
+                })
+            });
+            cut_off += usize::from(at_edge);
+            clips += 1;
+        }
+    }
+    assert!(
+        cut_off * 5 <= clips,
+        "{cut_off} of {clips} apical clips cut an atrium off at the fan's edge"
+    );
+}
