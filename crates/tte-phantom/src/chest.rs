@@ -595,7 +595,8 @@ impl Chest {
 
         // --- Atria, veins, septa ---------------------------------------------------------
         let fill = 1.0 + 0.15 * k;
-        let la_c = add(add(mitral, mul(e3, 2.2 * s)), mul(anterior, -0.4 * s));
+        // Behind the root (posterior), as PLAX shows it: below the aorta, not in line with the LV.
+        let la_c = add(add(mitral, mul(e3, 2.2 * s)), mul(anterior, -0.7 * s));
         let la_r = [2.3 * fill * s, 1.9 * fill * s, 2.6 * fill * s];
         let ra_c = add(
             add(add(tricuspid, mul(e3, 2.2 * s)), mul(anterior, -0.2 * s)),
@@ -668,10 +669,14 @@ impl Chest {
             &[add(aortic, mul(unit(sub(lv_c, aortic)), 2.2 * s)), aortic],
             1.0 * s,
         );
+        // The root leaves the heart close to the base's direction and the ascending aorta then
+        // turns cranial: PLAX shows the root running across the right of the picture above the
+        // LA ("RVOT, root and LA roughly equal thirds"), not climbing to the top like an arch.
         let asc_dir = unit([-0.35, 0.25, 0.9]);
-        let sinus = add(aortic, mul(asc_dir, 1.5 * s));
-        let stj = add(aortic, mul(asc_dir, 2.4 * s));
-        let asc_top = add(aortic, mul(asc_dir, 6.0 * s));
+        let root_dir = unit(add(mul(asc_dir, 0.5), mul(e3, 0.5)));
+        let sinus = add(aortic, mul(root_dir, 1.5 * s));
+        let stj = add(aortic, mul(root_dir, 2.6 * s));
+        let asc_top = add(stj, mul(asc_dir, 3.6 * s));
         out.push(Solid::sphere(Tissue::VesselWall, sinus, 1.85 * s));
         out.push(Solid::sphere(Tissue::Aorta, sinus, 1.7 * s));
         vessel(&mut out, Tissue::Aorta, &[sinus, stj, asc_top], 1.5 * s);
@@ -901,7 +906,9 @@ impl Chest {
                 d
             }
         };
-        let para_target = add(l.apex, mul(axis, 0.62 * norm(sub(l.mitral, l.apex))));
+        // Aimed at the base (the mitral and aortic valves), as a sonographer centres PLAX: the
+        // root and the LA sit mid-picture, the apex at the left edge or beyond it.
+        let para_target = add(l.apex, mul(axis, 0.85 * norm(sub(l.mitral, l.apex))));
         let para_probe = sub(para_target, mul(front_to_back, 7.5));
         let short_axis = |centre: V3| {
             let probe = sub(centre, mul(front_to_back, 7.5));
