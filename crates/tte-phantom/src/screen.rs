@@ -164,10 +164,9 @@ impl Renderer {
             let mut a = Rng::new(params.seed ^ 0xA9_9EA2_A11C);
             let log_range = |a: &mut Rng, lo: f32, hi: f32| (a.range(lo.ln(), hi.ln())).exp();
             // Scanners smooth speckle (speckle reduction, persistence, compression): a little
-            // to some, relative to the picture's size. Real screens keep a visible grain at
-            // 400 px; more than 2.5 px at 320 wipes it out, as no real clip in hand does.
+            // to a lot, relative to the picture's size.
             smooth_px =
-                a.range(0.5, 2.5) * (params.width.max(params.height) as f32 / 320.0).max(0.4);
+                a.range(1.2, 4.0) * (params.width.max(params.height) as f32 / 320.0).max(0.4);
             tissue_jitter = [
                 log_range(&mut a, 0.25, 1.8),
                 log_range(&mut a, 0.4, 2.0),
