@@ -1,6 +1,6 @@
 //! Realism check: the median grey level of each kind of tissue on screen, over a few clips of every
 //! view, to set beside the same figures read off a real echo (README, "How real it looks").
-//! `cargo run --release -p tte-phantom --example tone [clips-per-view] [default|shifted]`
+//! `cargo run --release -p tte-phantom --example tone [clips-per-view] [default|shifted] [drawn|cut]`
 mod common;
 
 use tte_phantom::anatomy::Tissue;
@@ -8,6 +8,10 @@ use tte_phantom::{classes, ClipParams, Renderer};
 
 fn main() {
     let (per_view, style) = common::per_view_and_style();
+    let anatomy: tte_phantom::Anatomy = std::env::args()
+        .nth(3)
+        .map_or(Ok(tte_phantom::Anatomy::Drawn), |s| s.parse())
+        .expect("anatomy: drawn or cut");
     let groups: [(&str, fn(Tissue) -> bool); 4] = [
         ("myocardium", |t| {
             matches!(t, Tissue::Myocardium | Tissue::Papillary)
@@ -22,7 +26,7 @@ fn main() {
     let mut sector = Vec::new();
     for view in classes().iter().filter(|v| *v != "OTHER") {
         for i in 0..per_view {
-            let mut p = ClipParams::draw(view, 900 + i, style);
+            let mut p = ClipParams::draw(view, 900 + i, style).with_anatomy(anatomy);
             (p.width, p.height) = (320, 240);
             let r = Renderer::new(p);
             let img = r.frame_rgb(0.3);

@@ -173,12 +173,14 @@ impl Renderer {
                 log_range(&mut a, 0.4, 2.5),
                 // Tissue around the heart from dim to as bright as myocardium.
                 log_range(&mut a, 0.5, 3.0),
-                // Blood is 30-40 dB below myocardium on most screens; haze from clutter and
-                // high gain lifts it on some, rarely to the myocardium's grey.
+                // Blood is 35-50 dB below myocardium on most screens, black at the gain a
+                // sonographer sets (at 30-40 dB, the phantom's cavities were a speckled grey,
+                // median 68 of 255, where real ones are near black); haze from clutter and high
+                // gain lifts it on some, rarely to the myocardium's grey.
                 match a.unit() {
-                    u if u < 0.7 => log_range(&mut a, 1.0, 4.0),
-                    u if u < 0.95 => log_range(&mut a, 4.0, 12.0),
-                    _ => log_range(&mut a, 12.0, 30.0),
+                    u if u < 0.7 => log_range(&mut a, 0.3, 1.5),
+                    u if u < 0.95 => log_range(&mut a, 1.5, 6.0),
+                    _ => log_range(&mut a, 6.0, 25.0),
                 },
             ];
         }
