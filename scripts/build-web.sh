@@ -16,11 +16,12 @@ fi
 # CPU alone (4.7 MB instead of 28: wgpu and cubecl are most of the module). The page fetches only
 # the one it will use. Without the debug name section (Debian's binaryen 108 breaks this
 # wasm-bindgen's reference-typed tables, so there is no wasm-opt pass; whole-program LTO was
-# measured at 3.10 MB brotli instead of 3.18 for 20 more minutes of build, so it is off).
-wasm="$WASM_TARGET_DIR/wasm32-unknown-unknown/release/tte_web.wasm"
+# measured at 3.10 MB brotli instead of 3.18 for 20 more minutes of build, so it is off). The
+# `wasm` profile (Cargo.toml) builds WebGPU's host-side crates for size.
+wasm="$WASM_TARGET_DIR/wasm32-unknown-unknown/wasm/tte_web.wasm"
 for variant in pkg-cpu pkg; do
   features=(); [ "$variant" = pkg-cpu ] && features=(--no-default-features)
-  CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --release --target wasm32-unknown-unknown -p tte-web "${features[@]}"
+  CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --profile wasm --target wasm32-unknown-unknown -p tte-web "${features[@]}"
   wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
     --out-dir "www/$variant" "$wasm"
 done
