@@ -201,8 +201,8 @@ pub fn on_frames(frames: &mut [Frame], cfg: &AugmentConfig, d: &mut Draw) {
     }
     if cfg.dim_p > 0.0 && d.chance(cfg.dim_p) {
         let (mut offset, stretch) = (d.range(cfg.dim_offset), d.range(cfg.dim_stretch));
-        if cfg.dim_relative {
-            offset = lit_quantile(&frames[frames.len() / 2], offset);
+        if let (true, Some(middle)) = (cfg.dim_relative, frames.get(frames.len() / 2)) {
+            offset = lit_quantile(middle, offset);
         }
         let map: Vec<u8> = (0..256)
             .map(|v| {
