@@ -11,6 +11,8 @@ bin="$CARGO_TARGET_DIR/release/tteview"
 out="$1"; shift
 ckpts=(); while [ $# -gt 0 ] && [ "$1" != "--" ]; do ckpts+=("$1"); shift; done
 [ "${1:-}" = "--" ] && shift
+[ ${#ckpts[@]} -ge 1 ] || { echo "usage: scripts/candidate.sh OUT.ttev CHECKPOINT.ttev [...] [-- --json REPORT]" >&2; exit 2; }
+[ -x "$bin" ] || cargo build --release -p tteview
 args=(convert --model "${ckpts[0]}")
 for c in "${ckpts[@]:1}"; do args+=(--average-with "$c"); done
 "$bin" "${args[@]}" --out "$out" --q8 --anatomy cut

@@ -642,14 +642,15 @@ impl Chest {
         );
         // SVC from above and IVC from below into the RA; hepatic veins into the IVC.
         let up = [0.0, 0.0, 1.0];
-        let ra_top = add(ra_c, mul(up, ra_r[2] * 0.8));
+        // Inside the RA's dome (narrower than the ball it replaced), so the cavae open into it.
+        let ra_top = add(ra_c, mul(up, ra_r[2] * 0.65));
         tube(
             &mut out,
             Tissue::Vessel,
             &[ra_top, add(ra_top, [-0.3, -0.5, 5.0 * s])],
             0.9 * s,
         );
-        let ivc_junction = add(ra_c, mul(up, -ra_r[2] * 0.8));
+        let ivc_junction = add(ra_c, mul(up, -ra_r[2] * 0.65));
         // The IVC narrows on inspiration (breath > 0).
         let ivc_r = 0.95 * s * (1.0 - 0.3 * m.breath.max(0.0));
         let ivc_low = add(ivc_junction, [0.3, -1.5, -9.0]);

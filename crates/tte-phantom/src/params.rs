@@ -693,7 +693,8 @@ impl ClipParams {
             .map(|(_, d)| d)
             .fold(0.0f32, f32::max);
         if roof > 0.0 {
-            let depth = roof + r.range(0.5, 2.5);
+            // At rest; breathing lifts the heart up to 0.6 cm, so at least a centimetre to spare.
+            let depth = roof + r.range(1.0, 2.5);
             self.scanner.depth_cm = self.scanner.depth_cm.max(depth);
         }
     }

@@ -221,13 +221,14 @@ fn lit_quantile(f: &Frame, share: f32) -> f32 {
     let mut hist = [0usize; 256];
     let step = f.format.channels();
     for px in f.data.chunks_exact(step) {
-        let v = *px.iter().max().unwrap_or(&0);
+        // Colour channels only: an alpha of 255 is not an echo.
+        let v = *px[..step.min(3)].iter().max().unwrap_or(&0);
         if v > 12 {
             hist[v as usize] += 1;
         }
     }
     let lit: usize = hist.iter().sum();
-    let want = (share.clamp(0.0, 1.0) * lit as f32) as usize;
+    let want = ((share.clamp(0.0, 1.0) * lit as f32) as usize).min(lit.saturating_sub(1));
     let mut seen = 0;
     for (v, &n) in hist.iter().enumerate() {
         seen += n;
