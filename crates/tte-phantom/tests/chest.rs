@@ -411,6 +411,17 @@ fn v2_body_screens_use_curved_and_linear_probes_and_show_nothing_above_the_face(
     assert!((0..60u64).all(|s| ClipParams::draw("OTHER", s, Style::Default).scanner.near_cm == 0.0));
 }
 
+/// A point of the chest in a plane's image coordinates (across, depth), cm.
+fn in_plane(plane: &tte_phantom::chest::Plane, x: [f32; 3]) -> [f32; 2] {
+    let d = [
+        x[0] - plane.origin[0],
+        x[1] - plane.origin[1],
+        x[2] - plane.origin[2],
+    ];
+    let dot = |a: [f32; 3]| a[0] * d[0] + a[1] * d[1] + a[2] * d[2];
+    [dot(plane.u), dot(plane.v)]
+}
+
 #[test]
 fn the_lv_is_a_bullet_widest_near_its_base_in_the_four_chamber_cut() {
     // Half an ellipsoid from the apex, ending flat at the base: a real LV's shape in A4C, where
@@ -421,15 +432,7 @@ fn the_lv_is_a_bullet_widest_near_its_base_in_the_four_chamber_cut() {
         let plane = chest.standard_plane("A4C");
         let scene = chest.cut(&plane);
         let l = &chest.landmarks;
-        let to_plane = |x: [f32; 3]| {
-            let d = [
-                x[0] - plane.origin[0],
-                x[1] - plane.origin[1],
-                x[2] - plane.origin[2],
-            ];
-            let dot = |a: [f32; 3]| a[0] * d[0] + a[1] * d[1] + a[2] * d[2];
-            [dot(plane.u), dot(plane.v)]
-        };
+        let to_plane = |x: [f32; 3]| in_plane(&plane, x);
         let (apex, base) = (to_plane(l.apex), to_plane(l.mitral));
         let axis = [base[0] - apex[0], base[1] - apex[1]];
         let len = (axis[0] * axis[0] + axis[1] * axis[1]).sqrt();
@@ -468,15 +471,7 @@ fn the_la_hangs_from_the_mitral_ring_and_the_pericardium_wraps_the_lv() {
         let plane = chest.standard_plane("A4C");
         let scene = chest.cut(&plane);
         let l = &chest.landmarks;
-        let to_plane = |x: [f32; 3]| {
-            let d = [
-                x[0] - plane.origin[0],
-                x[1] - plane.origin[1],
-                x[2] - plane.origin[2],
-            ];
-            let dot = |a: [f32; 3]| a[0] * d[0] + a[1] * d[1] + a[2] * d[2];
-            [dot(plane.u), dot(plane.v)]
-        };
+        let to_plane = |x: [f32; 3]| in_plane(&plane, x);
         let (apex, base, tri) = (to_plane(l.apex), to_plane(l.mitral), to_plane(l.tricuspid));
         let axis = [base[0] - apex[0], base[1] - apex[1]];
         let len = (axis[0] * axis[0] + axis[1] * axis[1]).sqrt();
