@@ -411,6 +411,37 @@ fn v2_body_screens_use_curved_and_linear_probes_and_show_nothing_above_the_face(
     assert!((0..60u64).all(|s| ClipParams::draw("OTHER", s, Style::Default).scanner.near_cm == 0.0));
 }
 
+/// The standard A4C cut of a seed's chest at rest, with its landmarks in image coordinates and
+/// the LV's axis (unit `along`, apex to mitral ring, `len` cm long; `across` turned a quarter).
+struct FourChamberCut {
+    scene: tte_phantom::anatomy::Scene,
+    apex: [f32; 2],
+    base: [f32; 2],
+    tricuspid: [f32; 2],
+    along: [f32; 2],
+    across: [f32; 2],
+    len: f32,
+}
+
+fn four_chamber_cut(seed: u64) -> FourChamberCut {
+    let p = ClipParams::draw("A4C", seed, Style::Default).with_cut_anatomy();
+    let chest = rest_chest(&p);
+    let plane = chest.standard_plane("A4C");
+    let l = &chest.landmarks;
+    let (apex, base) = (in_plane(&plane, l.apex), in_plane(&plane, l.mitral));
+    let axis = [base[0] - apex[0], base[1] - apex[1]];
+    let len = (axis[0] * axis[0] + axis[1] * axis[1]).sqrt();
+    FourChamberCut {
+        scene: chest.cut(&plane),
+        apex,
+        base,
+        tricuspid: in_plane(&plane, l.tricuspid),
+        along: [axis[0] / len, axis[1] / len],
+        across: [-axis[1] / len, axis[0] / len],
+        len,
+    }
+}
+
 /// A point of the chest in a plane's image coordinates (across, depth), cm.
 fn in_plane(plane: &tte_phantom::chest::Plane, x: [f32; 3]) -> [f32; 2] {
     let d = [
@@ -427,19 +458,14 @@ fn the_lv_is_a_bullet_widest_near_its_base_in_the_four_chamber_cut() {
     // Half an ellipsoid from the apex, ending flat at the base: a real LV's shape in A4C, where
     // an egg (an ellipsoid centred mid-cavity) narrows again towards the mitral annulus.
     for seed in [1u64, 2, 3] {
-        let p = ClipParams::draw("A4C", seed, Style::Default).with_cut_anatomy();
-        let chest = rest_chest(&p);
-        let plane = chest.standard_plane("A4C");
-        let scene = chest.cut(&plane);
-        let l = &chest.landmarks;
-        let to_plane = |x: [f32; 3]| in_plane(&plane, x);
-        let (apex, base) = (to_plane(l.apex), to_plane(l.mitral));
-        let axis = [base[0] - apex[0], base[1] - apex[1]];
-        let len = (axis[0] * axis[0] + axis[1] * axis[1]).sqrt();
-        let (along, across) = (
-            [axis[0] / len, axis[1] / len],
-            [-axis[1] / len, axis[0] / len],
-        );
+        let FourChamberCut {
+            scene,
+            apex,
+            along,
+            across,
+            len,
+            ..
+        } = four_chamber_cut(seed);
         // The cavity's width across the axis at a share of the way from apex to annulus.
         let width = |f: f32| {
             let c = [apex[0] + along[0] * len * f, apex[1] + along[1] * len * f];
@@ -466,16 +492,15 @@ fn the_la_hangs_from_the_mitral_ring_and_the_pericardium_wraps_the_lv() {
     // the ring as anywhere (a ball touching the ring only at a neck looked like a balloon on a
     // string); and the bright pericardium runs outside the LV's lateral wall too.
     for seed in [1u64, 2, 3] {
-        let p = ClipParams::draw("A4C", seed, Style::Default).with_cut_anatomy();
-        let chest = rest_chest(&p);
-        let plane = chest.standard_plane("A4C");
-        let scene = chest.cut(&plane);
-        let l = &chest.landmarks;
-        let to_plane = |x: [f32; 3]| in_plane(&plane, x);
-        let (apex, base, tri) = (to_plane(l.apex), to_plane(l.mitral), to_plane(l.tricuspid));
-        let axis = [base[0] - apex[0], base[1] - apex[1]];
-        let len = (axis[0] * axis[0] + axis[1] * axis[1]).sqrt();
-        let along = [axis[0] / len, axis[1] / len];
+        let FourChamberCut {
+            scene,
+            apex,
+            base,
+            tricuspid: tri,
+            along,
+            len,
+            ..
+        } = four_chamber_cut(seed);
         let mut across = [-along[1], along[0]];
         // Across, pointing away from the RV (the LV's lateral wall).
         if (tri[0] - base[0]) * across[0] + (tri[1] - base[1]) * across[1] > 0.0 {
