@@ -829,28 +829,40 @@ impl Chest {
         out.splice(0..0, sac);
 
         // --- Below the diaphragm: the liver (IVC and hepatic veins run through it) ---------
-        // Its dome meets the heart's diaphragmatic wall; breathing in pushes it down.
-        let liver_c = [-3.5, 1.0, -10.8 - 0.8 * m.breath.clamp(-1.0, 1.0)];
-        out.insert(
-            0,
-            Solid::along(
-                Tissue::Liver,
-                liver_c,
+        // Its dome sits under the diaphragm just below the RA's floor, where the IVC enters; the
+        // right lobe fills the right upper abdomen and the thinner left lobe crosses the midline
+        // under the heart, behind the abdominal wall: the window a subcostal probe looks through.
+        // Breathing in pushes it down. The capsule (drawn as pericardium) is the bright
+        // diaphragm-and-capsule line where the liver meets the heart.
+        let dome = ivc_junction[2] - 0.6 - 0.8 * m.breath.clamp(-1.0, 1.0);
+        let lobes = [
+            // (centre, long axis, radii)
+            (
+                [ivc_junction[0] - 2.5, ivc_junction[1] + 0.5, dome - 6.5],
                 [1.0, 0.0, 0.15],
-                [8.5, 6.5, 5.8],
-                [0.0, 1.0, 0.0],
+                [7.5, 6.5, 6.5],
             ),
-        );
-        out.insert(
-            0,
-            Solid::along(
-                Tissue::Pericardium,
-                add(liver_c, [0.0, 0.0, 0.15]),
-                [1.0, 0.0, 0.15],
-                [8.75, 6.75, 6.05],
-                [0.0, 1.0, 0.0],
+            (
+                [ivc_junction[0] + 2.5, ivc_junction[1] + 2.5, dome - 4.5],
+                [1.0, 0.0, -0.3],
+                [4.5, 3.0, 2.5],
             ),
-        );
+        ];
+        for (c, dir, r) in lobes {
+            out.insert(0, Solid::along(Tissue::Liver, c, dir, r, [0.0, 1.0, 0.0]));
+        }
+        for (c, dir, r) in lobes {
+            out.insert(
+                0,
+                Solid::along(
+                    Tissue::Pericardium,
+                    c,
+                    dir,
+                    r.map(|x| x + 0.25),
+                    [0.0, 1.0, 0.0],
+                ),
+            );
+        }
         for (dx, dy) in [(-3.0f32, 1.0f32), (0.0, 2.0), (3.0, 1.5)] {
             tube(
                 &mut out,

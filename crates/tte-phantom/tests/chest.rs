@@ -581,3 +581,35 @@ fn apical_clips_are_deep_enough_to_show_both_atria() {
         "{cut_off} of {clips} apical clips cut an atrium off at the fan's edge"
     );
 }
+
+#[test]
+fn subcostal_windows_look_through_the_liver() {
+    // A subcostal probe sits under the xiphoid on the abdomen and looks up through the left lobe
+    // of the liver: its near field (2-5 cm deep, within 20 degrees of the beam's axis) is liver,
+    // and the heart lies beyond it. (Before the liver reached the diaphragm, the near field of
+    // most subcostal cuts was empty and the liver lay beside the sector.)
+    for view in ["SC4C", "SC-IVC"] {
+        let mut mostly_liver = 0;
+        for seed in 0..10u64 {
+            let (m, w, _) = label_map(view, 300 + seed, 0.0);
+            let near: Vec<Tissue> = m
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| {
+                    let (x, y) = (((i % w) as f32 - 53.0) * 0.15, (i / w) as f32 * 0.15);
+                    let depth = (x * x + y * y).sqrt();
+                    (2.0..5.0).contains(&depth) && x.abs() < y * 20f32.to_radians().tan()
+                })
+                .map(|(_, &t)| t)
+                .collect();
+            let liver = near.iter().filter(|&&t| t == Tissue::Liver).count();
+            if liver * 10 >= near.len() * 7 {
+                mostly_liver += 1;
+            }
+        }
+        assert!(
+            mostly_liver >= 8,
+            "{view}: the near field is mostly liver in {mostly_liver} of 10 cuts"
+        );
+    }
+}

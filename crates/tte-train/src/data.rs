@@ -227,7 +227,16 @@ pub fn make_example(
             let picked: Vec<f64> = idx.iter().map(|&i| times[i]).collect();
             let as_dicom = Draw::new(aug_seed ^ 0xD1C0).unit() < aug.metadata_crop_p;
             let regions = if as_dicom { r.regions() } else { vec![] };
-            (r.frames_at(&picked), regions)
+            let mut still = Draw::new(aug_seed ^ 0x5711);
+            let frames = if still.unit() < aug.still_p {
+                // One moment of the clip, rendered once, for every frame.
+                let at = picked[(still.unit() * picked.len() as f32) as usize % picked.len()];
+                let frame = r.frames_at(&[at]).remove(0);
+                vec![frame; picked.len()]
+            } else {
+                r.frames_at(&picked)
+            };
+            (frames, regions)
         }
         Item::File { path } => {
             let bytes = std::fs::read(path)?;
@@ -408,6 +417,53 @@ mod tests {
         );
         // This clip's fan is dark away from the heart, so the two crops differ.
         assert_ne!(motion, declared);
+    }
+
+    #[test]
+    fn still_p_shows_one_moment_of_the_clip_in_every_frame() {
+        let spec = ClipSpec {
+            frames: 4,
+            size: 32,
+            ..Default::default()
+        };
+        let item = Item::Phantom {
+            view: "A4C".into(),
+            seed: 11,
+            style: Style::Default,
+            anatomy: Anatomy::Cut,
+        };
+        let plain = AugmentConfig {
+            enabled: false,
+            ..Default::default()
+        };
+        let still = AugmentConfig {
+            still_p: 1.0,
+            ..plain.clone()
+        };
+        let got = make_example(&item, 0, &spec, &still, 5).unwrap().data;
+        // [channel, frame, y, x]: within each channel, every frame the same.
+        let (frame_len, channel_len) = (32 * 32, 32 * 32 * spec.frames);
+        let still_in_time = |clip: &[f32]| {
+            clip.chunks(channel_len)
+                .all(|c| c.chunks(frame_len).all(|f| f == &c[..frame_len]))
+        };
+        assert!(still_in_time(&got), "frames differ");
+        // The moment is one of the moving clip's own frames, prepared as a still image is at
+        // inference (its one frame repeated).
+        let r = Renderer::new(
+            ClipParams::draw("A4C", 11, Style::Default)
+                .with_max_side(256)
+                .with_anatomy(Anatomy::Cut),
+        );
+        let times = r.params.frame_times();
+        let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, spec.window_s, 0.0);
+        let matches = idx.iter().any(|&i| {
+            let f = r.frames_at(&[times[i]]).remove(0);
+            prepare_in_order(&vec![f; spec.frames], &[], &spec).unwrap() == got
+        });
+        assert!(matches, "the still is none of the clip's frames");
+        let moving = make_example(&item, 0, &spec, &plain, 5).unwrap().data;
+        assert!(!still_in_time(&moving));
     }
 
     #[test]
