@@ -12,28 +12,41 @@ if [ "$have" != "$want" ]; then
   echo "installing wasm-bindgen-cli $want (matches Cargo.lock)"
   cargo install wasm-bindgen-cli --version "$want" --force
 fi
-# Two builds of tte-web: www/pkg with WebGPU (and the CPU as its fallback), www/pkg-cpu with the
-# CPU alone (4.7 MB instead of 28: wgpu and cubecl are most of the module). The page fetches only
-# the one it will use. Without the debug name section (Debian's binaryen 108 breaks this
-# wasm-bindgen's reference-typed tables, so there is no wasm-opt pass; whole-program LTO was
-# measured at 3.10 MB brotli instead of 3.18 for 20 more minutes of build, so it is off). The
-# `wasm` profile (Cargo.toml) builds WebGPU's host-side crates for size.
-wasm="$WASM_TARGET_DIR/wasm32-unknown-unknown/wasm/tte_web.wasm"
+# Two builds of tte-web: www/pkg with WebGPU, www/pkg-cpu with the CPU alone (a fifth of the
+# size: wgpu and cubecl are most of the module). The page fetches only the one it will use, and
+# falls back to pkg-cpu where WebGPU fails. The `wasm` profile (Cargo.toml) builds WebGPU's
+# host-side crates for size and the CPU's kernels for speed; `wasm-gpu` builds every dependency
+# of the WebGPU module for size. Without the debug name section. No wasm-opt pass: binaryen 116's
+# -O1 saves 3 % of the compressed module and -Oz makes it larger, for a C++ build of binaryen
+# (Debian's binaryen 108 breaks this wasm-bindgen's reference-typed tables); whole-program LTO
+# was measured at 3.10 MB brotli instead of 3.18 for 20 more minutes of build, so it is off.
 for variant in pkg-cpu pkg; do
-  features=(); [ "$variant" = pkg-cpu ] && features=(--no-default-features)
-  CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --profile wasm --target wasm32-unknown-unknown -p tte-web "${features[@]}"
+  features=(); profile=wasm-gpu
+  [ "$variant" = pkg-cpu ] && { features=(--no-default-features); profile=wasm; }
+  CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --profile "$profile" --target wasm32-unknown-unknown -p tte-web "${features[@]}"
   wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
-    --out-dir "www/$variant" "$wasm"
+    --out-dir "www/$variant" "$WASM_TARGET_DIR/wasm32-unknown-unknown/$profile/tte_web.wasm"
 done
 # The whole workspace's binaries in one invocation: a `-p` build resolves features for that
 # package alone and would rebuild shared crates the test build already made.
 cargo build --release --workspace --bins
 "$CARGO_TARGET_DIR/release/tteview" phantom --legend www/legend > /dev/null
-# Precompressed twins for scripts/serve.py: the module and the model travel compressed.
-for f in www/pkg/tte_web_bg.wasm www/pkg-cpu/tte_web_bg.wasm models/lite.ttev; do
+# Precompressed twins for scripts/serve.py: the module and the model travel compressed. Brotli at
+# its best setting with a 16 MB window (about 40 s for the WebGPU module) takes 13 % more off than
+# -q 9, so the twins are remade only when the file's content has changed (wasm-bindgen rewrites
+# the module on every build).
+twins() {
+  local f=$1 sum
+  sum=$(sha256sum "$f" | cut -d' ' -f1)
+  if [ -f "$f.gz" ] && [ "$(cat "$f.sum" 2>/dev/null)" = "$sum" ] \
+    && { ! command -v brotli >/dev/null || [ -f "$f.br" ]; }; then
+    return
+  fi
   gzip -9 -k -f -n "$f"
-  if command -v brotli >/dev/null; then brotli -q 9 -f -k "$f"; fi
-done
+  if command -v brotli >/dev/null; then brotli -q 11 --lgwin=24 -f -k "$f"; fi
+  echo "$sum" > "$f.sum"
+}
+for f in www/pkg/tte_web_bg.wasm www/pkg-cpu/tte_web_bg.wasm models/lite.ttev; do twins "$f"; done
 for variant in pkg-cpu pkg; do
   f="www/$variant/tte_web_bg.wasm"
   echo "web app built: $f $(du -h "$f" | cut -f1)" \

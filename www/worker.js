@@ -1,8 +1,8 @@
 // The classifier's worker: decoding and inference run here, off the page's main thread.
 // Messages in:  {type: 'init', modelUrl, backend}            -> {type: 'ready', backend, labels, meta}
 //               {type: 'classify', id, name, bytes}          -> {type: 'progress'|'result'|'error', id, ...}
-// Two builds of the same crates: pkg (WebGPU and the CPU) and pkg-cpu (the CPU alone, a fraction
-// of the download). Only the one this browser will use is fetched.
+// Two builds of the same crates: pkg (WebGPU, compiled for size) and pkg-cpu (the CPU alone, a
+// fraction of the download, compiled for speed). Only the one this browser will use is fetched.
 let wasm = null;
 let classifier = null;
 let modelBytes = null;
@@ -56,7 +56,9 @@ async function wantedBackend(backend) {
 /// validates only where the engine has it.
 const SIMD_PROBE = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0, 0x0a, 8, 1, 6, 0, 0x41, 0, 0xfd, 0x0f, 0x0b]);
 
-/// The wasm build for `wanted`: the WebGPU one also runs on the CPU, the fallback if WebGPU fails.
+/// The wasm build for `wanted`. The WebGPU build holds the CPU backend too (it decodes the
+/// weights), but compiled for size, not speed: a page that falls back to the CPU loads the CPU
+/// build for it.
 async function loadModule(wanted) {
   if (!WebAssembly.validate(SIMD_PROBE)) {
     throw new Error('this browser lacks WebAssembly SIMD, which the classifier needs (Chrome 91, Firefox 89, Safari 16.4 and later have it); use a current browser, or the tteview command line');
@@ -66,13 +68,19 @@ async function loadModule(wanted) {
   wasm = m;
 }
 
+async function loadCpu() {
+  await loadModule('cpu');
+  classifier = await wasm.Classifier.create(modelBytes, 'cpu');
+  return classifier.backend();
+}
+
 async function load(wanted) {
+  if (wanted === 'cpu') return loadCpu();
   try {
     classifier = await wasm.Classifier.create(modelBytes, wanted);
   } catch (e) {
-    if (wanted === 'cpu') throw e;
     post({ type: 'notice', text: `WebGPU failed (${e.message || e}); using the CPU backend` });
-    classifier = await wasm.Classifier.create(modelBytes, 'cpu');
+    return loadCpu();
   }
   return classifier.backend();
 }
