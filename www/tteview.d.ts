@@ -54,6 +54,8 @@ export interface Classifier {
   backend: Backend;
   labels: string[];
   modelBytes: number;
+  /** The blank first run after loading (kernel compilation on WebGPU): its time in ms, or null if it failed. */
+  warmUp: Promise<number | null>;
   classify(input: File | Blob | ArrayBuffer, opts?: { name?: string; playback?: boolean; onProgress?: (p: Progress) => void }): Promise<ViewResult>;
   close(): void;
 }

@@ -14,10 +14,13 @@ export async function createClassifier(options = {}) {
   const worker = new Worker(new URL('worker.js', here), { type: 'module' });
   const pending = new Map();
   let nextId = 1;
+  let warmed;
+  const warmUp = new Promise((resolve) => { warmed = resolve; });
   const ready = new Promise((resolve, reject) => {
     worker.onmessage = (ev) => {
       const m = ev.data;
       if (m.type === 'ready') resolve(m);
+      else if (m.type === 'warm') warmed(m.ms);
       else if (m.type === 'progress' || m.type === 'notice') {
         onProgress(m);
         const p = m.id && pending.get(m.id);
@@ -44,6 +47,9 @@ export async function createClassifier(options = {}) {
     meta: info.meta,
     catalogue: info.catalogue,
     modelBytes: info.modelBytes,
+    /** Resolves with the blank first run's time (ms) once the network has run once, or null if
+     *  that run failed. Clips classify without waiting for it. */
+    warmUp,
     /** Classifies a File, Blob or ArrayBuffer holding a DICOM, MP4, WebM, AVI or GIF clip.
      *  `opts.playback`: also return `frames`, the frames the model saw, for a player. */
     async classify(input, opts = {}) {

@@ -269,6 +269,16 @@ async function classify(id, name, bytes, playback) {
   post({ type: 'result', id, name, result: { ...result, ...extra }, thumbs, frames }, [...thumbs, ...frames]);
 }
 
+/// One blank inference after loading. A failure here is not the user's: the first clip will
+/// meet it and say what is wrong.
+async function warmUp() {
+  try {
+    post({ type: 'warm', ms: await classifier.warmUp() });
+  } catch (e) {
+    post({ type: 'warm', ms: null, error: String(e && e.message ? e.message : e) });
+  }
+}
+
 // One job at a time: the wasm classifier is borrowed for the whole of each call.
 let queue = Promise.resolve();
 self.onmessage = (ev) => { queue = queue.then(() => handle(ev.data)); };
@@ -286,6 +296,9 @@ async function handle(m) {
       post({ type: 'progress', id: null, stage: 'starting the backend' });
       const backend = await load(wanted);
       post({ type: 'ready', backend, labels: classifier.labels(), meta: classifier.meta(), catalogue: wasm.viewCatalogue(), modelBytes: modelBytes.length });
+      // The first run's costs (kernel compilation on WebGPU) are paid now, while the user picks a
+      // file; a clip dropped meanwhile waits in the queue behind it.
+      queue = queue.then(warmUp);
     } else if (m.type === 'classify') {
       await classify(m.id, m.name, new Uint8Array(m.bytes), !!m.playback);
     }

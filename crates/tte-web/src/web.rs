@@ -80,6 +80,23 @@ impl Classifier {
         to_js(&self.model.meta)
     }
 
+    /// Runs the network once on a blank clip and waits for its answer, so the page pays the
+    /// first run's costs (WebGPU compiles its kernels, the CPU backend sizes its buffers) while
+    /// the user is still choosing a file. Returns how long it took, ms.
+    #[wasm_bindgen(js_name = warmUp)]
+    pub async fn warm_up(&self) -> Result<f64, JsError> {
+        let t0 = now();
+        let (c, t, s) = (self.spec.channels, self.spec.frames, self.spec.size);
+        let x = Tensor::<5>::zeros([1, c, t, s, s], &self.device);
+        self.model
+            .net
+            .probabilities_adapted(x, self.model.meta.bn_adapt as f64)
+            .into_data_async()
+            .await
+            .map_err(|e| JsError::new(&format!("{e:?}")))?;
+        Ok(now() - t0)
+    }
+
     /// Which frame indices to decode for a clip with these display times.
     pub fn plan(&self, times: Float64Array) -> Vec<u32> {
         tte_preprocess::plan(&times.to_vec(), &self.spec)
