@@ -18,6 +18,8 @@ const classifierReady = createClassifier({
   status.textContent = `Ready: model ${c.meta.preset} (${(c.modelBytes / 1e6).toFixed(1)} MB download) on ${c.backend === 'webgpu' ? 'WebGPU' : 'the CPU (WebAssembly)'}. Clips stay in this tab.`;
   document.body.dataset.backend = c.backend;
   document.body.dataset.ready = 'true';
+  // The blank first run the worker makes after loading (kernel compilation on WebGPU).
+  c.warmUp.then((ms) => { document.body.dataset.warmMs = ms == null ? 'failed' : String(Math.round(ms)); });
   buildLegend(c.catalogue);
   return c;
 }).catch((e) => {

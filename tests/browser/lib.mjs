@@ -33,7 +33,9 @@ export function maxProbabilityDiff(card, native) {
 
 /// Opens the page, waits for the model, drops `files` and waits until every card is done or an
 /// error; `check` records that nothing was requested beyond the page's origin.
-export async function runPage(browser, url, files, label, { teach = false, check }) {
+/// Loads the page, drops `files` and waits for every card. `afterWarmUp`: drop only once the
+/// worker's blank first run is done (a user who takes a moment to pick a file), and report its time.
+export async function runPage(browser, url, files, label, { teach = false, check, afterWarmUp = false }) {
   const page = await browser.newPage();
   const origin = new URL(url).origin;
   const foreign = [];
@@ -58,6 +60,12 @@ export async function runPage(browser, url, files, label, { teach = false, check
   const backend = await page.evaluate(() => document.body.dataset.backend);
   console.log(`[${label}] model loaded and backend ${backend} ready in ${loadMs} ms`);
   if (teach) await page.check('#teach');
+  let warmUpMs = null;
+  if (afterWarmUp) {
+    await page.waitForSelector('body[data-warm-ms]', { timeout: 300_000 });
+    warmUpMs = await page.evaluate(() => document.body.dataset.warmMs);
+    console.log(`[${label}] blank first run ${warmUpMs} ms`);
+  }
   const t1 = Date.now();
   await page.setInputFiles('#files', files);
   let firstAnswerMs = null;
@@ -74,7 +82,7 @@ export async function runPage(browser, url, files, label, { teach = false, check
   console.log(`[${label}] ${files.length} files in ${totalMs} ms`);
   for (const c of cards) console.log(`[${label}]   ${c.file}: ${c.status} ${c.view || ''} ${c.confidence || ''} ${c.backend || ''} decode ${c.decodeMs || '-'} ms inference ${c.inferenceMs || '-'} ms ${c.error || ''}`);
   check(foreign.length === 0, `[${label}] no request beyond ${origin} (${foreign.join(', ') || 'none'})`);
-  return { page, cards, backend, loadMs, totalMs, firstAnswerMs, downloads };
+  return { page, cards, backend, loadMs, totalMs, firstAnswerMs, warmUpMs, downloads };
 }
 
 /// Ends a test script: the failures counted, or the all-clear for `what`.
