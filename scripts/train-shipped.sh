@@ -10,26 +10,29 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tteview-target}"
 cargo build --release -p tteview
 bin="$CARGO_TARGET_DIR/release/tteview"
+# Trains CONFIG (whose run directory is DIR) in legs ending at each STEP, keeping each leg's end
+# as DIR/step-STEP.ttev.
+legs() {
+  local config=$1 dir=$2 n
+  shift 2
+  for n in "$@"; do
+    "$bin" train --config "$config" --stop-after "$n"
+    cp "$dir/last.ttev" "$dir/step-$n.ttev"
+  done
+}
 "$bin" train --config models/lite.v2-stage1.json    # from random weights, writes runs/v2-stage1.ttev
 "$bin" train --config models/lite.v2-stage2.json    # init_from runs/v2-stage1.ttev, run in runs/v2-stage2/
 # Stage 3 (init_from runs/v2-stage2/last.ttev, made grey) in legs, keeping each leg's end.
 # (The shipped run itself used the run directories runs/phantom-v2, runs/phantom-v2-long and
 # runs/phantom-v2-grey; these configs differ from it in those paths, and stop at the steps it reached.)
-for n in 2000 2250 2500 3000; do
-  "$bin" train --config models/lite.v2-stage3.json --stop-after "$n"
-  cp runs/v2-stage3/last.ttev "runs/v2-stage3/step-$n.ttev"
-done
+legs models/lite.v2-stage3.json runs/v2-stage3 2000 2250 2500 3000
 g=runs/v2-stage3
 # Stage 4 starts from the f32 mean of stage 3's checkpoints (the previously shipped weights).
 "$bin" convert --model "$g/step-2000.ttev" --average-with "$g/step-2250.ttev" --average-with "$g/step-2500.ttev" \
   --average-with "$g/step-3000.ttev" --out runs/v2-stage3-mean.ttev --anatomy cut
-"$bin" train --config models/lite.v2-stage4.json   # saner augmentation, stops at step 1000
-cp runs/v2-stage4/last.ttev runs/v2-stage4/step-1000.ttev
-# Stage 5 (stills, the liver reaching the diaphragm) in legs, keeping each leg's end.
-for n in 250 500 750 1000; do
-  "$bin" train --config models/lite.v2-stage5.json --stop-after "$n"
-  cp runs/v2-stage5/last.ttev "runs/v2-stage5/step-$n.ttev"
-done
+legs models/lite.v2-stage4.json runs/v2-stage4 1000   # saner augmentation
+# Stage 5 (stills, the liver reaching the diaphragm) in legs.
+legs models/lite.v2-stage5.json runs/v2-stage5 250 500 750 1000
 g=runs/v2-stage5
 "$bin" convert --model "$g/step-250.ttev" --average-with "$g/step-500.ttev" --average-with "$g/step-750.ttev" \
   --average-with "$g/step-1000.ttev" --out models/lite.ttev --q8 --anatomy cut --check-per-view 2
