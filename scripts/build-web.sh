@@ -41,7 +41,7 @@ twins() {
   if [ -f "$f.gz" ] && [ "$(cat "$f.sum" 2>/dev/null)" = "$sum" ] \
     && { ! command -v brotli >/dev/null || [ -f "$f.br" ]; }; then
     # Same content, so the twins still hold: as new as the file, or serve.py takes them for stale.
-    touch -r "$f" "$f.gz" "$f.br" 2>/dev/null || true
+    touch -c -r "$f" "$f.gz" "$f.br"
     return
   fi
   gzip -9 -k -f -n "$f"
