@@ -381,6 +381,15 @@ mod tests {
         );
     }
 
+    /// The moments make_example samples from `r` without augmentation (start 0, spec's window).
+    fn sampled_times(r: &Renderer, spec: &ClipSpec) -> Vec<f64> {
+        let times = r.params.frame_times();
+        tte_preprocess::sample::sample_indices(&times, spec.frames, spec.window_s, 0.0)
+            .iter()
+            .map(|&i| times[i])
+            .collect()
+    }
+
     #[test]
     fn metadata_crop_p_crops_phantom_clips_as_their_dicom_would() {
         let spec = ClipSpec {
@@ -405,9 +414,7 @@ mod tests {
         let r = Renderer::new(
             ClipParams::draw("PSAX-AP", 6_597_847_168_993, Style::Default).with_max_side(256),
         );
-        let times = r.params.frame_times();
-        let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, spec.window_s, 0.0);
-        let frames = r.frames_at(&idx.iter().map(|&i| times[i]).collect::<Vec<_>>());
+        let frames = r.frames_at(&sampled_times(&r, &spec));
         let motion = make_example(&item, 4, &spec, &plain, 9).unwrap().data;
         let declared = make_example(&item, 4, &spec, &as_dicom, 9).unwrap().data;
         assert_eq!(motion, prepare_in_order(&frames, &[], &spec).unwrap());
@@ -455,10 +462,8 @@ mod tests {
                 .with_max_side(256)
                 .with_anatomy(Anatomy::Cut),
         );
-        let times = r.params.frame_times();
-        let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, spec.window_s, 0.0);
-        let matches = idx.iter().any(|&i| {
-            let f = r.frames_at(&[times[i]]).remove(0);
+        let matches = sampled_times(&r, &spec).into_iter().any(|at| {
+            let f = r.frames_at(&[at]).remove(0);
             prepare_in_order(&vec![f; spec.frames], &[], &spec).unwrap() == got
         });
         assert!(matches, "the still is none of the clip's frames");
@@ -497,9 +502,7 @@ mod tests {
         };
         let params = ClipParams::draw("A4C", seed, Style::Default).with_max_side(256);
         let with_box = Renderer::new(params.clone().with_doppler_box(9 ^ 0xB0C5));
-        let times = with_box.params.frame_times();
-        let idx = tte_preprocess::sample::sample_indices(&times, spec.frames, spec.window_s, 0.0);
-        let frames = with_box.frames_at(&idx.iter().map(|&i| times[i]).collect::<Vec<_>>());
+        let frames = with_box.frames_at(&sampled_times(&with_box, &spec));
         let got = make_example(&item, 0, &spec, &boxed, 9).unwrap().data;
         assert_eq!(got, prepare_in_order(&frames, &[], &spec).unwrap());
         assert_ne!(got, make_example(&item, 0, &spec, &plain, 9).unwrap().data);

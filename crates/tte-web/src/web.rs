@@ -87,14 +87,22 @@ impl Classifier {
     pub async fn warm_up(&self) -> Result<f64, JsError> {
         let t0 = now();
         let (c, t, s) = (self.spec.channels, self.spec.frames, self.spec.size);
-        let x = Tensor::<5>::zeros([1, c, t, s, s], &self.device);
+        self.probabilities(Tensor::<5>::zeros([1, c, t, s, s], &self.device))
+            .await?;
+        Ok(now() - t0)
+    }
+
+    /// The network's probabilities for one prepared clip `[1, c, t, h, w]`, read back from the
+    /// device (before calibration).
+    async fn probabilities(&self, x: Tensor<5>) -> Result<Vec<f32>, JsError> {
         self.model
             .net
             .probabilities_adapted(x, self.model.meta.bn_adapt as f64)
             .into_data_async()
             .await
-            .map_err(|e| JsError::new(&format!("{e:?}")))?;
-        Ok(now() - t0)
+            .map_err(|e| JsError::new(&format!("{e:?}")))?
+            .try_to_vec::<f32>()
+            .map_err(|e| JsError::new(&format!("{e:?}")))
     }
 
     /// Which frame indices to decode for a clip with these display times.
@@ -154,17 +162,7 @@ impl Classifier {
             TensorData::new(prepared.data, [1, c, t, h, w]),
             &self.device,
         );
-        let probs = self
-            .model
-            .net
-            .probabilities_adapted(x, self.model.meta.bn_adapt as f64);
-        let probs = probs
-            .into_data_async()
-            .await
-            .map_err(|e| JsError::new(&format!("{e:?}")))?
-            .try_to_vec::<f32>()
-            .map_err(|e| JsError::new(&format!("{e:?}")))?;
-        let probs = self.model.meta.calibrated(&probs);
+        let probs = self.model.meta.calibrated(&self.probabilities(x).await?);
         let t2 = now();
         let (best, conf) =
             probs
