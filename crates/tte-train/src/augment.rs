@@ -83,11 +83,11 @@ pub struct AugmentConfig {
     /// Like `metadata_crop_p`, a choice of what is rendered, so it applies even with
     /// `enabled: false`.
     pub doppler_p: f32,
-    /// Probability that a phantom clip is a still: one frame, shown for the whole clip, as a teaching
-    /// page's screenshot or a paused scanner gives it (a still is read as that frame repeated).
-    /// Without it the network only ever sees standard views move, and learns that a picture
-    /// with no motion is not one of them. A choice of what is rendered, so it applies even with
-    /// `enabled: false`.
+    /// Probability that a phantom clip is a still: one frame, shown for the whole clip, as a
+    /// teaching page's screenshot or a paused scanner gives it (a still is read as that frame
+    /// repeated). Without it the network only ever sees standard views move, and learns that a
+    /// picture with no motion is not one of them. A choice of what is rendered, so it applies even
+    /// with `enabled: false`.
     pub still_p: f32,
 }
 
