@@ -7,15 +7,21 @@ const status = $('#status');
 const results = $('#results');
 
 let names = {};
+// The worker's last notice (why it left WebGPU, say): kept in the "ready" line, not lost under it.
+let notice = '';
 const classifierReady = createClassifier({
   backend: params.get('backend') || 'auto',
   onProgress: (p) => {
-    if (p.type === 'notice') status.textContent = p.text;
+    if (p.type === 'notice') {
+      notice = p.text;
+      status.textContent = notice;
+      document.body.dataset.notice = notice;
+    }
     else if (p.id == null && p.stage) status.textContent = p.total ? `${p.stage}: ${(p.got / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(1)} MB` : `${p.stage}…`;
   },
 }).then((c) => {
   names = Object.fromEntries(c.catalogue.map((v) => [v.code, v.name]));
-  status.textContent = `Ready: model ${c.meta.preset} (${(c.modelBytes / 1e6).toFixed(1)} MB download) on ${c.backend === 'webgpu' ? 'WebGPU' : 'the CPU (WebAssembly)'}. Clips stay in this tab.`;
+  status.textContent = `Ready: model ${c.meta.preset} (${(c.modelBytes / 1e6).toFixed(1)} MB download) on ${c.backend === 'webgpu' ? 'WebGPU' : 'the CPU (WebAssembly)'}.${notice ? ` ${notice}.` : ''} Clips stay in this tab.`;
   document.body.dataset.backend = c.backend;
   document.body.dataset.ready = 'true';
   // The blank first run the worker makes after loading (kernel compilation on WebGPU).

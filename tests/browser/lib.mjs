@@ -35,8 +35,10 @@ export function maxProbabilityDiff(card, native) {
 /// error; `check` records that nothing was requested beyond the page's origin.
 /// Loads the page, drops `files` and waits for every card. `afterWarmUp`: drop only once the
 /// worker's blank first run is done (a user who takes a moment to pick a file), and report its time.
-export async function runPage(browser, url, files, label, { teach = false, check, afterWarmUp = false }) {
+/// `setup(page)` runs before the page opens (to route its requests, say).
+export async function runPage(browser, url, files, label, { teach = false, check, afterWarmUp = false, setup }) {
   const page = await browser.newPage();
+  if (setup) await setup(page);
   const origin = new URL(url).origin;
   const foreign = [];
   page.on('request', (r) => {

@@ -102,9 +102,45 @@ try {
     const maxDiff = Math.max(...Object.keys(pc).map((k) => Math.abs(pc[k] - pg[k])));
     check(c.view === g.view && maxDiff < 0.02, `${c.file}: CPU ${c.view} vs WebGPU ${g.view}, max probability difference ${maxDiff.toFixed(5)}`);
   }
+  await checkWebGpuFallback(browser, url, phantom[0], by[path.basename(phantom[0].file)]);
   console.log(`timings: model load + WebGPU start ${gpu.loadMs} ms, ${files.length} files on WebGPU ${gpu.totalMs} ms; CPU start ${cpu.loadMs} ms, ${phantom.length} clips on CPU ${cpu.totalMs} ms`);
 } finally {
   await browser.close();
   proc.kill();
 }
 finish(failures, 'browser');
+
+/// Where WebGPU fails, as a driver without a usable device does at start or a lost device does
+/// mid-clip, the page goes on with the CPU module, says why, and answers as WebGPU did. The
+/// WebGPU module is served with its start or its classify made to throw (under names of our own:
+/// the module already exports a `start`).
+async function checkWebGpuFallback(browser, url, clip, gpuCard) {
+  const breaks = {
+    start: `const __tteStart = Classifier.create;
+Classifier.create = async function (bytes, backend) {
+  if (backend === 'webgpu') throw new Error('no WebGPU device (simulated)');
+  return __tteStart.call(this, bytes, backend);
+};`,
+    classify: `const __tteClassify = Classifier.prototype.classify;
+Classifier.prototype.classify = function (...args) {
+  if (this.backend() === 'webgpu') throw new Error('device lost (simulated)');
+  return __tteClassify.apply(this, args);
+};`,
+  };
+  for (const [when, patch] of Object.entries(breaks)) {
+    const setup = (page) => page.route(/\/pkg\/tte_web\.js$/, async (route) => {
+      const original = await route.fetch();
+      route.fulfill({ response: original, body: `${await original.text()}\n${patch}\n` });
+    });
+    const run = await runPage(browser, `${url}?backend=webgpu`, [clip.file], `webgpu failing at ${when}`, { setup });
+    const card = run.cards[0];
+    const notice = await run.page.evaluate(() => document.body.dataset.notice || '');
+    check(/WebGPU failed .*simulated/.test(notice), `WebGPU failing at ${when}: the page says so (${notice})`);
+    check(card && card.status === 'done' && card.backend === 'cpu', `WebGPU failing at ${when}: answered on ${card && card.backend}`);
+    if (card && gpuCard) {
+      const diff = maxProbabilityDiff(card, { probabilities: JSON.parse(gpuCard.probabilities || '{}') });
+      check(card.view === gpuCard.view && diff < 0.02, `WebGPU failing at ${when}: ${card.view} as WebGPU's ${gpuCard.view}, max probability difference ${diff.toFixed(5)}`);
+    }
+    await run.page.close();
+  }
+}
