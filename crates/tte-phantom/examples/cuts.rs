@@ -15,6 +15,7 @@ fn glyph(t: Tissue) -> char {
         VesselWall => '+',
         Liver => ':',
         Kidney | KidneySinus => 'K',
+        Mediastinum => 'M',
         Lv => 'L',
         Rv => 'R',
         La => 'a',

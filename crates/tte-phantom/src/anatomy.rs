@@ -17,6 +17,8 @@ pub enum Tissue {
     Liver,
     Kidney,
     KidneySinus,
+    /// The tissue behind the heart (fat, oesophagus, lymph nodes): no lung, so it echoes.
+    Mediastinum,
     Lv,
     Rv,
     La,
@@ -32,7 +34,7 @@ pub enum Tissue {
 
 impl Tissue {
     /// Every tissue, in declaration order (`t as usize` indexes it).
-    pub const ALL: [Tissue; 21] = {
+    pub const ALL: [Tissue; 22] = {
         use Tissue::*;
         [
             Background,
@@ -45,6 +47,7 @@ impl Tissue {
             Liver,
             Kidney,
             KidneySinus,
+            Mediastinum,
             Lv,
             Rv,
             La,
@@ -73,6 +76,7 @@ impl Tissue {
             Liver => 0.2,
             Kidney => 0.12,
             KidneySinus => 0.7,
+            Mediastinum => 0.3,
             _ => 0.0035,
         }
     }

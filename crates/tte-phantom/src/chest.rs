@@ -311,6 +311,12 @@ pub struct Chest {
     pub landmarks: Landmarks,
 }
 
+/// The RV's side of the septum tilts down a little: with `toward_rv` level, the four-chamber
+/// plane lay nearly transverse, its normal (the way the aortic valve leaves it) ran mostly toward
+/// the head, and the parasternal beams through the axis and the valve ran 54 degrees caudal, into
+/// the liver. Tilted by this much they run about 38 degrees caudal and A4C still misses the LVOT.
+const TOWARD_RV_Z: f32 = -0.45;
+
 /// Heart frame to body frame.
 struct Frame {
     origin: V3,
@@ -341,7 +347,7 @@ impl Frame {
 fn heart_frame(turn: f32, scale: f32) -> Frame {
     let apex_dir = rotate(unit([0.61, 0.63, -0.48]), [0.0, 0.0, 1.0], turn);
     let e3 = mul(apex_dir, -1.0);
-    let toward_rv = [-0.7, 0.5, 0.0];
+    let toward_rv = [-0.7, 0.5, TOWARD_RV_Z];
     let e1 = unit(sub(toward_rv, mul(e3, dot(toward_rv, e3))));
     let e2 = cross(e3, e1);
     // The apex sits about 2 cm under the skin at the left fifth intercostal space.
@@ -843,9 +849,10 @@ impl Chest {
                 [7.5, 6.5, 6.5],
             ),
             (
-                [ivc_junction[0] + 2.5, ivc_junction[1] + 2.5, dome - 4.5],
+                // 7 cm across: wider, it filled the depth of PSAX fans beside the RV.
+                [ivc_junction[0] + 1.5, ivc_junction[1] + 2.5, dome - 4.5],
                 [1.0, 0.0, -0.3],
-                [4.5, 3.0, 2.5],
+                [3.5, 3.0, 2.5],
             ),
         ];
         for (c, dir, r) in lobes {
@@ -863,6 +870,19 @@ impl Chest {
                 ),
             );
         }
+        // Behind the atria: the posterior mediastinum (fat, oesophagus, the descending aorta's
+        // bed) between the lungs, above the diaphragm. It has no air, so it echoes: the bright
+        // far field beyond an apical view's atria, below PLAX's left atrium. Painted under the
+        // heart; the descending aorta runs through it.
+        let mut mediastinum = Solid::along(
+            Tissue::Mediastinum,
+            add(la_c, [-0.5 * s, -3.2 * s, 0.0]),
+            [1.0, 0.0, 0.0],
+            [4.0 * s, 2.4 * s, 6.0 * s],
+            [0.0, 1.0, 0.0],
+        );
+        mediastinum.clip = Some(([0.0, 0.0, -1.0], -(dome + 0.3)));
+        out.insert(0, mediastinum);
         for (dx, dy) in [(-3.0f32, 1.0f32), (0.0, 2.0), (3.0, 1.5)] {
             tube(
                 &mut out,

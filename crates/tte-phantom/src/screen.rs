@@ -318,7 +318,7 @@ impl Renderer {
             match tissue {
                 Tissue::Myocardium | Tissue::Papillary => e * j[0],
                 Tissue::Pericardium | Tissue::Valve => e * j[1],
-                Tissue::Liver | Tissue::Kidney => e * j[2],
+                Tissue::Liver | Tissue::Kidney | Tissue::Mediastinum => e * j[2],
                 Tissue::Background => e * j[3],
                 t if t.is_blood() && t != Tissue::Effusion => e * j[4],
                 _ => e,

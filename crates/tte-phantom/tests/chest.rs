@@ -613,3 +613,62 @@ fn subcostal_windows_look_through_the_liver() {
         );
     }
 }
+
+/// Share of a 15 cm deep, 80-degree fan that is liver, for a clip of `view`.
+fn liver_share_in_fan(view: &str, seed: u64) -> f32 {
+    let (m, w, _) = label_map(view, seed, 0.0);
+    let (mut fan, mut liver) = (0usize, 0usize);
+    for (i, &t) in m.iter().enumerate() {
+        let (x, y) = (((i % w) as f32 - 53.0) * 0.15, (i / w) as f32 * 0.15);
+        if (x * x + y * y).sqrt() < 15.0 && x.abs() < y * 40f32.to_radians().tan() {
+            fan += 1;
+            liver += (t == Tissue::Liver) as usize;
+        }
+    }
+    liver as f32 / fan.max(1) as f32
+}
+
+#[test]
+fn parasternal_and_apical_fans_keep_the_liver_at_their_edge() {
+    // Parasternal beams run front to back above the diaphragm: the liver shows at most at a
+    // deep corner of a wide fan, never in PLAX or A3C. (With the heart's front turned up
+    // toward the head, PSAX beams ran 54 degrees caudal and a fifth of each PSAX-MV, PSAX-PM
+    // and A2C fan was liver.)
+    for view in ["PLAX", "A3C"] {
+        let most = (0..10u64)
+            .map(|s| liver_share_in_fan(view, 400 + s))
+            .fold(0.0, f32::max);
+        assert!(most < 0.01, "{view}: liver fills {most:.3} of a fan");
+    }
+    for view in [
+        "PSAX-AV", "PSAX-MV", "PSAX-PM", "PSAX-AP", "A4C", "A5C", "A2C",
+    ] {
+        let mean = (0..10u64)
+            .map(|s| liver_share_in_fan(view, 400 + s))
+            .sum::<f32>()
+            / 10.0;
+        assert!(mean < 0.13, "{view}: liver fills {mean:.3} of the mean fan");
+    }
+}
+
+#[test]
+fn parasternal_beams_run_front_to_back_and_down() {
+    // From the left parasternal window the beam crosses the LV long axis at right angles and
+    // points backward, tilted toward the feet because the apex lies forward of the base.
+    for seed in 0..10u64 {
+        let p = ClipParams::draw("PLAX", 400 + seed, Style::Default).with_cut_anatomy();
+        let chest = rest_chest(&p);
+        for view in ["PLAX", "PSAX-AV", "PSAX-MV", "PSAX-PM", "PSAX-AP"] {
+            let v = chest.standard_plane(view).v;
+            let caudal = (-v[2]).asin().to_degrees();
+            assert!(
+                v[1] < -0.6,
+                "seed {seed} {view}: beam {v:.2?} is not backward"
+            );
+            assert!(
+                (20.0..45.0).contains(&caudal),
+                "seed {seed} {view}: beam {caudal:.0} degrees caudal"
+            );
+        }
+    }
+}
