@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Turns training checkpoints into a candidate model and judges it on the real set:
 #   scripts/candidate.sh OUT.ttev CHECKPOINT.ttev [CHECKPOINT.ttev ...] [-- evaluate-real options]
+# (`-- --json R.json --against models/eval/real-dev/report.json` compares it file by file with the
+# shipped model: files gained and lost, and the change in log score, which tells models apart
+# sooner than 80 files' accuracy does.)
 # The weights' mean (one checkpoint swings by +-0.1 on the real set from the next), 8-bit,
 # calibrated on held-out phantom clips (`tteview calibrate`), then `scripts/evaluate-real.sh`.
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scores a model on labelled real echo (validation only, never training):
-#   scripts/evaluate-real.sh [DIR] [MODEL] [--json OUT]
+#   scripts/evaluate-real.sh [DIR] [MODEL] [--json OUT] [--against EARLIER.json]
 # DIR defaults to ~/.cache/tteview-real-dev (built by ../shared/real-dev/build.sh); MODEL to the
 # shipped models/lite.ttev. Prints SKIPPED when the set is absent (CI does not have it).
 set -euo pipefail

@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
 """Scores a model on a folder of labelled real echo files (never trained on: validation only).
 
-usage: evaluate_real.py TTEVIEW DIR [MODEL] [--json OUT] [--mirror]
+usage: evaluate_real.py TTEVIEW DIR [MODEL] [--json OUT] [--against REPORT] [--mirror]
 
 DIR holds the files and labels.csv (`file,view[,kind,source]`, as ../shared/real-dev/build.sh
 writes). A label `PSAX` without a level accepts any `PSAX-*` answer. Prints accuracy and macro-F1
 for clips and stills apart, per source and per view, the confusion matrix, the calibration error,
-how many real standard views are called OTHER and how many real OTHER screens are called a view.
+how many real standard views are called OTHER and how many real OTHER screens are called a view,
+and the log score (the mean natural log of the probability given to the right view, 0 at best):
+with 80 files one answer more or less right is 0.0125 of accuracy, so two models are better told
+apart by the probabilities they give than by their top answers.
+
+--json OUT also keeps every file's row, so a later run can be compared with it file by file:
+--against REPORT (an earlier --json) prints the files gained and lost with a two-sided sign test,
+and the paired difference in log score with its 95 % interval.
 
 --mirror measures left-right mirror test-time augmentation: every file is also mirrored (ffmpeg,
 into DIR-mirrored beside DIR, outside any repository) and the two probability rows are averaged.
@@ -19,11 +26,18 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+def option(name):
+    """The value after `name` on the command line, or None."""
+    return next((sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == name), None)
+
+
 mirror = "--mirror" in sys.argv
-args = [a for a in sys.argv[1:] if not a.startswith("--json") and a != "--mirror"]
-json_out = next((sys.argv[i + 1] for i, a in enumerate(sys.argv) if a == "--json"), None)
-if json_out:
-    args = [a for a in args if a != json_out]
+json_out, against = option("--json"), option("--against")
+args = []
+for i, a in enumerate(sys.argv[1:], 1):
+    if a == "--mirror" or a in ("--json", "--against") or sys.argv[i - 1] in ("--json", "--against"):
+        continue
+    args.append(a)
 tteview, folder = args[0], Path(args[1])
 model = args[2] if len(args) > 2 else None
 labels = {r["file"]: r for r in csv.DictReader(open(folder / "labels.csv"))}
@@ -85,6 +99,38 @@ def right(truth, answer):
     return answer == truth or (truth == "PSAX" and (answer or "").startswith("PSAX-"))
 
 
+def p_right(truth, probabilities):
+    """The probability the model gives the right view (for `PSAX`, all PSAX levels together)."""
+    return sum(p for view, p in probabilities.items() if right(truth, view))
+
+
+def log_score(ps):
+    """Mean natural log of the probabilities given to the right views, floored at 1e-4."""
+    return sum(math.log(max(p, 1e-4)) for p in ps) / max(1, len(ps))
+
+
+def sign_test(gained, lost):
+    """Two-sided exact sign test: how often a fair coin splits gained + lost this unevenly."""
+    n, k = gained + lost, min(gained, lost)
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n) if n else 1.0
+
+
+def compare(rows, old_rows):
+    """Files gained and lost against an earlier report, and the paired log-score difference."""
+    old = {r["file"]: r for r in old_rows}
+    both = [(r, old[r["file"]]) for r in rows if r["file"] in old]
+    gained = sum(r["right"] and not o["right"] for r, o in both)
+    lost = sum(o["right"] and not r["right"] for r, o in both)
+    d = [math.log(max(r["p_right"], 1e-4)) - math.log(max(o["p_right"], 1e-4)) for r, o in both]
+    n = len(d)
+    mean = sum(d) / max(1, n)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (n - 1)) if n > 1 else 0.0
+    half = 1.96 * sd / math.sqrt(n) if n else 0.0
+    return {"files": n, "right": sum(r["right"] for r, _ in both), "right_before": sum(o["right"] for _, o in both),
+            "gained": gained, "lost": lost, "sign_test_p": sign_test(gained, lost),
+            "log_score_change": mean, "log_score_change_95": [mean - half, mean + half]}
+
+
 def macro_f1(pairs):
     """F1 per label present in the truth, answers counted right by the PSAX rule."""
     views = sorted({t for t, _ in pairs})
@@ -132,6 +178,9 @@ for r in rows:
         report["errors"].append({"file": name, "error": r["error"]})
         continue
     by_kind[lab.get("kind", "clip")].append((lab["view"], r["view"], r["confidence"], lab.get("source", "?"), name, bool(r.get("unsure"))))
+    p = p_right(lab["view"], r["probabilities"])
+    report.setdefault("rows", []).append({"file": name, "kind": lab.get("kind", "clip"), "label": lab["view"], "answer": r["view"],
+                                          "right": right(lab["view"], r["view"]), "p_right": p})
 
 print(f"real set {folder}: {len(rows)} files, model {report['model']}")
 for kind, items in sorted(by_kind.items()):
@@ -144,7 +193,8 @@ for kind, items in sorted(by_kind.items()):
     other = [(t, a) for t, a in pairs if t == "OTHER"]
     called_other = sum(a == "OTHER" for _, a in std)
     other_called_view = sum(a != "OTHER" for _, a in other)
-    print(f"\n{kind}s: {len(pairs)}, accuracy {k / len(pairs):.3f} (95 % {lo:.2f}-{hi:.2f}), macro-F1 {f1:.3f}, calibration error {cal:.3f}")
+    score = log_score([row["p_right"] for row in report["rows"] if row["kind"] == kind])
+    print(f"\n{kind}s: {len(pairs)}, accuracy {k / len(pairs):.3f} (95 % {lo:.2f}-{hi:.2f}), macro-F1 {f1:.3f}, calibration error {cal:.3f}, log score {score:.3f}")
     print(f"  standard views called OTHER: {called_other} of {len(std)}; OTHER screens called a view: {other_called_view} of {len(other)}")
     # The model's own uncertainty flag: how many answers it stands by, and how many of those are right.
     sure = [(t, a) for t, a, c, src, name, unsure in items if not unsure]
@@ -166,7 +216,7 @@ for kind, items in sorted(by_kind.items()):
         print("  " + f"{t[:8]:<8}" + "".join(f"{confusion[(t, a)] or '.':>8}" for a in answers))
     report["by_kind"][kind] = {
         "n": len(pairs), "accuracy": k / len(pairs), "accuracy_95": [lo, hi], "macro_f1": f1,
-        "ece": cal, "standard_called_other": called_other, "standard": len(std),
+        "ece": cal, "log_score": score, "standard_called_other": called_other, "standard": len(std),
         "other_called_view": other_called_view, "other": len(other),
         "confident": len(sure), "confident_right": sure_right,
         "per_source": {s: [sum(v), len(v)] for s, v in per_source.items()},
@@ -174,5 +224,18 @@ for kind, items in sorted(by_kind.items()):
     }
 if report["errors"]:
     print(f"\n{len(report['errors'])} files could not be read: " + "; ".join(f"{e['file']}: {e['error']}" for e in report["errors"]))
+rows_scored = report.get("rows", [])
+report["log_score"] = log_score([row["p_right"] for row in rows_scored])
+print(f"\nall {len(rows_scored)} files: {sum(row['right'] for row in rows_scored)} right, log score {report['log_score']:.3f}")
+if against:
+    old = json.load(open(against))
+    if "rows" not in old:
+        sys.exit(f"{against} has no per-file rows (it predates them): rerun its model with --json to compare")
+    c = compare(rows_scored, old["rows"])
+    report["against"] = {"report": against, **c}
+    lo, hi = c["log_score_change_95"]
+    print(f"against {against}: {c['right']} right of {c['files']} shared files (was {c['right_before']}); "
+          f"{c['gained']} gained, {c['lost']} lost (sign test p = {c['sign_test_p']:.3f}); "
+          f"log score {c['log_score_change']:+.3f} (95 % {lo:+.3f} to {hi:+.3f})")
 if json_out:
     json.dump(report, open(json_out, "w"), indent=2)

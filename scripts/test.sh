@@ -123,7 +123,8 @@ else
   echo "SKIPPED: $real/labels.csv is absent (build it with ../shared/real-dev/build.sh); the real-clip page test did not run"
 fi
 
-step "the shipped model on the real-dev set (a report; scripts/evaluate-real.sh)"
+step "the real-set scorer on a made-up set (tests/realset), then the shipped model on the real-dev set (a report)"
+python3 tests/realset/test_evaluate_real.py
 bash scripts/evaluate-real.sh
 
 step "fuzzing: every cargo-fuzz target for 15 s (scripts/fuzz.sh; the long runs are in FUZZING.md)"
