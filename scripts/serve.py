@@ -73,7 +73,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def end_headers(self):
         self.send_header("Content-Security-Policy", CSP)
+        # Cross-origin isolated (COOP + COEP): the page may share memory between threads, so the
+        # CPU backend runs on every core (www/pkg-mt). Everything it loads is its own.
         self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
         # Cached, but revalidated every time: a rebuilt module is never served stale.

@@ -11,6 +11,7 @@ let names = {};
 let notice = '';
 const classifierReady = createClassifier({
   backend: params.get('backend') || 'auto',
+  threads: params.get('threads') || 'auto',
   onProgress: (p) => {
     if (p.type === 'notice') {
       notice = p.text;
@@ -21,8 +22,9 @@ const classifierReady = createClassifier({
   },
 }).then((c) => {
   names = Object.fromEntries(c.catalogue.map((v) => [v.code, v.name]));
-  status.textContent = `Ready: model ${c.meta.preset} (${(c.modelBytes / 1e6).toFixed(1)} MB download) on ${c.backend === 'webgpu' ? 'WebGPU' : 'the CPU (WebAssembly)'}.${notice ? ` ${notice}.` : ''} Clips stay in this tab.`;
+  status.textContent = `Ready: model ${c.meta.preset} (${(c.modelBytes / 1e6).toFixed(1)} MB download) on ${c.backend === 'webgpu' ? 'WebGPU' : `the CPU (WebAssembly, ${c.threads > 1 ? `${c.threads} threads` : 'one thread'})`}.${notice ? ` ${notice}.` : ''} Clips stay in this tab.`;
   document.body.dataset.backend = c.backend;
+  document.body.dataset.threads = String(c.threads || 1);
   document.body.dataset.ready = 'true';
   // The blank first run the worker makes after loading (kernel compilation on WebGPU).
   c.warmUp.then((ms) => { document.body.dataset.warmMs = ms == null ? 'failed' : String(Math.round(ms)); });

@@ -16,6 +16,10 @@ export interface ClassifierOptions {
   modelUrl?: string;
   /** 'auto' (WebGPU on a hardware GPU, else the CPU backend, which beats a software GPU), 'webgpu' (any WebGPU adapter, even a software one) or 'cpu'. */
   backend?: 'auto' | Backend;
+  /** Threads for the CPU backend: 'auto' (every core where there are four or more and the page is
+   *  cross-origin isolated, i.e. served with COOP `same-origin` and COEP `require-corp`; one thread
+   *  elsewhere) or a number (more than one needs the isolation too). */
+  threads?: 'auto' | number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -52,6 +56,8 @@ export interface ViewResult {
 
 export interface Classifier {
   backend: Backend;
+  /** Threads the CPU backend runs on (1 without cross-origin isolation); null on WebGPU. */
+  threads: number | null;
   labels: string[];
   modelBytes: number;
   /** The blank first run after loading (kernel compilation on WebGPU): its time in ms, or null if it failed. */

@@ -10,6 +10,7 @@ const here = new URL('.', import.meta.url);
 export async function createClassifier(options = {}) {
   const modelUrl = options.modelUrl || new URL('models/lite.ttev', here).href;
   const backend = options.backend || 'auto';
+  const threads = options.threads || 'auto';
   const onProgress = options.onProgress || (() => {});
   const worker = new Worker(new URL('worker.js', here), { type: 'module' });
   const pending = new Map();
@@ -38,11 +39,12 @@ export async function createClassifier(options = {}) {
     };
     worker.onerror = (e) => reject(new Error(e.message || 'the classifier worker failed to start'));
   });
-  worker.postMessage({ type: 'init', modelUrl, backend });
+  worker.postMessage({ type: 'init', modelUrl, backend, threads });
   const info = await ready;
 
   return {
     backend: info.backend,
+    threads: info.threads,
     labels: info.labels,
     meta: info.meta,
     catalogue: info.catalogue,

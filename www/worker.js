@@ -1,11 +1,18 @@
 // The classifier's worker: decoding and inference run here, off the page's main thread.
-// Messages in:  {type: 'init', modelUrl, backend}            -> {type: 'ready', backend, labels, meta}
+// Messages in:  {type: 'init', modelUrl, backend, threads}   -> {type: 'ready', backend, threads, labels, meta}
 //               {type: 'classify', id, name, bytes}          -> {type: 'progress'|'result'|'error', id, ...}
-// Two builds of the same crates: pkg (WebGPU, compiled for size) and pkg-cpu (the CPU alone, a
-// fraction of the download, compiled for speed). Only the one this browser will use is fetched.
+// Three builds of the same crates: pkg (WebGPU, compiled for size), pkg-cpu (the CPU alone, a
+// fraction of the download, compiled for speed) and pkg-mt (pkg-cpu on several threads, for pages
+// that are cross-origin isolated). Only the one this browser will use is fetched.
 let wasm = null;
+/// Which build `wasm` is: 'webgpu' or 'cpu' (pkg-cpu or pkg-mt).
+let wasmBuild = null;
 let classifier = null;
 let modelBytes = null;
+/// How many threads run the CPU backend: 1, or the pool pkg-mt started.
+let threads = 1;
+/// Threads asked for: 'auto' (every core, where the page is cross-origin isolated) or a number.
+let threadsWanted = 'auto';
 
 const post = (m, transfer) => self.postMessage(m, transfer || []);
 
@@ -63,9 +70,37 @@ async function loadModule(wanted) {
   if (!WebAssembly.validate(SIMD_PROBE)) {
     throw new Error('this browser lacks WebAssembly SIMD, which the classifier needs (Chrome 91, Firefox 89, Safari 16.4 and later have it); use a current browser, or the tteview command line');
   }
+  if (wasmBuild === wanted) return;
+  if (wanted === 'cpu' && (await loadThreaded())) {
+    wasmBuild = 'cpu';
+    return;
+  }
   const m = await import(wanted === 'webgpu' ? './pkg/tte_web.js' : './pkg-cpu/tte_web.js');
   await m.default();
   wasm = m;
+  wasmBuild = wanted;
+}
+
+/// The CPU build on a pool of Web Workers sharing its memory, where the page may share memory
+/// (cross-origin isolated: the server sends COOP and COEP) and there is more than one core.
+/// Anything short of a started pool leaves the single-thread build to load instead.
+async function loadThreaded() {
+  const cores = self.navigator.hardwareConcurrency || 1;
+  // 'auto' starts a pool only with four cores or more: on two (BENCHMARKS.md) a pool of two
+  // answered no sooner than one thread (59 against 60 ms a clip).
+  const n = threadsWanted === 'auto' ? (cores >= 4 ? cores : 1) : Math.max(1, Math.floor(Number(threadsWanted) || 1));
+  if (n < 2 || !self.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') return false;
+  try {
+    const m = await import('./pkg-mt/tte_web.js');
+    await m.default();
+    await m.initThreadPool(n);
+    wasm = m;
+    threads = n;
+    return true;
+  } catch (e) {
+    post({ type: 'notice', text: `the CPU backend runs on one thread (${e.message || e})` });
+    return false;
+  }
 }
 
 async function loadCpu() {
@@ -286,6 +321,7 @@ self.onmessage = (ev) => { queue = queue.then(() => handle(ev.data)); };
 async function handle(m) {
   try {
     if (m.type === 'init') {
+      threadsWanted = m.threads ?? 'auto';
       const wanted = await wantedBackend(m.backend);
       post({ type: 'progress', id: null, stage: 'downloading the model' });
       // The module and the model download side by side.
@@ -295,7 +331,7 @@ async function handle(m) {
       ]);
       post({ type: 'progress', id: null, stage: 'starting the backend' });
       const backend = await load(wanted);
-      post({ type: 'ready', backend, labels: classifier.labels(), meta: classifier.meta(), catalogue: wasm.viewCatalogue(), modelBytes: modelBytes.length });
+      post({ type: 'ready', backend, threads: backend === 'cpu' ? threads : null, labels: classifier.labels(), meta: classifier.meta(), catalogue: wasm.viewCatalogue(), modelBytes: modelBytes.length });
       // The first run's costs (kernel compilation on WebGPU) are paid now, while the user picks a
       // file; a clip dropped meanwhile waits in the queue behind it.
       queue = queue.then(warmUp);

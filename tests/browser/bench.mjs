@@ -4,6 +4,8 @@
 // BENCHMARKS.md between its browser-bench markers.
 //
 // usage: node tests/browser/bench.mjs CLIPS_DIR [--backends cpu,webgpu] [--write BENCHMARKS.md]
+//   A backend may name its CPU threads: `cpu:1` is the single-thread module (the page's choice
+//   where it is not cross-origin isolated), `cpu` every core the page may use.
 //   CLIPS_DIR: the clips to drop (e.g. `tteview phantom --out DIR --per-view 1 --formats mp4
 //   --max-seconds 2 --max-side 320`); every file in it is dropped once per backend.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,12 +35,15 @@ const out = { clips: files.length, clip_dir: dir, backends: {} };
 try {
   for (const backend of backends) {
     const t0 = Date.now();
-    const run = await runPage(browser, `${url}?backend=${backend}`, files, `bench ${backend}`, { check, afterWarmUp: true });
+    const [name, threads] = backend.split(':');
+    const query = `?backend=${name}${threads ? `&threads=${threads}` : ''}`;
+    const run = await runPage(browser, `${url}${query}`, files, `bench ${backend}`, { check, afterWarmUp: true });
     const cards = run.cards.filter((c) => c.status === 'done');
     const num = (k) => cards.map((c) => Number(c[k]));
     const e2e = cards.map((c) => Number(c.decodeMs) + Number(c.preprocessMs) + Number(c.inferenceMs));
     out.backends[backend] = {
       backend_in_use: run.backend,
+      threads: run.backend === 'cpu' ? Number(await run.page.evaluate(() => document.body.dataset.threads)) : null,
       transferred_bytes: Object.values(run.downloads).reduce((a, d) => a + d.bytes, 0),
       downloads: run.downloads,
       ready_ms: run.loadMs,
@@ -63,7 +68,7 @@ say(JSON.stringify(out, null, 2));
 if (writeTo) {
   const date = new Date().toISOString().slice(0, 10);
   const rows = Object.entries(out.backends).map(([b, r]) =>
-    `| ${b} (${r.backend_in_use}) | ${(r.transferred_bytes / 1e6).toFixed(2)} MB | ${r.ready_ms} | ${r.first_run_ms} | ${r.first_answer_ms} | ${r.decode_ms.p50} / ${r.decode_ms.p95} | ${r.preprocess_ms.p50} / ${r.preprocess_ms.p95} | ${r.inference_ms.p50} / ${r.inference_ms.p95} | **${r.end_to_end_ms.p50}** / ${r.end_to_end_ms.p95} |`);
+    `| ${b} (${r.backend_in_use}${r.threads ? `, ${r.threads} thread${r.threads > 1 ? 's' : ''}` : ''}) | ${(r.transferred_bytes / 1e6).toFixed(2)} MB | ${r.ready_ms} | ${r.first_run_ms} | ${r.first_answer_ms} | ${r.decode_ms.p50} / ${r.decode_ms.p95} | ${r.preprocess_ms.p50} / ${r.preprocess_ms.p95} | ${r.inference_ms.p50} / ${r.inference_ms.p95} | **${r.end_to_end_ms.p50}** / ${r.end_to_end_ms.p95} |`);
   const block = [
     '<!-- browser-bench:start -->',
     `Measured ${date} by \`node tests/browser/bench.mjs ${path.relative(process.cwd(), dir) || dir} --backends ${backends.join(',')} --write BENCHMARKS.md\` on ${out.clips} clips, headless Chromium on this machine (WebGPU there is SwiftShader, a software GPU).`,

@@ -37,7 +37,10 @@ try {
   const auto = await runPage(browser, url, [], 'auto');
   // The module and the model travel compressed (scripts/build-web.sh writes the twins).
   const wire = Object.entries(auto.downloads).map(([f, d]) => `${f} ${d.encoding} ${(d.bytes / 1e6).toFixed(2)} MB`).join(', ');
-  check(['br', 'gzip'].includes((auto.downloads['tte_web_bg.wasm'] || {}).encoding) && ['br', 'gzip'].includes((auto.downloads['lite.ttev'] || {}).encoding), `module and model served compressed (${wire})`);
+  // Brotli wherever its twin was written (build-web.sh writes one where brotli is installed).
+  const encodings = (file) => (existsSync(`${file}.br`) ? ['br'] : ['br', 'gzip']);
+  check(encodings(path.join(root, 'www/pkg-cpu/tte_web_bg.wasm')).includes((auto.downloads['tte_web_bg.wasm'] || {}).encoding)
+    && encodings(path.join(root, 'models/lite.ttev')).includes((auto.downloads['lite.ttev'] || {}).encoding), `module and model served compressed, brotli where its twin exists (${wire})`);
   check(auto.backend === 'cpu', `auto picks the CPU backend on a software GPU (got ${auto.backend})`);
   await auto.page.close();
   const gpu = await runPage(browser, `${url}?backend=webgpu`, files, 'webgpu');
@@ -96,6 +99,26 @@ try {
     const isVideo = /\.(mp4|webm)$/.test(p.file);
     check(p.canvas && p.video === isVideo && later[i] !== p.first, `teaching mode: ${p.file} loops the model's frames${isVideo ? ' beside the video' : ''}`);
   });
+  // Served cross-origin isolated, the page may run the CPU backend on a pool of threads
+  // (www/pkg-mt): asked for two, it does, and answers as one thread does (threads change only
+  // the order of sums).
+  const isolated = await cpu.page.evaluate(() => self.crossOriginIsolated);
+  check(isolated, 'the page is cross-origin isolated (COOP and COEP), so it may share memory between threads');
+  const oneThread = Number(await cpu.page.evaluate(() => document.body.dataset.threads));
+  check(oneThread === 1 || (await cpu.page.evaluate(() => navigator.hardwareConcurrency)) >= 4, `'auto' keeps one thread under four cores (got ${oneThread})`);
+  if (!existsSync(path.join(root, 'www/pkg-mt/tte_web.js'))) {
+    console.log('SKIPPED: the threaded CPU module is not built (www/pkg-mt; scripts/build-web.sh says why)');
+  } else {
+    const two = await runPage(browser, `${url}?backend=cpu&threads=2`, phantom.map((p) => p.file), 'cpu, two threads');
+    const notice = await two.page.evaluate(() => document.body.dataset.notice || '');
+    check(two.backend === 'cpu' && (await two.page.evaluate(() => document.body.dataset.threads)) === '2' && !/one thread/.test(notice), `a pool of two threads when asked (?threads=2)${notice ? `; notice: ${notice}` : ''}`);
+    for (const c of two.cards) {
+      const t = cpu.cards.find((x) => x.file === c.file);
+      const diff = t ? maxProbabilityDiff(c, { probabilities: JSON.parse(t.probabilities || '{}') }) : 1;
+      check(t && c.view === t.view && diff < 1e-4, `${c.file}: two threads ${c.view} vs one ${t && t.view}, max probability difference ${diff.toExponential(1)}`);
+    }
+    await two.page.close();
+  }
   for (const c of cpu.cards) {
     const g = by[c.file];
     const pg = JSON.parse(g.probabilities || '{}'), pc = JSON.parse(c.probabilities || '{}');

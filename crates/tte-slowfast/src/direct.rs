@@ -195,8 +195,16 @@ fn max_pool_plane(src: &[f32], h: usize, w: usize, dst: &mut [f32], ho: usize, w
 }
 
 /// Runs `job` on every chunk: split over the machine's threads natively (at most
-/// `RAYON_NUM_THREADS`, as Burn's CPU backend), in turn in wasm.
+/// `RAYON_NUM_THREADS`, as Burn's CPU backend), over rayon's pool in wasm (Web Workers where the
+/// threaded module started them, else in turn on this thread).
 fn run_all(chunks: Vec<(usize, &mut [f32])>, job: &(dyn Fn(usize, &mut [f32]) + Sync)) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use rayon::prelude::*;
+        chunks
+            .into_par_iter()
+            .for_each(|(cb, chunk)| job(cb, chunk));
+    }
     #[cfg(not(target_arch = "wasm32"))]
     {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -223,9 +231,9 @@ fn run_all(chunks: Vec<(usize, &mut [f32])>, job: &(dyn Fn(usize, &mut [f32]) + 
             });
             return;
         }
-    }
-    for (cb, chunk) in chunks {
-        job(cb, chunk);
+        for (cb, chunk) in chunks {
+            job(cb, chunk);
+        }
     }
 }
 

@@ -11,3 +11,7 @@ mod libc_shim;
 mod web;
 #[cfg(target_family = "wasm")]
 pub use web::*;
+// `initThreadPool(n)`: starts n Web Workers sharing this module's memory as rayon's pool (the
+// threaded CPU build only; the page calls it before the first inference).
+#[cfg(all(target_family = "wasm", feature = "threads"))]
+pub use wasm_bindgen_rayon::init_thread_pool;
