@@ -11,7 +11,8 @@ let classifier = null;
 let modelBytes = null;
 /// How many threads run the CPU backend: 1, or the pool pkg-mt started.
 let threads = 1;
-/// Threads asked for: 'auto' (every core, where the page is cross-origin isolated) or a number.
+/// Threads asked for: 'auto' (every core where there are four or more) or a number; either way
+/// only where the page is cross-origin isolated.
 let threadsWanted = 'auto';
 
 const post = (m, transfer) => self.postMessage(m, transfer || []);
@@ -82,7 +83,7 @@ async function loadModule(wanted) {
 }
 
 /// The CPU build on a pool of Web Workers sharing its memory, where the page may share memory
-/// (cross-origin isolated: the server sends COOP and COEP) and there is more than one core.
+/// (cross-origin isolated: the server sends COOP and COEP) and a pool is wanted (below).
 /// Anything short of a started pool leaves the single-thread build to load instead.
 async function loadThreaded() {
   const cores = self.navigator.hardwareConcurrency || 1;
