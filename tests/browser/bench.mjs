@@ -4,8 +4,8 @@
 // BENCHMARKS.md between its browser-bench markers.
 //
 // usage: node tests/browser/bench.mjs CLIPS_DIR [--backends cpu,webgpu] [--write BENCHMARKS.md]
-//   A backend may name its CPU threads: `cpu:1` is the single-thread module (the page's choice
-//   where it is not cross-origin isolated), `cpu` every core the page may use.
+//   A backend may name its CPU threads: `cpu:2` asks for a pool of two (`?threads=2`), `cpu:1`
+//   for the single-thread module; plain `cpu` is the page's own choice (`auto`).
 //   CLIPS_DIR: the clips to drop (e.g. `tteview phantom --out DIR --per-view 1 --formats mp4
 //   --max-seconds 2 --max-side 320`); every file in it is dropped once per backend.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';

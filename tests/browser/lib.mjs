@@ -31,6 +31,11 @@ export function maxProbabilityDiff(card, native) {
   return Math.max(...Object.keys(native.probabilities).map((k) => Math.abs(native.probabilities[k] - pw[k])));
 }
 
+/// The largest difference between two cards' probabilities (one page run against another).
+export function maxCardDiff(a, b) {
+  return maxProbabilityDiff(a, { probabilities: JSON.parse(b.probabilities || '{}') });
+}
+
 /// Opens the page, waits for the model, drops `files` and waits until every card is done or an
 /// error; `check` records that nothing was requested beyond the page's origin.
 /// Loads the page, drops `files` and waits for every card. `afterWarmUp`: drop only once the

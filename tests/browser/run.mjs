@@ -5,7 +5,7 @@
 // usage: node tests/browser/run.mjs CLIPS_DIR   (CLIPS_DIR holds manifest.csv from `tteview phantom`)
 import { readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { root, startServer, launch, maxProbabilityDiff, runPage as dropFiles, finish } from './lib.mjs';
+import { root, startServer, launch, maxProbabilityDiff, maxCardDiff, runPage as dropFiles, finish } from './lib.mjs';
 
 const clipsDir = path.resolve(process.argv[2]);
 const screenshot = process.argv[3];
@@ -114,15 +114,14 @@ try {
     check(two.backend === 'cpu' && (await two.page.evaluate(() => document.body.dataset.threads)) === '2' && !/one thread/.test(notice), `a pool of two threads when asked (?threads=2)${notice ? `; notice: ${notice}` : ''}`);
     for (const c of two.cards) {
       const t = cpu.cards.find((x) => x.file === c.file);
-      const diff = t ? maxProbabilityDiff(c, { probabilities: JSON.parse(t.probabilities || '{}') }) : 1;
+      const diff = t ? maxCardDiff(c, t) : 1;
       check(t && c.view === t.view && diff < 1e-4, `${c.file}: two threads ${c.view} vs one ${t && t.view}, max probability difference ${diff.toExponential(1)}`);
     }
     await two.page.close();
   }
   for (const c of cpu.cards) {
     const g = by[c.file];
-    const pg = JSON.parse(g.probabilities || '{}'), pc = JSON.parse(c.probabilities || '{}');
-    const maxDiff = Math.max(...Object.keys(pc).map((k) => Math.abs(pc[k] - pg[k])));
+    const maxDiff = maxCardDiff(c, g);
     check(c.view === g.view && maxDiff < 0.02, `${c.file}: CPU ${c.view} vs WebGPU ${g.view}, max probability difference ${maxDiff.toFixed(5)}`);
   }
   await checkWebGpuFallback(browser, url, phantom[0], by[path.basename(phantom[0].file)]);
@@ -161,7 +160,7 @@ Classifier.prototype.classify = function (...args) {
     check(/WebGPU failed .*simulated/.test(notice), `WebGPU failing at ${when}: the page says so (${notice})`);
     check(card && card.status === 'done' && card.backend === 'cpu', `WebGPU failing at ${when}: answered on ${card && card.backend}`);
     if (card && gpuCard) {
-      const diff = maxProbabilityDiff(card, { probabilities: JSON.parse(gpuCard.probabilities || '{}') });
+      const diff = maxCardDiff(card, gpuCard);
       check(card.view === gpuCard.view && diff < 0.02, `WebGPU failing at ${when}: ${card.view} as WebGPU's ${gpuCard.view}, max probability difference ${diff.toFixed(5)}`);
     }
     await run.page.close();
