@@ -10,15 +10,14 @@ use burn::nn::conv::Conv3d;
 use burn::nn::PaddingConfig3d;
 use burn::tensor::{Device, Tensor, TensorData};
 
-/// Whether this crate's CPU kernels (the direct stems here, the shifted GEMMs of `gemm_conv`)
-/// may run on `x`: inference on Flex, unless `TTEVIEW_BURN_CONV` is set (benchmarks time Burn's
-/// kernels against these in one run that way).
-pub(crate) fn applies(x: &Tensor<5>) -> bool {
+/// Whether the direct kernels may run on `x`: inference on Flex, unless `TTEVIEW_BURN_STEMS`
+/// is set (benchmarks time Burn's kernels against these in one run that way).
+fn applies(x: &Tensor<5>) -> bool {
     let device = x.device();
     // The switch is read once, not on every forward pass.
-    static BURN_CONV: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let burn_conv = *BURN_CONV.get_or_init(|| std::env::var_os("TTEVIEW_BURN_CONV").is_some());
-    device == Device::flex() && !device.is_autodiff() && !x.is_require_grad() && !burn_conv
+    static BURN_STEMS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let burn_stems = *BURN_STEMS.get_or_init(|| std::env::var_os("TTEVIEW_BURN_STEMS").is_some());
+    device == Device::flex() && !device.is_autodiff() && !x.is_require_grad() && !burn_stems
 }
 
 /// The convolution of `x` by `conv` computed here, or `None` when it is not a case this

@@ -5,7 +5,6 @@
 pub mod config;
 pub mod direct;
 pub mod file;
-pub mod gemm_conv;
 pub mod model;
 pub mod q8;
 pub mod soup;

@@ -43,9 +43,6 @@ impl ConvBn {
     }
 
     pub fn forward(&self, x: Tensor<5>) -> Tensor<5> {
-        if let Some(y) = crate::gemm_conv::try_conv_bn(&self.conv, &self.bn, &x) {
-            return y;
-        }
         self.bn.forward(self.convolve(x))
     }
 
@@ -59,10 +56,10 @@ impl ConvBn {
     /// running statistics (plain inference), 1 the input's alone (AdaBN, Li et al. 2016). The
     /// blended variance is the mixture's, so it stays positive and equals either end at 0 and 1.
     pub fn forward_adapted(&self, x: Tensor<5>, adapt: f64) -> Tensor<5> {
-        if adapt <= 0.0 {
-            return self.forward(x);
-        }
         let y = self.convolve(x);
+        if adapt <= 0.0 {
+            return self.bn.forward(y);
+        }
         let [n, c, t, h, w] = y.dims();
         let flat = y.clone().swap_dims(0, 1).reshape([c, n * t * h * w]);
         let (var, mean) = flat.var_mean_bias(1);
