@@ -169,7 +169,9 @@ impl Renderer {
                 a.range(1.2, 4.0) * (params.width.max(params.height) as f32 / 320.0).max(0.4);
             tissue_jitter = [
                 log_range(&mut a, 0.25, 1.8),
-                log_range(&mut a, 0.4, 2.0),
+                // Pericardium and valves: up to 1.5x, not 2x, so the rim round a heart does not
+                // outshine its walls as it did on most clips (real rims glare only square-on).
+                log_range(&mut a, 0.3, 1.5),
                 log_range(&mut a, 0.4, 2.5),
                 // Tissue around the heart from dim to as bright as myocardium.
                 log_range(&mut a, 0.5, 3.0),
@@ -191,7 +193,9 @@ impl Renderer {
             // Patchy, angle-dependent myocardium (v2), from its own stream.
             let mut w = Rng::new(params.seed ^ 0x3A11_7E47);
             let (cell, sigma) = (w.range(0.5, 1.5), w.range(0.35, 0.9));
-            wall_look.anisotropy = w.range(0.4, 0.85);
+            // Real walls running along the beam stay a grey band, dimmer than across it but
+            // never gone (0.85 had lateral walls darker than the rims around them).
+            wall_look.anisotropy = w.range(0.2, 0.6);
             scatterers = scatterers.with_wall_texture(&mut w, sc, cell, sigma);
         }
         let cut_plane = params.cut.as_ref().map(|c| cut_plane(&params.patient, c));
