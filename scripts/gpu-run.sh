@@ -2,6 +2,11 @@
 # The GPU session's one prepared run (device tool): wgpu latency of native-bench on the lent GPU,
 # then the shipped model's training and the two ablations, in parallel, within a time budget.
 # Expects x86-64 binaries built here with `--features wgpu` in .gpu/ and Vulkan loaders in .gl/.
+# Since native decoding came in, both binaries link the system's libavcodec, which the lent H200
+# machine lacks (2026-11-30: 'libavutil.so.57: cannot open shared object file'); tteview builds
+# without it (`--no-default-features --features wgpu`, as scripts/gpu-arms.sh does), native-bench
+# needs it for its MP4 clips: carry the libraries (about 140 MB with their dependencies, over a
+# call's 64 MiB) or bench from DICOM clips before running this again.
 # Usage (on the device machine): bash scripts/gpu-run.sh   (writes results to $OUT)
 set -u
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
