@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scores a model on labelled real echo (validation only, never training):
-#   scripts/evaluate-real.sh [DIR] [MODEL] [--json OUT] [--against EARLIER.json]
+#   scripts/evaluate-real.sh [DIR] [MODEL] [--json OUT] [--against EARLIER.json] [--mirror] [--windows]
+# (--mirror and --windows measure test-time augmentation: scripts/evaluate_real.py says how)
 # DIR defaults to ~/.cache/tteview-real-dev (built by ../shared/real-dev/build.sh); MODEL to the
 # shipped models/lite.ttev. Prints SKIPPED when the set is absent (CI does not have it).
 set -euo pipefail

@@ -17,6 +17,11 @@ and the paired difference in log score with its 95 % interval.
 
 --mirror measures left-right mirror test-time augmentation: every file is also mirrored (ffmpeg,
 into DIR-mirrored beside DIR, outside any repository) and the two probability rows are averaged.
+
+--windows measures temporal test-time augmentation: the network sees one second from a clip's
+start; each moving clip of 2 s or more is also cut to start in its middle and one second before
+its end (ffmpeg, into DIR-window-mid and DIR-window-end beside DIR), and the rows of the windows a
+clip has are averaged. Stills and shorter clips keep their one row.
 """
 import csv
 import json
@@ -31,11 +36,11 @@ def option(name):
     return next((sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == name), None)
 
 
-mirror = "--mirror" in sys.argv
+mirror, windows = "--mirror" in sys.argv, "--windows" in sys.argv
 json_out, against = option("--json"), option("--against")
 args = []
 for i, a in enumerate(sys.argv[1:], 1):
-    if a == "--mirror" or a in ("--json", "--against") or sys.argv[i - 1] in ("--json", "--against"):
+    if a in ("--mirror", "--windows", "--json", "--against") or sys.argv[i - 1] in ("--json", "--against"):
         continue
     args.append(a)
 tteview, folder = args[0], Path(args[1])
@@ -69,30 +74,80 @@ def mirrored_copy(folder):
     return out
 
 
+def duration(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+                         capture_output=True, text=True).stdout.strip()
+    try:
+        return float(out)
+    except ValueError:
+        return 0.0
+
+
+def windowed_copies(folder):
+    """DIR-window-mid and DIR-window-end: each labelled moving clip of 2 s or more cut to start in
+    its middle and one second before its end (made once, then reused), re-encoded losslessly."""
+    outs = []
+    for which in ("mid", "end"):
+        out = folder.parent / f"{folder.name}-window-{which}"
+        (out / ".partial").mkdir(parents=True, exist_ok=True)
+        for name, lab in labels.items():
+            src, dst = folder / name, out / name
+            if lab.get("kind", "clip") != "clip" or dst.exists() or not src.exists():
+                continue
+            d = duration(src)
+            if d < 2.0:
+                continue
+            start = (d - 1.0) / 2 if which == "mid" else d - 1.05
+            flags = {".mp4": ["-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p"],
+                     ".gif": ["-vf", "split[a][b];[a]palettegen=max_colors=256[p];[b][p]paletteuse=dither=none"]}
+            part = out / ".partial" / name
+            subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-ss", f"{start:.3f}", "-i", str(src)]
+                           + flags.get(Path(name).suffix.lower(), []) + [str(part)], check=True)
+            part.rename(dst)
+        outs.append(out)
+    return outs
+
+
 def header_of(path):
     b = open(path, "rb").read()
     n = int.from_bytes(b[12:20], "little")
     return json.loads(b[20:20 + n])
 
 
-if mirror:
-    flipped = mirrored_copy(folder)
-    cmd_m = [tteview, "classify", str(flipped), "--format", "json"] + (["--model", model] if model else [])
-    other = {Path(r["file"]).name: r for r in map(json.loads, subprocess.run(cmd_m, check=True, capture_output=True, text=True).stdout.splitlines())}
+def classify(folder):
+    cmd = [tteview, "classify", str(folder), "--format", "json"] + (["--model", model] if model else [])
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return {Path(r["file"]).name: r for r in map(json.loads, out.splitlines())}
+
+
+def average_with(variants, every_file):
+    """Each row's probabilities averaged with those of the same file in `variants` (folders);
+    returns the files that had to be scored without one (it was missing or could not be read),
+    counting only files every variant should hold when `every_file`."""
     here = Path(__file__).resolve().parent.parent
     unsure_below = header_of(model or here / "models" / "lite.ttev").get("unsure_below", 0.6)
-    unmirrored = []
+    others = [classify(v) for v in variants]
+    alone = []
     for r in rows:
-        m = other.get(Path(r["file"]).name)
+        name = Path(r["file"]).name
         if r["error"]:
             continue
-        if not m or m["error"]:
-            unmirrored.append(Path(r["file"]).name)
-            continue
-        p = {k: (v + m["probabilities"][k]) / 2 for k, v in r["probabilities"].items()}
+        found = [o[name] for o in others if name in o and not o[name]["error"]]
+        if every_file and len(found) < len(others):
+            alone.append(name)
+        ps = [r["probabilities"]] + [m["probabilities"] for m in found]
+        p = {k: sum(q[k] for q in ps) / len(ps) for k in r["probabilities"]}
+        r["probabilities"] = p
         r["view"] = max(p, key=p.get)
         r["confidence"] = p[r["view"]]
         r["unsure"] = r["confidence"] < unsure_below
+    return alone
+
+
+if mirror:
+    unmirrored = average_with([mirrored_copy(folder)], every_file=True)
+if windows:
+    average_with(windowed_copies(folder), every_file=False)
 
 
 def right(truth, answer):
@@ -163,7 +218,8 @@ def wilson(k, n, z=1.96):
     return (max(0.0, c - h), min(1.0, c + h))
 
 
-report = {"model": model or "models/lite.ttev", "files": len(rows), "mirror_tta": mirror, "errors": [], "by_kind": {}}
+report = {"model": model or "models/lite.ttev", "files": len(rows), "mirror_tta": mirror, "window_tta": windows,
+          "errors": [], "by_kind": {}}
 if mirror:
     report["unmirrored"] = unmirrored
     if unmirrored:

@@ -5,6 +5,7 @@ usage: python3 tests/realset/test_evaluate_real.py
 """
 import json
 import math
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,48 @@ def run(exe, folder, *extra):
     out = subprocess.run([sys.executable, str(ROOT / "scripts/evaluate_real.py"), str(exe), str(folder), *extra],
                          check=True, capture_output=True, text=True)
     return out.stdout
+
+
+def windows_check(tmp, check):
+    """--windows: a clip of 3 s is cut to start in its middle and a second before its end, and
+    its three rows averaged; a 1-s clip and a still keep their one row."""
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        print("SKIPPED --windows checks: ffmpeg is not installed")
+        return
+    folder = tmp / "clips"
+    folder.mkdir()
+    (folder / "labels.csv").write_text("file,view,kind,source\nlong.mp4,A4C,clip,s\nshort.mp4,A4C,clip,s\nc.png,PLAX,still,s\n")
+    for name, seconds in (("long.mp4", 3), ("short.mp4", 1)):
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc=size=64x48:rate=10:duration={seconds}",
+                        "-pix_fmt", "yuv420p", str(folder / name)], check=True)
+    (folder / "c.png").write_bytes(b"")
+    # The start of each clip reads as PLAX, its later windows as A4C.
+    answers = {
+        "base": {"long.mp4": {"PLAX": 0.6, "A4C": 0.4}, "short.mp4": {"PLAX": 0.6, "A4C": 0.4}, "c.png": {"PLAX": 0.9, "A4C": 0.1}},
+        "later": {"long.mp4": {"A4C": 0.9, "PLAX": 0.1}, "short.mp4": {"A4C": 0.9, "PLAX": 0.1}, "c.png": {"A4C": 0.9, "PLAX": 0.1}},
+    }
+    exe = tmp / "tteview-by-folder"
+    # As tteview does, a row for each file the folder holds.
+    script = ["#!/bin/sh", 'case "$2" in']
+    for pattern, key in (("*-window-*", "later"), ("*", "base")):
+        script.append(f"  {pattern})")
+        for name, probs in answers[key].items():
+            p = {v: probs.get(v, 0.0) for v in VIEWS}
+            view = max(p, key=p.get)
+            row = json.dumps({"file": name, "view": view, "confidence": p[view], "unsure": False,
+                              "probabilities": p, "error": None})
+            script.append(f"    [ -e \"$2/{name}\" ] && echo '{row}'")
+        script.append("  ;;")
+    exe.write_text("\n".join(script + ["esac", "exit 0", ""]))
+    exe.chmod(0o755)
+    run(exe, folder, "--windows", "--json", str(tmp / "windows.json"))
+    rows = {r["file"]: r for r in json.load(open(tmp / "windows.json"))["rows"]}
+    made = sorted(p.name for p in (tmp / "clips-window-mid").iterdir() if p.suffix == ".mp4")
+    check(made == ["long.mp4"], f"only the clip of 2 s or more is windowed (made {made})")
+    check(abs(rows["long.mp4"]["p_right"] - (0.4 + 0.9 + 0.9) / 3) < 1e-6 and rows["long.mp4"]["right"],
+          f"the long clip's three windows are averaged (p_right {rows['long.mp4']['p_right']:.4f})")
+    check(abs(rows["short.mp4"]["p_right"] - 0.4) < 1e-9 and abs(rows["c.png"]["p_right"] - 0.9) < 1e-9,
+          "the short clip and the still keep their one row")
 
 
 def main():
@@ -82,6 +125,7 @@ def main():
         r = subprocess.run([sys.executable, str(ROOT / "scripts/evaluate_real.py"), str(after), str(folder), "--against", str(old)],
                            capture_output=True, text=True)
         check(r.returncode != 0 and "no per-file rows" in r.stderr, "an old report without rows is refused with a reason")
+        windows_check(Path(tmp), check)
     if failures:
         sys.exit(f"{len(failures)} check(s) failed")
     print("all evaluate_real checks passed")
