@@ -6,6 +6,7 @@
 //! flow and overlays and level the grey scale: [`levels`]). The result is laid out
 //! `[channels, frames, size, size]`, ready to become a tensor.
 
+pub mod contrast;
 pub mod levels;
 pub mod resize;
 pub mod sample;
@@ -35,6 +36,11 @@ pub struct ClipSpec {
     /// which the grey (B-mode) image shows black, and coloured text and traces are not the view.
     #[serde(default)]
     pub blank_colour: bool,
+    /// After levelling, show the network each pixel's grey relative to its surroundings over
+    /// this many pixels ([`contrast::local_contrast`]; 0 = off): a representation in which the
+    /// phantom and real screens differ less.
+    #[serde(default)]
+    pub local_contrast_px: usize,
 }
 
 impl Default for ClipSpec {
@@ -48,6 +54,7 @@ impl Default for ClipSpec {
             std: [0.25; 3],
             auto_levels: false,
             blank_colour: false,
+            local_contrast_px: 0,
         }
     }
 }
@@ -157,9 +164,7 @@ pub fn prepare_frames(
             data = crop_and_normalise(frames, &indices, sector, spec).0;
         }
     }
-    if spec.auto_levels {
-        levels::auto_levels(&mut data, spec.channels, spec.mean, spec.std);
-    }
+    represent(&mut data, spec);
     Ok(Prepared {
         data,
         spec: spec.clone(),
@@ -168,6 +173,16 @@ pub fn prepare_frames(
         sector_from_metadata: declared.is_some(),
         echo_share,
     })
+}
+
+/// The last steps every prepared clip takes (training's augmented ones too): grey levels levelled,
+/// then local contrast, as the spec asks.
+pub fn represent(data: &mut [f32], spec: &ClipSpec) {
+    if spec.auto_levels {
+        levels::auto_levels(data, spec.channels, spec.mean, spec.std);
+    }
+    let shape = [spec.channels, spec.frames, spec.size, spec.size];
+    contrast::local_contrast(data, shape, spec.mean, spec.std, spec.local_contrast_px);
 }
 
 /// The part of a nearly black declared fan worth cropping to: what the motion search `found`

@@ -46,6 +46,10 @@ pub struct ModelMeta {
     /// network; models from before this existed were trained with colour kept.
     #[serde(default)]
     pub blank_colour: bool,
+    /// Local contrast over this many pixels after levelling (`tte_preprocess::contrast`; 0 = off,
+    /// as every model before it existed).
+    #[serde(default)]
+    pub local_contrast_px: usize,
     /// How far batch norm moves from its training statistics towards each clip's own at
     /// inference (0 = plain inference, 1 = the clip's alone; [`crate::SlowFast::forward_adapted`]).
     /// A real screen differs from the phantom in level and contrast at every layer; adapting
@@ -100,6 +104,7 @@ impl ModelMeta {
             std: self.std,
             auto_levels: self.auto_levels,
             blank_colour: self.blank_colour,
+            local_contrast_px: self.local_contrast_px,
         }
     }
 
@@ -116,6 +121,7 @@ impl ModelMeta {
             stored_as: f32_name(),
             auto_levels: false,
             blank_colour: false,
+            local_contrast_px: 0,
             bn_adapt: 0.0,
             anatomy: drawn_name(),
             temperature: 1.0,
@@ -383,6 +389,7 @@ mod tests {
         let mut meta = model().meta;
         meta.auto_levels = true;
         meta.blank_colour = true;
+        meta.local_contrast_px = 8;
         meta.window_s = 1.5;
         let spec = meta.clip_spec();
         assert_eq!(
@@ -390,6 +397,7 @@ mod tests {
             (8, 32, meta.config.input_channels)
         );
         assert!(spec.auto_levels && spec.blank_colour);
+        assert_eq!(spec.local_contrast_px, 8);
         assert_eq!(spec.window_s, 1.5);
         assert_eq!((spec.mean, spec.std), (meta.mean, meta.std));
     }
@@ -417,21 +425,29 @@ mod tests {
         m.meta.blank_colour = true;
         m.meta.bn_adapt = 0.5;
         m.meta.anatomy = "cut".into();
+        m.meta.local_contrast_px = 6;
         let back = TrainedModel::from_bytes(&m.to_bytes().unwrap(), &device).unwrap();
         assert!(back.meta.auto_levels && back.meta.blank_colour);
         assert_eq!(
             (back.meta.bn_adapt, back.meta.anatomy.as_str()),
             (0.5, "cut")
         );
+        assert_eq!(back.meta.local_contrast_px, 6);
         // A header written before the fields existed: the clip was neither levelled nor blanked,
         // batch norm not adapted, and the network learned v1's drawn phantom.
         let mut header: serde_json::Value = serde_json::to_value(&m.meta).unwrap();
         let fields = header.as_object_mut().unwrap();
-        for f in ["auto_levels", "blank_colour", "bn_adapt", "anatomy"] {
+        for f in [
+            "auto_levels",
+            "blank_colour",
+            "local_contrast_px",
+            "bn_adapt",
+            "anatomy",
+        ] {
             fields.remove(f);
         }
         let old: ModelMeta = serde_json::from_value(header).unwrap();
-        assert!(!old.auto_levels && !old.blank_colour);
+        assert!(!old.auto_levels && !old.blank_colour && old.local_contrast_px == 0);
         assert_eq!((old.bn_adapt, old.anatomy.as_str()), (0.0, "drawn"));
     }
 

@@ -51,6 +51,9 @@ pub struct TrainConfig {
     /// Blank saturated colour (colour Doppler, coloured overlays) to black before the network
     /// (`tte_preprocess::ClipSpec::blank_colour`); recorded in the model file like `auto_levels`.
     pub blank_colour: bool,
+    /// Show the network local contrast over this many pixels after levelling
+    /// (`tte_preprocess::ClipSpec::local_contrast_px`; 0 = off); recorded in the model file.
+    pub local_contrast_px: usize,
     /// Feed the network one grey channel (luminance) instead of RGB: colour says nothing about
     /// the view, and the stems cost a third. A colour `init_from` model is made grey by summing
     /// its stems' weights over the colour channels ([`tte_slowfast::SlowFast::into_grey`]).
@@ -129,6 +132,7 @@ impl Default for TrainConfig {
             init_from: None,
             auto_levels: false,
             blank_colour: false,
+            local_contrast_px: 0,
             grey: false,
         }
     }

@@ -255,8 +255,11 @@ pub fn make_example(
         }
     };
     augment::on_frames(&mut frames, aug, &mut d);
-    let data = prepare_in_order(&frames, &regions, spec)?;
-    let mut data = data;
+    // Augmented as the picture on the screen, then levelled and represented as a real clip's
+    // would be before the network.
+    let mut as_shown = spec.clone();
+    as_shown.local_contrast_px = 0;
+    let mut data = prepare_in_order(&frames, &regions, &as_shown)?;
     augment::on_clip(
         &mut data,
         [spec.channels, spec.frames, spec.size, spec.size],
@@ -265,10 +268,7 @@ pub fn make_example(
         aug,
         &mut d,
     );
-    // The augmented grey map is levelled as a real clip's would be before the network.
-    if spec.auto_levels {
-        tte_preprocess::levels::auto_levels(&mut data, spec.channels, spec.mean, spec.std);
-    }
+    tte_preprocess::represent(&mut data, spec);
     Ok(Example { data, label })
 }
 
@@ -424,6 +424,62 @@ mod tests {
         );
         // This clip's fan is dark away from the heart, so the two crops differ.
         assert_ne!(motion, declared);
+    }
+
+    #[test]
+    fn training_shows_local_contrast_as_classification_prepares_it() {
+        let spec = ClipSpec {
+            frames: 4,
+            size: 32,
+            channels: 1,
+            auto_levels: true,
+            local_contrast_px: 4,
+            ..Default::default()
+        };
+        let item = Item::Phantom {
+            view: "PLAX".into(),
+            seed: 3,
+            style: Style::Default,
+            anatomy: Anatomy::Cut,
+        };
+        let plain = AugmentConfig {
+            enabled: false,
+            ..Default::default()
+        };
+        let got = make_example(&item, 0, &spec, &plain, 9).unwrap().data;
+        // The same frames through the inference path (tte_preprocess::prepare_frames).
+        let r = Renderer::new(
+            ClipParams::draw("PLAX", 3, Style::Default)
+                .with_max_side(256)
+                .with_anatomy(Anatomy::Cut),
+        );
+        let frames = r.frames_at(&sampled_times(&r, &spec));
+        let want = prepare_in_order(&frames, &[], &spec).unwrap();
+        let worst = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 0.05, "training and inference differ by {worst}");
+        // And it is not the levelled picture alone.
+        let levelled = prepare_in_order(
+            &frames,
+            &[],
+            &ClipSpec {
+                local_contrast_px: 0,
+                ..spec.clone()
+            },
+        )
+        .unwrap();
+        let moved = got
+            .iter()
+            .zip(&levelled)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            moved > 0.5,
+            "local contrast changed the clip by only {moved}"
+        );
     }
 
     #[test]
