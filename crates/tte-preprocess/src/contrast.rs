@@ -8,7 +8,8 @@
 /// Grey level (0-1) added to the local mean before dividing: a pixel in a region darker than this
 /// is damped rather than stretched.
 pub const FLOOR: f32 = 0.08;
-/// Output grey of a pixel as bright as its surroundings; twice as bright saturates at 0.9.
+/// Output grey of a pixel as bright as its surroundings (one twice as bright shows at 0.9; more
+/// saturates at 1).
 pub const LEVEL: f32 = 0.45;
 
 /// Replaces every plane of a prepared clip (`[channels, frames, size, size]`, normalised as
