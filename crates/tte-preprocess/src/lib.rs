@@ -3,7 +3,8 @@
 //! Steps, in order: choose frames by time ([`sample`]), find the ultrasound image on the screen
 //! ([`sector`], or the DICOM regions when present, narrowed to their lit part when nearly black),
 //! resize it into a padded square ([`resize`]), normalise (and, for models trained so, blank colour
-//! flow and overlays and level the grey scale: [`levels`]). The result is laid out
+//! flow and overlays, level the grey scale: [`levels`], and show local contrast: [`contrast`];
+//! the last two are [`represent`], which training applies to its augmented clips). The result is laid out
 //! `[channels, frames, size, size]`, ready to become a tensor.
 
 pub mod contrast;
