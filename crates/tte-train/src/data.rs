@@ -382,6 +382,23 @@ mod tests {
     }
 
     /// The moments make_example samples from `r` without augmentation (start 0, spec's window).
+    /// A phantom clip of the default style.
+    fn phantom(view: &str, seed: u64, anatomy: Anatomy) -> Item {
+        Item::Phantom {
+            view: view.into(),
+            seed,
+            style: Style::Default,
+            anatomy,
+        }
+    }
+
+    fn no_augmentation() -> AugmentConfig {
+        AugmentConfig {
+            enabled: false,
+            ..Default::default()
+        }
+    }
+
     fn sampled_times(r: &Renderer, spec: &ClipSpec) -> Vec<f64> {
         let times = r.params.frame_times();
         tte_preprocess::sample::sample_indices(&times, spec.frames, spec.window_s, 0.0)
@@ -397,16 +414,8 @@ mod tests {
             size: 32,
             ..Default::default()
         };
-        let item = Item::Phantom {
-            view: "PSAX-AP".into(),
-            seed: 6_597_847_168_993,
-            style: Style::Default,
-            anatomy: Anatomy::Drawn,
-        };
-        let plain = AugmentConfig {
-            enabled: false,
-            ..Default::default()
-        };
+        let item = phantom("PSAX-AP", 6_597_847_168_993, Anatomy::Drawn);
+        let plain = no_augmentation();
         let as_dicom = AugmentConfig {
             metadata_crop_p: 1.0,
             ..plain.clone()
@@ -436,16 +445,8 @@ mod tests {
             local_contrast_px: 4,
             ..Default::default()
         };
-        let item = Item::Phantom {
-            view: "PLAX".into(),
-            seed: 3,
-            style: Style::Default,
-            anatomy: Anatomy::Cut,
-        };
-        let plain = AugmentConfig {
-            enabled: false,
-            ..Default::default()
-        };
+        let item = phantom("PLAX", 3, Anatomy::Cut);
+        let plain = no_augmentation();
         let got = make_example(&item, 0, &spec, &plain, 9).unwrap().data;
         // The same frames through the inference path (tte_preprocess::prepare_frames).
         let r = Renderer::new(
@@ -489,16 +490,8 @@ mod tests {
             size: 32,
             ..Default::default()
         };
-        let item = Item::Phantom {
-            view: "A4C".into(),
-            seed: 11,
-            style: Style::Default,
-            anatomy: Anatomy::Cut,
-        };
-        let plain = AugmentConfig {
-            enabled: false,
-            ..Default::default()
-        };
+        let item = phantom("A4C", 11, Anatomy::Cut);
+        let plain = no_augmentation();
         let still = AugmentConfig {
             still_p: 1.0,
             ..plain.clone()
@@ -542,16 +535,8 @@ mod tests {
                     .is_none()
             })
             .unwrap();
-        let item = Item::Phantom {
-            view: "A4C".into(),
-            seed,
-            style: Style::Default,
-            anatomy: Anatomy::Drawn,
-        };
-        let plain = AugmentConfig {
-            enabled: false,
-            ..Default::default()
-        };
+        let item = phantom("A4C", seed, Anatomy::Drawn);
+        let plain = no_augmentation();
         let boxed = AugmentConfig {
             doppler_p: 1.0,
             ..plain.clone()
