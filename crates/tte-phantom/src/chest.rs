@@ -517,6 +517,24 @@ impl Chest {
             ],
             1.2 * s,
         );
+        // At the aortic valve's level the outflow wraps round the front of the aortic root, from
+        // beside the tricuspid valve to the pulmonary valve: the crescent across the top of a
+        // real PSAX-AV (the straight tube above crosses that level only at its far end, so the
+        // cut showed the aorta in empty grey).
+        // Offsets from the aortic valve: toward the tricuspid side, forward, toward the base.
+        let by_root = |right: f32, forward: f32, up: f32| {
+            let d = add(add(mul(e1, right), mul(anterior, forward)), mul(e3, up));
+            add(aortic, mul(d, s))
+        };
+        let around_root = [
+            by_root(2.3, 0.6, 0.0),
+            by_root(1.6, 2.0, 0.0),
+            by_root(-0.3, 2.6, 0.4),
+            by_root(-1.3, 2.1, 1.2),
+            pulmonary,
+        ];
+        tube(&mut out, Tissue::Myocardium, &around_root, 1.55 * s);
+        tube(&mut out, Tissue::Rv, &around_root, 1.2 * s);
         let trunk_end = add(
             add(pulmonary, mul([0.0, -1.0, 0.3], 3.0 * s)),
             mul([1.0, 0.0, 0.0], 0.5 * s),

@@ -163,10 +163,7 @@ impl Renderer {
             // stream, so every other draw stays as it was.
             let mut a = Rng::new(params.seed ^ 0xA9_9EA2_A11C);
             let log_range = |a: &mut Rng, lo: f32, hi: f32| (a.range(lo.ln(), hi.ln())).exp();
-            // Scanners smooth speckle (speckle reduction, persistence, compression): a little
-            // to a lot, relative to the picture's size.
-            smooth_px =
-                a.range(1.2, 4.0) * (params.width.max(params.height) as f32 / 320.0).max(0.4);
+            smooth_px = smoothing_px(a.unit(), px_per_cm, params.width.max(params.height));
             tissue_jitter = [
                 log_range(&mut a, 0.25, 1.8),
                 // Pericardium and valves: up to 1.5x, not 2x, so the rim round a heart does not
@@ -728,6 +725,24 @@ fn cut_plane(patient: &crate::anatomy::Patient, cut: &crate::Cut) -> crate::ches
     rest.standard_plane(&cut.from_view).jittered(&cut.jitter)
 }
 
+/// How much the picture is smoothed, as a Gaussian sigma in display pixels, for `t` in 0..1.
+/// Real pictures come down two chains. Half are recorded clips (web videos, GIFs, H.264 at a
+/// low bit rate), smoothed by a share of the picture's size: 1.2-4 pixels per 320, which the
+/// realism report's real clips match. Half are captures of the screen (stills and exports),
+/// smoothed only by the scanner, under a millimetre, so speckle keeps its grain on a large
+/// screen (the first chain alone made an 800-pixel screen as smooth as a cartoon at the
+/// network's input, where real 800-pixel stills are grainy), plus part of a pixel for a small
+/// screen's averaging.
+fn smoothing_px(t: f32, px_per_cm: f32, side: usize) -> f32 {
+    if t < 0.5 {
+        (1.2 + 5.6 * t) * (side as f32 / 320.0).max(0.4)
+    } else {
+        let u = 2.0 * (t - 0.5);
+        let physical = (0.015 + 0.05 * u) * px_per_cm;
+        physical.hypot(0.35 + 0.35 * u)
+    }
+}
+
 /// A separable Gaussian blur of packed RGB in place (edges clamped).
 fn gaussian_blur_rgb(img: &mut [u8], w: usize, h: usize, sigma: f32) {
     let r = (2.5 * sigma).ceil() as isize;
@@ -760,5 +775,28 @@ fn gaussian_blur_rgb(img: &mut [u8], w: usize, h: usize, sigma: f32) {
                 img[(y * w + x) * 3 + c] = acc.round().clamp(0.0, 255.0) as u8;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::smoothing_px;
+
+    #[test]
+    fn half_the_screens_keep_speckle_grain_and_half_are_smoothed_as_recorded_clips() {
+        // An 800x600 screen showing 16 cm: about 27 pixels per cm.
+        let (px_per_cm, side) = (27.0, 800);
+        let sigmas: Vec<f32> = (0..100)
+            .map(|i| smoothing_px((i as f32 + 0.5) / 100.0, px_per_cm, side))
+            .collect();
+        // A millimetre of speckle is 2.7 pixels here: a capture must not blur it away.
+        let sharp = sigmas.iter().filter(|&&s| s < 2.0).count();
+        assert_eq!(sharp, 50, "{sigmas:?}");
+        assert!(sigmas.iter().all(|&s| s > 0.35 && s < 10.1));
+        // A recorded clip is smoothed by a share of its size, whatever it shows.
+        assert_eq!(smoothing_px(0.25, 5.0, 800), smoothing_px(0.25, 50.0, 800));
+        assert!(smoothing_px(0.25, 27.0, 800) > 2.0 * smoothing_px(0.25, 27.0, 320));
+        // A small screen's capture still averages part of a pixel.
+        assert!(smoothing_px(0.75, 6.0, 112) >= 0.5);
     }
 }

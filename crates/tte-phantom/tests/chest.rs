@@ -228,10 +228,21 @@ fn each_view_shows_its_defining_anatomy() {
             2,
             "seed {seed}: PSAX-PM"
         );
-        // PSAX-AV: the aorta in the middle with the atria behind it.
+        // PSAX-AV: the aorta in the middle with the atria behind it and the right ventricle's
+        // outflow in front of it (nearer the probe).
+        let (m, w, _) = label_map("PSAX-AV", seed, 0.0);
+        let (aorta, la, rvot) = (
+            stats(&m, w, Tissue::Aorta),
+            stats(&m, w, Tissue::La),
+            stats(&m, w, Tissue::Rv),
+        );
         assert!(
-            n("PSAX-AV", Tissue::Aorta) > 60 && n("PSAX-AV", Tissue::La) > 20,
-            "seed {seed}: PSAX-AV"
+            aorta.0 > 60 && la.0 > 20 && la.2 > aorta.2,
+            "seed {seed}: PSAX-AV aorta {aorta:?} LA {la:?}"
+        );
+        assert!(
+            rvot.0 > 60 && rvot.2 < aorta.2,
+            "seed {seed}: PSAX-AV outflow {rvot:?} aorta {aorta:?}"
         );
         // Subcostal: liver nearer the probe than the heart.
         let (m, w, _) = label_map("SC4C", seed, 0.0);

@@ -8,8 +8,11 @@
 //! both, how well each alone tells them apart (AUC), and the cross-validated AUC of a logistic
 //! regression on all of them (0.5: indistinguishable; 1.0: always told apart).
 //!
-//! `cargo run --release -p tte-train --example realism -- REAL_DIR [drawn|cut] [PHANTOM_CLIPS] [SHEET.png]`
-//! (REAL_DIR's labels.csv, if any, picks its `clip` rows; stills are left out, having no motion.)
+//! `cargo run --release -p tte-train --example realism -- REAL_DIR [drawn|cut] [PHANTOM_CLIPS] [SHEET.png] [--stills]`
+//! (REAL_DIR's labels.csv, if any, picks its `clip` rows. With `--stills` it compares its
+//! `still` rows of standard views (screen captures; its OTHER stills are mostly Doppler and
+//! M-mode traces) with one phantom frame of each standard view, written as PNG at the phantom's
+//! full range of screen sizes; frame change is then 0 on both sides.)
 //! SHEET.png gets the middle frame of the network's input for real clips (top rows) beside
 //! phantom ones (bottom rows): keep it beside the real files, out of the repository.
 
@@ -40,7 +43,8 @@ const NAMES: [&str; 19] = [
 ];
 
 fn main() -> Result<()> {
-    let a: Vec<String> = std::env::args().collect();
+    let stills = std::env::args().any(|x| x == "--stills");
+    let a: Vec<String> = std::env::args().filter(|x| x != "--stills").collect();
     let real_dir = PathBuf::from(
         a.get(1)
             .context("usage: realism REAL_DIR [drawn|cut] [N]")?,
@@ -67,7 +71,8 @@ fn main() -> Result<()> {
         list.push(middle_frame(&d.prepared, &spec));
         Some(statistics(&d.prepared, &spec))
     };
-    let real: Vec<Vec<f64>> = real_clips(&real_dir)?
+    let kind = if stills { "still" } else { "clip" };
+    let real: Vec<Vec<f64>> = real_files(&real_dir, kind)?
         .into_iter()
         .filter_map(|p| stats_of(std::fs::read(&p).ok()?, true))
         .collect();
@@ -75,12 +80,18 @@ fn main() -> Result<()> {
     let phantom: Vec<Vec<f64>> = (0..n)
         .filter_map(|i| {
             let view = &classes[i % classes.len()];
-            let p = ClipParams::draw(view, 7_000_000 + i as u64, Style::Default)
-                .with_max_side(480)
-                .with_anatomy(anatomy);
-            let fps = p.fps;
-            let mut p = p;
+            if stills && view == "OTHER" {
+                return None;
+            }
+            let p =
+                ClipParams::draw(view, 7_000_000 + i as u64, Style::Default).with_anatomy(anatomy);
+            if stills {
+                let frame = Renderer::new(p).frames_at(&[0.3]).swap_remove(0);
+                return stats_of(png_of(&frame).ok()?, false);
+            }
+            let mut p = p.with_max_side(480);
             p.duration_s = p.duration_s.min(2.5);
+            let fps = p.fps;
             let frames = Renderer::new(p).all_frames();
             stats_of(tte_export::write_mp4(&frames, fps).ok()?, false)
         })
@@ -91,7 +102,7 @@ fn main() -> Result<()> {
         real.len(),
         phantom.len()
     );
-    println!("realism report: {} real clips from {}, {} phantom clips ({anatomy:?} anatomy), through the shipped model's crop", real.len(), real_dir.display(), phantom.len());
+    println!("realism report: {} real {kind}s from {}, {} phantom {kind}s ({anatomy:?} anatomy), through the shipped model's crop", real.len(), real_dir.display(), phantom.len());
     println!(
         "{:<18} {:>9} {:>9} {:>6}",
         "statistic", "real", "phantom", "AUC"
@@ -158,19 +169,31 @@ fn write_sheet(path: &Path, real: &[Vec<u8>], phantom: &[Vec<u8>], s: usize) -> 
     Ok(())
 }
 
-fn real_clips(dir: &Path) -> Result<Vec<PathBuf>> {
+/// A phantom frame as a PNG, as a screen capture is stored.
+fn png_of(frame: &tte_frames::Frame) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, frame.width as u32, frame.height as u32);
+    enc.set_color(png::ColorType::Rgb);
+    enc.write_header()?.write_image_data(&frame.data)?;
+    Ok(out)
+}
+
+/// The files of one kind (`clip` or `still`) that REAL_DIR's labels.csv lists, or every file.
+fn real_files(dir: &Path, kind: &str) -> Result<Vec<PathBuf>> {
     let labels = dir.join("labels.csv");
     if let Ok(text) = std::fs::read_to_string(&labels) {
         let mut lines = text.lines();
         let head: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
-        let (f, k) = (
+        let (f, k, v) = (
             head.iter().position(|h| *h == "file"),
             head.iter().position(|h| *h == "kind"),
+            head.iter().position(|h| *h == "view"),
         );
         return Ok(lines
             .filter_map(|l| {
                 let c: Vec<&str> = l.split(',').collect();
-                let keep = k.is_none_or(|k| c.get(k) == Some(&"clip"));
+                let keep = k.is_none_or(|k| c.get(k) == Some(&kind))
+                    && (kind == "clip" || v.is_none_or(|v| c.get(v) != Some(&"OTHER")));
                 keep.then(|| dir.join(c[f.unwrap_or(0)]))
             })
             .collect());

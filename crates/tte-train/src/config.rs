@@ -58,6 +58,10 @@ pub struct TrainConfig {
     /// the view, and the stems cost a third. A colour `init_from` model is made grey by summing
     /// its stems' weights over the colour channels ([`tte_slowfast::SlowFast::into_grey`]).
     pub grey: bool,
+    /// Side of the network's square input in pixels (0 = the preset's, 112 for `lite`). The
+    /// network is fully convolutional up to its global pooling, so an `init_from` model trained
+    /// at another size fine-tunes at this one; recorded in the model file like `grey`.
+    pub crop_size: usize,
 }
 
 /// Where clips come from.
@@ -134,6 +138,7 @@ impl Default for TrainConfig {
             blank_colour: false,
             local_contrast_px: 0,
             grey: false,
+            crop_size: 0,
         }
     }
 }

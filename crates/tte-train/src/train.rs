@@ -235,6 +235,9 @@ pub fn model_meta(cfg: &TrainConfig) -> anyhow::Result<ModelMeta> {
     if cfg.grey {
         model_cfg.input_channels = 1;
     }
+    if cfg.crop_size > 0 {
+        model_cfg.crop_size = cfg.crop_size;
+    }
     let mut meta = ModelMeta::new(&cfg.preset, model_cfg, labels);
     meta.auto_levels = cfg.auto_levels;
     meta.blank_colour = cfg.blank_colour;
@@ -252,6 +255,8 @@ fn initial_weights(path: &str, meta: &ModelMeta, device: &Device) -> anyhow::Res
     if meta.config.input_channels == 1 {
         m.net = m.net.into_grey(&mut m.meta.config);
     }
+    // No weight depends on the input's side (convolutions, then global pooling).
+    m.meta.config.crop_size = meta.config.crop_size;
     if m.meta.config != meta.config || m.meta.labels != meta.labels {
         anyhow::bail!(
             "init_from {path}: its network ({} preset, labels {:?}) differs from this run's ({} preset, labels {:?}); \
@@ -434,6 +439,36 @@ mod tests {
         let got = initial_weights(&path, &meta, &Device::flex()).unwrap();
         let head = |n: &SlowFast| n.head.weight.val().into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(head(&got), head(&want.net));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_run_at_another_input_size_starts_from_a_model_trained_at_112() {
+        let dir = std::env::temp_dir().join(format!("tte-init-size-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (path, meta) = saved_lite(&dir);
+        let mut bigger = meta.clone();
+        bigger.config.crop_size = meta.config.crop_size + 16;
+        let want = TrainedModel::load(std::path::Path::new(&path), &Device::flex()).unwrap();
+        let got = initial_weights(&path, &bigger, &Device::flex()).unwrap();
+        let head = |n: &SlowFast| n.head.weight.val().into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(head(&got), head(&want.net));
+        let side = bigger.config.crop_size;
+        let x = Tensor::<5>::ones([1, 3, meta.config.frames, side, side], &Device::flex());
+        assert_eq!(got.forward(x).dims(), [1, meta.labels.len()]);
+        // The run's header records the new size, so every face prepares clips at it.
+        let cfg = TrainConfig {
+            crop_size: 144,
+            ..TrainConfig::default()
+        };
+        assert_eq!(model_meta(&cfg).unwrap().clip_spec().size, 144);
+        assert_eq!(
+            model_meta(&TrainConfig::default())
+                .unwrap()
+                .clip_spec()
+                .size,
+            112
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 
