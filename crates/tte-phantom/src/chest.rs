@@ -491,6 +491,43 @@ impl Chest {
                 clip: None,
             });
         }
+        // The apical septum: the LV narrows to its apex and the RV's body ends short of it, so
+        // without this the two walls parted there round a wedge of grey, and a four-chamber cut
+        // showed two separate sausages with a doubled septum instead of one heart.
+        out.push(Solid {
+            tissue: Tissue::Myocardium,
+            c: h(1.9, 0.2, 4.2),
+            axes: [e1, e2, e3],
+            r: [1.5 * s, 1.9 * s, 3.4 * s],
+            clip: None,
+        });
+        // RV outflow to the pulmonary valve (the trunk and its branches follow). At the aortic
+        // valve's level it wraps round the front of the aortic root, from beside the tricuspid
+        // valve to the pulmonary valve: the crescent across the top of a real PSAX-AV (a straight
+        // tube crosses that level only at its far end, so the cut showed the aorta in empty grey).
+        // Offsets from the aortic valve: toward the tricuspid side, forward, toward the base.
+        let by_root = |right: f32, forward: f32, up: f32| {
+            let d = add(add(mul(e1, right), mul(anterior, forward)), mul(e3, up));
+            add(aortic, mul(d, s))
+        };
+        let inflow_end = h(2.4, -0.9, 7.0);
+        let outflow = [inflow_end, mul(add(inflow_end, pulmonary), 0.5), pulmonary];
+        let around_root = [
+            by_root(2.3, 0.6, 0.0),
+            by_root(1.6, 2.0, 0.0),
+            by_root(-0.3, 2.6, 0.4),
+            by_root(-1.3, 2.1, 1.2),
+            pulmonary,
+        ];
+        // Every wall of the right ventricle before any of its blood, so no wall of one part
+        // crosses the cavity of another (a PSAX cut showed the RV as two lobes split by a wall).
+        tube(
+            &mut out,
+            Tissue::Myocardium,
+            &[inflow_end, pulmonary],
+            1.5 * s,
+        );
+        tube(&mut out, Tissue::Myocardium, &around_root, 1.55 * s);
         for (c, r) in [(rv_c, rv_r), (rv_front, rv_front_r)] {
             out.push(Solid {
                 tissue: Tissue::Rv,
@@ -500,40 +537,7 @@ impl Chest {
                 clip: None,
             });
         }
-        // RV outflow to the pulmonary valve, and the trunk beyond it with its branches.
-        tube(
-            &mut out,
-            Tissue::Myocardium,
-            &[h(2.4, -0.9, 7.0), pulmonary],
-            1.5 * s,
-        );
-        tube(
-            &mut out,
-            Tissue::Rv,
-            &[
-                h(2.4, -0.9, 7.0),
-                mul(add(h(2.4, -0.9, 7.0), pulmonary), 0.5),
-                pulmonary,
-            ],
-            1.2 * s,
-        );
-        // At the aortic valve's level the outflow wraps round the front of the aortic root, from
-        // beside the tricuspid valve to the pulmonary valve: the crescent across the top of a
-        // real PSAX-AV (the straight tube above crosses that level only at its far end, so the
-        // cut showed the aorta in empty grey).
-        // Offsets from the aortic valve: toward the tricuspid side, forward, toward the base.
-        let by_root = |right: f32, forward: f32, up: f32| {
-            let d = add(add(mul(e1, right), mul(anterior, forward)), mul(e3, up));
-            add(aortic, mul(d, s))
-        };
-        let around_root = [
-            by_root(2.3, 0.6, 0.0),
-            by_root(1.6, 2.0, 0.0),
-            by_root(-0.3, 2.6, 0.4),
-            by_root(-1.3, 2.1, 1.2),
-            pulmonary,
-        ];
-        tube(&mut out, Tissue::Myocardium, &around_root, 1.55 * s);
+        tube(&mut out, Tissue::Rv, &outflow, 1.2 * s);
         tube(&mut out, Tissue::Rv, &around_root, 1.2 * s);
         let trunk_end = add(
             add(pulmonary, mul([0.0, -1.0, 0.3], 3.0 * s)),
