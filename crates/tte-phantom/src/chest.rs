@@ -480,8 +480,12 @@ impl Chest {
             2.6 * rv * s,
             3.9 * rv.sqrt() * (1.0 - 0.1 * k) * s,
         ];
-        let rv_front = add(h(0.9, 0.0, 6.2), mul(anterior, (3.45 + 0.6 * rv) * s));
-        let rv_front_r = [2.6 * s, 0.9 * rv * rv_k * s, 3.2 * s];
+        // The part in front covers the basal half toward the septum (the outflow in front of the
+        // LVOT), not the LV's whole front: an apical three-chamber cut, tilted toward the aortic
+        // valve, crossed it from base to apex and showed a right ventricle beside the LV on
+        // every clip, where a real one shows none.
+        let rv_front = add(h(1.5, 0.0, 7.2), mul(anterior, (3.45 + 0.6 * rv) * s));
+        let rv_front_r = [2.6 * s, 0.9 * rv * rv_k * s, 2.4 * s];
         for (c, r) in [(rv_c, rv_r), (rv_front, rv_front_r)] {
             out.push(Solid {
                 tissue: Tissue::Myocardium,

@@ -210,6 +210,15 @@ fn each_view_shows_its_defining_anatomy() {
             n("A3C", Tissue::Lvot) + n("A3C", Tissue::Aorta) > 20,
             "seed {seed}: A3C without LVOT"
         );
+        // A3C: of the right heart, at most the outflow beside the aortic root, toward the base;
+        // no right ventricle alongside the LV (its middle 2 cm nearer the base than the LV's,
+        // where a front wrapping the whole LV had it 1.5 cm).
+        let (m, w, _) = label_map("A3C", seed, 0.0);
+        let (rv, lv) = (stats(&m, w, Tissue::Rv), stats(&m, w, Tissue::Lv));
+        assert!(
+            rv.0 < 20 || rv.2 > lv.2 + 13.0,
+            "seed {seed}: A3C RV {rv:?} beside the LV {lv:?}"
+        );
         // PLAX: RV in front (nearer the probe) of the LV, aortic root and LA.
         let (m, w, _) = label_map("PLAX", seed, 0.0);
         let (rv, lv) = (stats(&m, w, Tissue::Rv), stats(&m, w, Tissue::Lv));
