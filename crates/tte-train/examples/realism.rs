@@ -47,7 +47,7 @@ fn main() -> Result<()> {
     let a: Vec<String> = std::env::args().filter(|x| x != "--stills").collect();
     let real_dir = PathBuf::from(
         a.get(1)
-            .context("usage: realism REAL_DIR [drawn|cut] [N]")?,
+            .context("usage: realism REAL_DIR [drawn|cut] [N] [SHEET.png] [--stills]")?,
     );
     let anatomy: Anatomy = a
         .get(2)
