@@ -27,6 +27,7 @@ fn glyph(t: Tissue) -> char {
         HepaticVein => 'h',
         DescendingAorta => 'D',
         Vessel => 'v',
+        Bone => 'B',
     }
 }
 
@@ -59,6 +60,7 @@ fn main() {
                 contractility: 1.0,
                 pericardium_cm: 0.25,
                 lv_wall_cm: 0.8,
+                akinetic_apex: 0.0,
             },
             &tte_phantom::anatomy::Motion::at(0.0, 0.0),
         );

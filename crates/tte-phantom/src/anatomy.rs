@@ -30,11 +30,13 @@ pub enum Tissue {
     HepaticVein,
     DescendingAorta,
     Vessel,
+    /// The vertebral bodies: a bright surface that absorbs the beam, so a shadow behind.
+    Bone,
 }
 
 impl Tissue {
     /// Every tissue, in declaration order (`t as usize` indexes it).
-    pub const ALL: [Tissue; 22] = {
+    pub const ALL: [Tissue; 23] = {
         use Tissue::*;
         [
             Background,
@@ -59,6 +61,7 @@ impl Tissue {
             HepaticVein,
             DescendingAorta,
             Vessel,
+            Bone,
         ]
     };
 
@@ -77,6 +80,7 @@ impl Tissue {
             Kidney => 0.12,
             KidneySinus => 0.7,
             Mediastinum => 0.3,
+            Bone => 1.2,
             _ => 0.0035,
         }
     }
@@ -342,6 +346,13 @@ pub struct Scene {
     /// Where the heart (or organ) is, for the motion field.
     pub centre: V2,
     pub radius: f32,
+}
+
+impl Shape {
+    /// The shape's bounding box: x0, y0, x1, y1.
+    pub(crate) fn bounds(&self) -> [f32; 4] {
+        self.bounds
+    }
 }
 
 impl Scene {

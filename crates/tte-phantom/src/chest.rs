@@ -433,6 +433,11 @@ pub struct Body {
     /// the patient's drawn `wall`, phantom v1's thick walls).
     #[serde(default)]
     pub lv_wall_cm: f32,
+    /// Share of the LV's length, from the apex, that neither moves in nor thickens in systole
+    /// (0 none): the apical akinesis of an anterior infarct or of takotsubo, as teaching
+    /// clips show it.
+    #[serde(default)]
+    pub akinetic_apex: f32,
 }
 
 impl Chest {
@@ -607,6 +612,32 @@ impl Chest {
             r: [across, across, 2.0 * long],
             clip,
         });
+        if body.akinetic_apex > 0.0 {
+            // The akinetic apex keeps its end-diastolic shape through the cycle, a little
+            // ballooned: painted over the contracting LV up to a level across its long axis,
+            // so systole shows a small, thick-walled base above a wide, thin apex.
+            let wall_d = wall / (1.0 + 0.45 * k);
+            let apex_d = 0.8 * s;
+            let long_d = 0.5 * ((9.2 * dil.sqrt() + 0.3) * s - apex_d);
+            let across_d = 2.45 * dil * s * (1.0 + 0.06 * k);
+            let base_d = add(f.at([0.0, 0.0, 0.0]), mul(e3, apex_d + 2.0 * long_d));
+            let level = add(f.at([0.0, 0.0, 0.0]), mul(e3, 2.0 * long_d * body.akinetic_apex));
+            let clip = Some((e3, dot(e3, level)));
+            out.push(Solid {
+                tissue: Tissue::Myocardium,
+                c: base_d,
+                axes: lv_axes,
+                r: [across_d + wall_d, across_d + wall_d, 2.0 * long_d + 0.8 * s],
+                clip,
+            });
+            out.push(Solid {
+                tissue: Tissue::Lv,
+                c: base_d,
+                axes: lv_axes,
+                r: [across_d, across_d, 2.0 * long_d],
+                clip,
+            });
+        }
         // Papillary muscles: anterolateral and posteromedial, from the wall at mid-cavity.
         let level = add(f.at([0.0, 0.0, 0.0]), mul(e3, apex_endo + 0.85 * long));
         let pm_dirs = [blend(left, mul(e2, -1.0), 0.5), blend(e2, e1, 0.3)];
@@ -757,6 +788,19 @@ impl Chest {
                 add(desc_top, [0.0, 0.3, -22.0 * s]),
             ],
             1.2 * s,
+        );
+        // The spine behind it, a little toward the midline: vertebral bodies about 3.5 cm
+        // across. Deep PLAX, apical and subcostal fans reach it: a bright arc and a shadow.
+        let spine = add(desc_top, [-2.0 * s, -2.0 * s, 0.0]);
+        tube(
+            &mut out,
+            Tissue::Bone,
+            &[
+                add(spine, [0.0, 0.0, 4.0 * s]),
+                add(spine, [0.0, 0.0, -10.0 * s]),
+                add(spine, [0.0, 0.3, -24.0 * s]),
+            ],
+            1.7 * s,
         );
 
         // --- Valves ------------------------------------------------------------------------

@@ -35,6 +35,27 @@ pub struct Scanner {
     /// image is then nearly a rectangle. The image starts this deep.
     #[serde(default)]
     pub near_cm: f32,
+    /// Tissue harmonic imaging (most adult echo since about 2000): the image is formed from the
+    /// echo at twice the transmitted frequency, so speckle is finer, the beam narrower and
+    /// near-field clutter weaker than in the fundamental look (`false`, v1's only look).
+    #[serde(default)]
+    pub harmonic: bool,
+    /// Bowel or stomach gas under a subcostal window: (centre angle, half width) in radians and
+    /// its depth in cm. Air reflects nearly all the beam: a bright line, ring-down
+    /// reverberations, and a shadow behind.
+    #[serde(default)]
+    pub gas: Option<[f32; 3]>,
+}
+
+impl Scanner {
+    /// The frequency the image is formed at, MHz.
+    pub fn receive_mhz(&self) -> f32 {
+        if self.harmonic {
+            2.0 * self.freq_mhz
+        } else {
+            self.freq_mhz
+        }
+    }
 }
 
 /// The grid the echo is formed on.
@@ -256,8 +277,11 @@ impl Beam {
         for row in 0..nr {
             // The beam widens with depth and with a lower frequency.
             let r = row as f32 * dr;
-            let sigma_l =
-                (0.045 + 0.0065 * r * 3.0 / scanner.freq_mhz).max(0.55 * dth * r.max(0.5));
+            // A harmonic beam is about 1/sqrt(2) as wide: the harmonic builds up as the square
+            // of the transmitted field, whose profile is then narrower and its side lobes lower.
+            let narrowing = if scanner.harmonic { 0.7 } else { 1.0 };
+            let sigma_l = (narrowing * (0.045 + 0.0065 * r * 3.0 / scanner.freq_mhz))
+                .max(0.55 * dth * r.max(0.5));
             let sl = sigma_l / (r.max(0.5) * dth);
             let e = ((2.5 * sl).ceil() as usize).min(Self::MAX_EL);
             el.push(e);
@@ -317,11 +341,14 @@ pub fn form_image(
     let dr = scanner.depth_cm / nr as f32;
     let dth = 2.0 * scanner.half_angle / nl as f32;
     let mut iq = vec![[0f32; 2]; nr * nl];
-    let wavelength = 0.154 / scanner.freq_mhz;
+    // The speckle's carrier is the received frequency; the pulse length (`Beam`) stays that of
+    // the transmitted one, as a harmonic's narrow band does not shorten it.
+    let wavelength = 0.154 / scanner.receive_mhz();
     let k2 = 2.0 * std::f32::consts::TAU / wavelength;
     let index = SceneIndex::new(scene);
     let gains: [f32; Tissue::ALL.len()] = Tissue::ALL.map(tissue_gain);
     let phasor = Phasor::table();
+    let bone = bone_depths(&index, scene, scanner, grid);
     let er = beam.er as isize;
     let axial_len = 2 * beam.er + 1;
     for (i, (&pos, &near)) in scatterers.pos.iter().zip(falloff).enumerate() {
@@ -369,6 +396,12 @@ pub fn form_image(
         let fr = r / dr;
         let fl = (th + scanner.half_angle) / dth;
         let (ci, cj) = (round_cell(fr), round_cell(fl));
+        if let Some(first) = &bone {
+            // Bone's surface echoes; 2 mm in, and behind it, next to nothing comes back.
+            if r > first[cj.clamp(0, grid.lines as isize - 1) as usize] + 0.2 {
+                echo *= 0.02;
+            }
+        }
         let el = beam.el[ci.clamp(0, nr as isize - 1) as usize] as isize;
         // Only the part of the footprint inside the grid; clipping the ranges up front keeps the
         // inner loop free of bounds tests (it runs tens of millions of times per clip).
@@ -406,6 +439,7 @@ pub fn form_image(
     let reference = reference_level(&env);
     add_noise(&mut env, &iq, reference, scanner, noise_rng);
     add_clutter(&mut env, reference, scanner, grid, dr, noise_rng);
+    add_gas_echoes(&mut env, reference, scanner, grid, dr, dth);
     log_compress(&mut env, reference, scanner);
     env
 }
@@ -488,6 +522,51 @@ pub fn fast_atan2(y: f32, x: f32) -> f32 {
     }
 }
 
+/// How deep each scan line first meets bone (cm; infinite where it never does), or `None`
+/// when the cut holds no bone. Marched in 1 mm steps over the bones' bounding boxes only.
+fn bone_depths(
+    index: &SceneIndex,
+    scene: &Scene,
+    sc: &Scanner,
+    grid: PolarGrid,
+) -> Option<Vec<f32>> {
+    let boxes: Vec<[f32; 4]> = scene
+        .shapes
+        .iter()
+        .filter(|s| s.tissue == Tissue::Bone)
+        .map(|s| s.bounds())
+        .collect();
+    if boxes.is_empty() {
+        return None;
+    }
+    let dth = 2.0 * sc.half_angle / grid.lines as f32;
+    let mut first = vec![f32::INFINITY; grid.lines];
+    for b in boxes {
+        let corners = [[b[0], b[1]], [b[2], b[1]], [b[0], b[3]], [b[2], b[3]]];
+        let reach = |c: &V2| (c[0] * c[0] + c[1] * c[1]).sqrt();
+        let r1 = corners.iter().map(reach).fold(0.0, f32::max).min(sc.depth_cm);
+        // Distance from the probe to the box: per axis, how far 0 lies outside [lo, hi].
+        let gap = |lo: f32, hi: f32| lo.max(-hi).max(0.0);
+        let (gx, gy) = (gap(b[0], b[2]), gap(b[1], b[3]));
+        let r0 = (gx * gx + gy * gy).sqrt();
+        for (j, depth) in first.iter_mut().enumerate() {
+            let th = -sc.half_angle + (j as f32 + 0.5) * dth;
+            let (s, c) = th.sin_cos();
+            let mut r = r0;
+            while r < r1.min(*depth) {
+                let p = [r * s, r * c];
+                let in_box = p[0] >= b[0] && p[0] <= b[2] && p[1] >= b[1] && p[1] <= b[3];
+                if in_box && index.shape_at(p).is_some_and(|s| s.tissue == Tissue::Bone) {
+                    *depth = r;
+                    break;
+                }
+                r += 0.1;
+            }
+        }
+    }
+    Some(first)
+}
+
 /// Attenuation left over by the TGC, the poor window's loss, and rib shadows.
 fn apply_depth_effects(env: &mut [f32], sc: &Scanner, grid: PolarGrid, dr: f32, dth: f32) {
     for i in 0..grid.samples {
@@ -498,6 +577,12 @@ fn apply_depth_effects(env: &mut [f32], sc: &Scanner, grid: PolarGrid, dr: f32, 
         for j in 0..grid.lines {
             let th = -sc.half_angle + (j as f32 + 0.5) * dth;
             let mut shade = 1.0;
+            if let Some([centre, half, depth]) = sc.gas {
+                // All but 4 % lost behind the gas, with a soft lateral edge.
+                let d = ((th - centre).abs() - half) / 0.02;
+                let behind = 1.0 / (1.0 + ((depth + 0.15 - r) / 0.05).exp());
+                shade *= 1.0 - 0.96 * behind / (1.0 + d.exp());
+            }
             if r > sc.rib_depth_cm {
                 for rib in &sc.ribs {
                     let d = ((th - rib[0]).abs() - rib[1]) / 0.03;
@@ -554,9 +639,13 @@ fn add_clutter(
         return;
     }
     let band = rng.range(0.6, 1.0);
+    // Reverberation and near-field haze live at the transmitted frequency: harmonic imaging
+    // filters most of them out.
+    let strength = if sc.harmonic { 0.3 } else { 1.0 };
     for i in 0..grid.samples {
         let r = (i as f32 + 0.5) * dr;
-        let level = sc.clutter
+        let level = strength
+            * sc.clutter
             * reference
             * (-r / 1.6).exp()
             * (0.75 + 0.25 * (std::f32::consts::TAU * r / band).cos());
@@ -565,6 +654,33 @@ fn add_clutter(
         }
         for j in 0..grid.lines {
             env[i * grid.lines + j] += level * (0.6 + 0.4 * rng.unit());
+        }
+    }
+}
+
+/// The gas's surface, as bright as the brightest tissue, and its ring-down: echoes bouncing
+/// between the surface and the probe, fading, at whole multiples of its depth.
+fn add_gas_echoes(env: &mut [f32], reference: f32, sc: &Scanner, grid: PolarGrid, dr: f32, dth: f32) {
+    let Some([centre, half, depth]) = sc.gas else {
+        return;
+    };
+    for i in 0..grid.samples {
+        let r = (i as f32 + 0.5) * dr;
+        let bounce = r / depth;
+        let k = bounce.round();
+        if k < 1.0 {
+            continue;
+        }
+        // 2 mm thick echoes, each bounce 0.45 of the one before.
+        let band = (-((r - k * depth) / 0.1).powi(2)).exp();
+        let level = 2.0 * reference * 0.45f32.powf(k - 1.0) * band;
+        if level < reference * 1e-3 {
+            continue;
+        }
+        for j in 0..grid.lines {
+            let th = -sc.half_angle + (j as f32 + 0.5) * dth;
+            let d = ((th - centre).abs() - half) / 0.02;
+            env[i * grid.lines + j] += level / (1.0 + d.exp());
         }
     }
 }
@@ -739,6 +855,8 @@ mod tests {
             window_loss_db: 0.0,
             gamma: 1.0,
             near_cm: 0.0,
+            harmonic: false,
+            gas: None,
         }
     }
 
@@ -772,6 +890,171 @@ mod tests {
             }
         }
         assert!(close > 0, "no close pairs checked");
+    }
+
+    /// Forms one frame of plain tissue (no shapes) with `sc`.
+    fn plain_tissue_frame(sc: &Scanner, grid: PolarGrid) -> Vec<f32> {
+        frame_of(sc, grid, vec![])
+    }
+
+    /// Forms one frame of `shapes` in plain tissue with `sc`.
+    fn frame_of(sc: &Scanner, grid: PolarGrid, shapes: Vec<crate::anatomy::Shape>) -> Vec<f32> {
+        let scene = Scene {
+            shapes,
+            background: Tissue::Background,
+            centre: [0.0, 8.0],
+            radius: 3.0,
+        };
+        let scatterers = Scatterers::seed(&mut Rng::new(9), sc, grid);
+        let falloff = vec![0.0; scatterers.pos.len()];
+        let deform = Deformation {
+            centre: scene.centre,
+            radius: scene.radius,
+            squeeze: 0.0,
+            shift: [0.0, 0.0],
+        };
+        form_image(
+            &scene,
+            &|t: Tissue| t.echo(),
+            &scatterers,
+            deform,
+            &falloff,
+            sc,
+            grid,
+            &Beam::new(sc, grid),
+            &mut Rng::new(10),
+            false,
+            WallLook::default(),
+        )
+    }
+
+    /// Correlation of neighbouring scan lines' grey over rows `rows`: speckle's lateral size.
+    fn lateral_correlation(img: &[f32], grid: PolarGrid, rows: std::ops::Range<usize>) -> f32 {
+        let vals = |di: usize| {
+            rows.clone().flat_map(move |i| {
+                (0..grid.lines - 1).map(move |j| (i * grid.lines + j, i * grid.lines + j + di))
+            })
+        };
+        let n = vals(1).count() as f32;
+        let mean = vals(1).map(|(a, _)| img[a]).sum::<f32>() / n;
+        let var = vals(1).map(|(a, _)| (img[a] - mean).powi(2)).sum::<f32>() / n;
+        vals(1)
+            .map(|(a, b)| (img[a] - mean) * (img[b] - mean))
+            .sum::<f32>()
+            / n
+            / var
+    }
+
+    #[test]
+    fn harmonic_imaging_has_finer_speckle_and_less_near_field_clutter() {
+        let grid = PolarGrid {
+            samples: 200,
+            lines: 224,
+        };
+        let fundamental = Scanner {
+            clutter: 0.4,
+            ..test_scanner()
+        };
+        let harmonic = Scanner {
+            harmonic: true,
+            ..fundamental.clone()
+        };
+        let (f, h) = (
+            plain_tissue_frame(&fundamental, grid),
+            plain_tissue_frame(&harmonic, grid),
+        );
+        let mid = 80..120;
+        let (cf, ch) = (
+            lateral_correlation(&f, grid, mid.clone()),
+            lateral_correlation(&h, grid, mid),
+        );
+        assert!(
+            ch < cf - 0.1,
+            "neighbouring lines correlate {ch} (harmonic) against {cf} (fundamental)"
+        );
+        // The first centimetre: clutter over the speckle, weaker in the harmonic look.
+        let near = |img: &[f32]| img[..13 * grid.lines].iter().sum::<f32>() / (13 * grid.lines) as f32;
+        let deep = |img: &[f32]| img[80 * grid.lines..120 * grid.lines].iter().sum::<f32>() / (40 * grid.lines) as f32;
+        let (lift_f, lift_h) = (near(&f) - deep(&f), near(&h) - deep(&h));
+        assert!(
+            lift_h < lift_f - 0.03,
+            "near field brighter than mid-depth by {lift_h} (harmonic) against {lift_f} (fundamental)"
+        );
+    }
+
+    #[test]
+    fn bone_shows_a_bright_surface_and_a_shadow_behind_it() {
+        use crate::anatomy::{Geom, Shape};
+        let grid = PolarGrid {
+            samples: 200,
+            lines: 120,
+        };
+        let sc = test_scanner();
+        let bone = Shape::new(
+            Tissue::Bone,
+            Geom::Ellipse {
+                c: [0.0, 7.0],
+                a: 2.0,
+                b: 1.5,
+                rot: 0.0,
+            },
+        );
+        let (plain, spine) = (frame_of(&sc, grid, vec![]), frame_of(&sc, grid, vec![bone]));
+        let dth = 2.0 * sc.half_angle / grid.lines as f32;
+        let centre: Vec<usize> = (0..grid.lines)
+            .filter(|&j| (-sc.half_angle + (j as f32 + 0.5) * dth).abs() < 0.1)
+            .collect();
+        let row = |cm: f32| (cm / sc.depth_cm * grid.samples as f32) as usize;
+        let mean = |img: &[f32], a: f32, b: f32| {
+            let rows = row(a)..row(b);
+            let n = rows.len() * centre.len();
+            rows.flat_map(|i| centre.iter().map(move |&j| img[i * grid.lines + j]))
+                .sum::<f32>()
+                / n as f32
+        };
+        // The near surface is at 5.5 cm on the middle line: brighter than the tissue before it.
+        let (front, surface) = (mean(&spine, 4.0, 5.0), mean(&spine, 5.4, 5.8));
+        assert!(surface > front + 0.15, "surface {surface} against {front} in front");
+        let (b0, b1) = (mean(&plain, 9.0, 13.0), mean(&spine, 9.0, 13.0));
+        assert!(b1 < b0 - 0.3, "behind the bone {b1} against {b0}");
+    }
+
+    #[test]
+    fn gas_shows_a_bright_surface_and_a_shadow_behind_it() {
+        let grid = PolarGrid {
+            samples: 200,
+            lines: 120,
+        };
+        let clear = test_scanner();
+        let gassy = Scanner {
+            gas: Some([0.0, 0.15, 4.0]),
+            ..clear.clone()
+        };
+        let (c, g) = (
+            plain_tissue_frame(&clear, grid),
+            plain_tissue_frame(&gassy, grid),
+        );
+        // Mean grey over rows `rows` of the lines within 0.1 rad of the centre.
+        let dth = 2.0 * clear.half_angle / grid.lines as f32;
+        let lines: Vec<usize> = (0..grid.lines)
+            .filter(|&j| (-clear.half_angle + (j as f32 + 0.5) * dth).abs() < 0.1)
+            .collect();
+        let mean = |img: &[f32], rows: std::ops::Range<usize>| {
+            let n = rows.len() * lines.len();
+            rows.flat_map(|i| lines.iter().map(move |&j| img[i * grid.lines + j]))
+                .sum::<f32>()
+                / n as f32
+        };
+        let row = |cm: f32| (cm / clear.depth_cm * grid.samples as f32) as usize;
+        let (surface_c, surface_g) = (mean(&c, row(3.9)..row(4.1)), mean(&g, row(3.9)..row(4.1)));
+        assert!(surface_g > surface_c + 0.2, "surface {surface_g} against {surface_c}");
+        // Between the ring-down echoes (at 8 and 12 cm) the shadow is dark.
+        let (behind_c, behind_g) = (mean(&c, row(9.0)..row(11.0)), mean(&g, row(9.0)..row(11.0)));
+        assert!(behind_g < behind_c - 0.2, "behind {behind_g} against {behind_c}");
+        // Beside the gas only the auto-gain's reference moves (the surface is among the
+        // brightest echoes).
+        let side = |img: &[f32]| img[100 * grid.lines..101 * grid.lines][..10].iter().sum::<f32>();
+        assert!((side(&c) - side(&g)).abs() < 0.05 * side(&c));
     }
 
     #[test]

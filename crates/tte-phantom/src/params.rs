@@ -324,6 +324,8 @@ impl ClipParams {
             },
             gamma: r.range(0.8, 1.25),
             near_cm: 0.0,
+            harmonic: false,
+            gas: None,
         };
 
         let mut r = rng.fork(4);
@@ -570,6 +572,16 @@ impl ClipParams {
                     w.range(0.6, 1.0)
                 }
             },
+            // One heart in twelve with an akinetic apex, from a third to over half of the LV
+            // (its own stream).
+            akinetic_apex: {
+                let mut a = Rng::new(self.seed ^ 0x00A1_C1E7);
+                if a.chance(1.0 / 12.0) {
+                    a.range(0.3, 0.55)
+                } else {
+                    0.0
+                }
+            },
         };
         let rest = crate::anatomy::Motion::at(0.0, 0.0);
         let chest = Chest::build(&self.patient, &body, &rest);
@@ -588,6 +600,23 @@ impl ClipParams {
             };
         }
         self.add_body_screens_and_probes();
+        // Most adult echo is imaged with tissue harmonics, some (older machines, hand-held
+        // devices, teaching archives) in the fundamental (its own stream).
+        self.scanner.harmonic = Rng::new(self.seed ^ 0x4A2A_011C).chance(0.6);
+        if matches!(self.view.as_str(), "SC4C" | "SC-IVC") {
+            // A subcostal window looks up past the stomach and the transverse colon: on about
+            // a third of screens their gas hides a wedge of the picture (its own stream).
+            let mut g = Rng::new(self.seed ^ 0x06A5_57A7);
+            if g.chance(0.35) {
+                let half = self.scanner.half_angle;
+                let side = if g.chance(0.5) { 1.0 } else { -1.0 };
+                self.scanner.gas = Some([
+                    side * g.range(0.35, 0.85) * half,
+                    g.range(0.12, 0.3) * half,
+                    g.range(2.0, 6.0),
+                ]);
+            }
+        }
         let off_axis = matches!(self.other, Some(OtherKind::Cut(OtherCut::OffAxis)));
         let cardiac = self.other.is_none() || off_axis;
         if !cardiac {
@@ -603,11 +632,17 @@ impl ClipParams {
             return self;
         }
         if !shifted {
-            // Around the heart a real window shows tissue as often as lung: pericardial fat,
-            // chest wall and liver lit like myocardium, or aerated lung all but black. v1 drew
-            // nearly black lung on every clip; v2 draws the whole range (its own stream).
+            // Around the heart a real window shows aerated lung, all but black, on half the
+            // screens (standard-view screen captures hold less mid-grey than the phantom did:
+            // the realism report's stills), and tissue up to as bright as myocardium (pericardial
+            // fat, chest wall, liver) on the rest, as web clips do. Its own stream.
             let mut s = Rng::new(self.seed ^ 0x5_0AA0_D1C6);
-            self.surroundings.lung = (s.range(0.03f32.ln(), 0.8f32.ln())).exp();
+            let log_range = |s: &mut Rng, lo: f32, hi: f32| s.range(lo.ln(), hi.ln()).exp();
+            self.surroundings.lung = if s.unit() < 0.5 {
+                log_range(&mut s, 0.01, 0.1)
+            } else {
+                log_range(&mut s, 0.1, 0.8)
+            };
         }
         let spread = if shifted { 1.5 } else { 1.0 };
         for attempt in 0..64 {

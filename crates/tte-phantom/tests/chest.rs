@@ -12,6 +12,7 @@ fn rest_chest(p: &ClipParams) -> Chest {
         contractility: 1.0,
         pericardium_cm: 0.25,
         lv_wall_cm: 0.8,
+        akinetic_apex: 0.0,
     });
     Chest::build(&p.patient, &body, &Motion::at(0.0, 0.0))
 }
@@ -731,4 +732,113 @@ fn the_septum_is_one_wall_down_the_apical_half_of_the_four_chamber_cut() {
     }
     // (Six rows of these seeds did before the apical septum was filled.)
     assert!(slivers.is_empty(), "grey between walls on rows {slivers:?}");
+}
+
+#[test]
+fn gas_hides_a_wedge_of_some_subcostal_screens_and_of_no_other_view() {
+    let with_gas = |view: &str| {
+        (0..60u64)
+            .filter(|&s| {
+                let p = ClipParams::draw(view, s, Style::Default).with_cut_anatomy();
+                p.scanner.gas.is_some_and(|[centre, half, _]| {
+                    // A wedge to one side: the heart's middle stays in view.
+                    centre.abs() > half && centre.abs() < p.scanner.half_angle
+                })
+            })
+            .count()
+    };
+    let subcostal = with_gas("SC4C") + with_gas("SC-IVC");
+    assert!((25..=60).contains(&subcostal), "{subcostal} of 120 subcostal screens");
+    for view in ["A4C", "PLAX", "PSAX-MV", "SSN"] {
+        assert_eq!(with_gas(view), 0, "{view}");
+    }
+}
+
+#[test]
+fn most_screens_are_harmonic_and_some_fundamental() {
+    let harmonic = (0..80u64)
+        .filter(|&s| {
+            ClipParams::draw(["A4C", "PLAX", "OTHER", "SC4C"][s as usize % 4], s, Style::Default)
+                .with_cut_anatomy()
+                .scanner
+                .harmonic
+        })
+        .count();
+    assert!((36..=62).contains(&harmonic), "{harmonic} of 80");
+}
+
+#[test]
+fn the_spine_lies_behind_the_heart_in_every_cut_that_reaches_it() {
+    let mut reached = 0;
+    for view in ["PLAX", "A4C", "SC4C", "SC-IVC"] {
+        for seed in 1..6u64 {
+            let mut p = ClipParams::draw(view, seed, Style::Default).with_cut_anatomy();
+            p.pose = [0.0, 1.0, 0.0, 0.0];
+            let scene = Renderer::new(p.with_max_side(64)).scene_at(0.0);
+            // 24 cm wide and deep at 2 mm a pixel, probe at the top middle.
+            let (w, h) = (120, 120);
+            let map: Vec<Tissue> = (0..w * h)
+                .map(|i| scene.tissue_at([((i % w) as f32 - 60.0) * 0.2, (i / w) as f32 * 0.2]))
+                .collect();
+            let (bone, _, bone_y) = stats(&map, w, Tissue::Bone);
+            if bone < 20 {
+                continue;
+            }
+            reached += 1;
+            for chamber in [Tissue::Lv, Tissue::Rv, Tissue::La, Tissue::Ra] {
+                let (n, _, y) = stats(&map, w, chamber);
+                assert!(
+                    n < 20 || bone_y > y + 5.0,
+                    "{view} seed {seed}: spine at {:.1} cm, {chamber:?} at {:.1} cm",
+                    bone_y * 0.2,
+                    y * 0.2
+                );
+            }
+        }
+    }
+    assert!(reached >= 5, "only {reached} of 20 cuts reach the spine within 24 cm");
+}
+
+#[test]
+fn an_akinetic_apex_keeps_its_size_through_systole_while_a_normal_one_shrinks() {
+    let p = ClipParams::draw("A4C", 3, Style::Default);
+    // LV pixels of the A4C cut at 1 mm, within `rows` of the probe: (count, first row, last row).
+    let lv = |body: &Body, contraction: f32, rows: usize| {
+        let m = Motion {
+            contraction,
+            ..Motion::at(0.0, 0.0)
+        };
+        let chest = Chest::build(&p.patient, body, &m);
+        let scene = chest.cut(&chest.standard_plane("A4C"));
+        let (mut n, mut first, mut last) = (0, usize::MAX, 0);
+        for row in 0..rows {
+            for col in 0..200 {
+                if scene.tissue_at([(col as f32 - 100.0) * 0.1, row as f32 * 0.1]) == Tissue::Lv {
+                    n += 1;
+                    first = first.min(row);
+                    last = last.max(row);
+                }
+            }
+        }
+        (n, first, last)
+    };
+    let normal = Body {
+        turn: 0.0,
+        rv: 1.0,
+        contractility: 1.0,
+        pericardium_cm: 0.25,
+        lv_wall_cm: 0.8,
+        akinetic_apex: 0.0,
+    };
+    let akinetic = Body {
+        akinetic_apex: 0.45,
+        ..normal
+    };
+    // The apical third of the diastolic LV, from its apex down.
+    let (_, apex, base) = lv(&normal, 0.0, 250);
+    let apical = apex + (base - apex) / 3;
+    let shrink = |body: &Body| lv(body, 1.0, apical).0 as f32 / lv(body, 0.0, apical).0 as f32;
+    let (n, a) = (shrink(&normal), shrink(&akinetic));
+    assert!(n < 0.75, "a normal apex keeps {n} of its diastolic area");
+    assert!(a > 0.95, "an akinetic apex keeps {a} of its diastolic area");
 }
