@@ -67,8 +67,8 @@ pub struct Renderer {
     content: [usize; 4],
     /// For spectral Doppler and M-mode: the trace area x, y, w, h.
     trace: Option<[usize; 4]>,
-    /// Echo gain of myocardium, bright reflectors, organs, surroundings and blood.
-    tissue_jitter: [f32; 5],
+    /// Echo gain of myocardium, bright reflectors, organs, surroundings, blood and vessel walls.
+    tissue_jitter: [f32; 6],
     wall_look: WallLook,
     /// Speckle-reduction smoothing a scanner applies (Gaussian sigma, pixels; 0 = none).
     smooth_px: f32,
@@ -155,6 +155,7 @@ impl Renderer {
             rng.range(0.7, 1.3),
             rng.range(0.85, 1.15),
             1.0,
+            1.0,
         ];
         if params.cut.is_some() {
             // Phantom v2 randomises appearance widely (as SynthSeg does for MRI), so a network
@@ -181,6 +182,10 @@ impl Renderer {
                     u if u < 0.95 => log_range(&mut a, 1.5, 6.0),
                     _ => log_range(&mut a, 6.0, 25.0),
                 },
+                // Vessel walls from half as bright as myocardium to three times it: always
+                // 2.6 times, every vessel in a cut was ringed in white, where a real screen's
+                // pulmonary artery and descending aorta often show no wall at all (own stream).
+                log_range(&mut Rng::new(params.seed ^ 0x7E55_E1A1), 0.2, 1.2),
             ];
         }
         let mut scatterers =
@@ -321,6 +326,7 @@ impl Renderer {
                 Tissue::Pericardium | Tissue::Valve => e * j[1],
                 Tissue::Liver | Tissue::Kidney | Tissue::Mediastinum => e * j[2],
                 Tissue::Background => e * j[3],
+                Tissue::VesselWall => e * j[5],
                 t if t.is_blood() && t != Tissue::Effusion => e * j[4],
                 _ => e,
             }
@@ -780,7 +786,25 @@ fn gaussian_blur_rgb(img: &mut [u8], w: usize, h: usize, sigma: f32) {
 
 #[cfg(test)]
 mod tests {
-    use super::smoothing_px;
+    use super::{smoothing_px, Renderer};
+    use crate::{ClipParams, Style};
+
+    #[test]
+    fn vessel_walls_range_from_dimmer_to_brighter_than_myocardium_in_v2_only() {
+        let ratios: Vec<f32> = (0..40u64)
+            .map(|seed| {
+                let p = ClipParams::draw("PLAX", seed, Style::Default).with_cut_anatomy();
+                let j = Renderer::new(p.with_max_side(64)).tissue_jitter;
+                // Echo of a vessel wall over that of myocardium on this clip's screen.
+                use crate::anatomy::Tissue;
+                (Tissue::VesselWall.echo() * j[5]) / (Tissue::Myocardium.echo() * j[0])
+            })
+            .collect();
+        assert!(ratios.iter().any(|&r| r < 0.8), "{ratios:?}");
+        assert!(ratios.iter().any(|&r| r > 2.5), "{ratios:?}");
+        let v1 = Renderer::new(ClipParams::draw("PLAX", 1, Style::Default).with_max_side(64));
+        assert_eq!(v1.tissue_jitter[5], 1.0);
+    }
 
     #[test]
     fn half_the_screens_keep_speckle_grain_and_half_are_smoothed_as_recorded_clips() {
