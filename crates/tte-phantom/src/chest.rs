@@ -621,7 +621,10 @@ impl Chest {
             let long_d = 0.5 * ((9.2 * dil.sqrt() + 0.3) * s - apex_d);
             let across_d = 2.45 * dil * s * (1.0 + 0.06 * k);
             let base_d = add(f.at([0.0, 0.0, 0.0]), mul(e3, apex_d + 2.0 * long_d));
-            let level = add(f.at([0.0, 0.0, 0.0]), mul(e3, 2.0 * long_d * body.akinetic_apex));
+            let level = add(
+                f.at([0.0, 0.0, 0.0]),
+                mul(e3, 2.0 * long_d * body.akinetic_apex),
+            );
             let clip = Some((e3, dot(e3, level)));
             out.push(Solid {
                 tissue: Tissue::Myocardium,
@@ -925,10 +928,27 @@ impl Chest {
                 [3.5, 3.0, 2.5],
             ),
         ];
+        // The left lobe's edge under the xiphoid, where a subcostal probe presses in (its
+        // window, `standard_plane("SC4C")`): liver across the whole near field of the
+        // four-chamber plane's turn about the beam, not only the old plane's middle.
+        let (crux, xiphoid) = (
+            mul(add(mitral, tricuspid), 0.5),
+            add(ivc_junction, [-0.5, 6.5, -6.5]),
+        );
+        let lobes = [
+            lobes[0],
+            lobes[1],
+            (
+                add(xiphoid, mul(unit(sub(crux, xiphoid)), 3.0)),
+                sub(crux, xiphoid),
+                [2.2, 2.4, 2.4],
+            ),
+        ];
         for (c, dir, r) in lobes {
             out.insert(0, Solid::along(Tissue::Liver, c, dir, r, [0.0, 1.0, 0.0]));
         }
-        for (c, dir, r) in lobes {
+        // The capsule round the lobes (the edge under the xiphoid lies within them).
+        for &(c, dir, r) in &lobes[..2] {
             out.insert(
                 0,
                 Solid::along(
@@ -1073,10 +1093,15 @@ impl Chest {
             "SC4C" => {
                 // From below the xiphoid, nearly flat, aimed at the left shoulder through the
                 // four chambers; liver in the near field, the apex to the screen's right.
+                // Turned about its beam to lie as near the four-chamber plane as the beam
+                // allows: the plane through the beam and both valve centres lay 37-41 degrees
+                // from it and cut the LV across, a round chamber, where a real subcostal view
+                // lays the four chambers out lengthwise across the screen.
                 let probe = add(l.ivc_junction, [-0.5, 6.5, -6.5]);
                 let target = crux;
-                let n = unit(cross(sub(l.mitral, probe), sub(l.tricuspid, probe)));
                 let v = sub(target, probe);
+                let n4 = a4c.normal();
+                let n = unit(sub(n4, mul(unit(v), dot(n4, unit(v)))));
                 let u = cross(v, n);
                 let u = if dot(u, sub(l.apex, crux)) < 0.0 {
                     mul(u, -1.0)

@@ -544,7 +544,11 @@ fn bone_depths(
     for b in boxes {
         let corners = [[b[0], b[1]], [b[2], b[1]], [b[0], b[3]], [b[2], b[3]]];
         let reach = |c: &V2| (c[0] * c[0] + c[1] * c[1]).sqrt();
-        let r1 = corners.iter().map(reach).fold(0.0, f32::max).min(sc.depth_cm);
+        let r1 = corners
+            .iter()
+            .map(reach)
+            .fold(0.0, f32::max)
+            .min(sc.depth_cm);
         // Distance from the probe to the box: per axis, how far 0 lies outside [lo, hi].
         let gap = |lo: f32, hi: f32| lo.max(-hi).max(0.0);
         let (gx, gy) = (gap(b[0], b[2]), gap(b[1], b[3]));
@@ -660,7 +664,14 @@ fn add_clutter(
 
 /// The gas's surface, as bright as the brightest tissue, and its ring-down: echoes bouncing
 /// between the surface and the probe, fading, at whole multiples of its depth.
-fn add_gas_echoes(env: &mut [f32], reference: f32, sc: &Scanner, grid: PolarGrid, dr: f32, dth: f32) {
+fn add_gas_echoes(
+    env: &mut [f32],
+    reference: f32,
+    sc: &Scanner,
+    grid: PolarGrid,
+    dr: f32,
+    dth: f32,
+) {
     let Some([centre, half, depth]) = sc.gas else {
         return;
     };
@@ -973,8 +984,11 @@ mod tests {
             "neighbouring lines correlate {ch} (harmonic) against {cf} (fundamental)"
         );
         // The first centimetre: clutter over the speckle, weaker in the harmonic look.
-        let near = |img: &[f32]| img[..13 * grid.lines].iter().sum::<f32>() / (13 * grid.lines) as f32;
-        let deep = |img: &[f32]| img[80 * grid.lines..120 * grid.lines].iter().sum::<f32>() / (40 * grid.lines) as f32;
+        let near =
+            |img: &[f32]| img[..13 * grid.lines].iter().sum::<f32>() / (13 * grid.lines) as f32;
+        let deep = |img: &[f32]| {
+            img[80 * grid.lines..120 * grid.lines].iter().sum::<f32>() / (40 * grid.lines) as f32
+        };
         let (lift_f, lift_h) = (near(&f) - deep(&f), near(&h) - deep(&h));
         assert!(
             lift_h < lift_f - 0.03,
@@ -1014,7 +1028,10 @@ mod tests {
         };
         // The near surface is at 5.5 cm on the middle line: brighter than the tissue before it.
         let (front, surface) = (mean(&spine, 4.0, 5.0), mean(&spine, 5.4, 5.8));
-        assert!(surface > front + 0.15, "surface {surface} against {front} in front");
+        assert!(
+            surface > front + 0.15,
+            "surface {surface} against {front} in front"
+        );
         let (b0, b1) = (mean(&plain, 9.0, 13.0), mean(&spine, 9.0, 13.0));
         assert!(b1 < b0 - 0.3, "behind the bone {b1} against {b0}");
     }
@@ -1047,13 +1064,23 @@ mod tests {
         };
         let row = |cm: f32| (cm / clear.depth_cm * grid.samples as f32) as usize;
         let (surface_c, surface_g) = (mean(&c, row(3.9)..row(4.1)), mean(&g, row(3.9)..row(4.1)));
-        assert!(surface_g > surface_c + 0.2, "surface {surface_g} against {surface_c}");
+        assert!(
+            surface_g > surface_c + 0.2,
+            "surface {surface_g} against {surface_c}"
+        );
         // Between the ring-down echoes (at 8 and 12 cm) the shadow is dark.
         let (behind_c, behind_g) = (mean(&c, row(9.0)..row(11.0)), mean(&g, row(9.0)..row(11.0)));
-        assert!(behind_g < behind_c - 0.2, "behind {behind_g} against {behind_c}");
+        assert!(
+            behind_g < behind_c - 0.2,
+            "behind {behind_g} against {behind_c}"
+        );
         // Beside the gas only the auto-gain's reference moves (the surface is among the
         // brightest echoes).
-        let side = |img: &[f32]| img[100 * grid.lines..101 * grid.lines][..10].iter().sum::<f32>();
+        let side = |img: &[f32]| {
+            img[100 * grid.lines..101 * grid.lines][..10]
+                .iter()
+                .sum::<f32>()
+        };
         assert!((side(&c) - side(&g)).abs() < 0.05 * side(&c));
     }
 

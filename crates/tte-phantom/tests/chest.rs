@@ -748,7 +748,10 @@ fn gas_hides_a_wedge_of_some_subcostal_screens_and_of_no_other_view() {
             .count()
     };
     let subcostal = with_gas("SC4C") + with_gas("SC-IVC");
-    assert!((25..=60).contains(&subcostal), "{subcostal} of 120 subcostal screens");
+    assert!(
+        (25..=60).contains(&subcostal),
+        "{subcostal} of 120 subcostal screens"
+    );
     for view in ["A4C", "PLAX", "PSAX-MV", "SSN"] {
         assert_eq!(with_gas(view), 0, "{view}");
     }
@@ -758,10 +761,14 @@ fn gas_hides_a_wedge_of_some_subcostal_screens_and_of_no_other_view() {
 fn most_screens_are_harmonic_and_some_fundamental() {
     let harmonic = (0..80u64)
         .filter(|&s| {
-            ClipParams::draw(["A4C", "PLAX", "OTHER", "SC4C"][s as usize % 4], s, Style::Default)
-                .with_cut_anatomy()
-                .scanner
-                .harmonic
+            ClipParams::draw(
+                ["A4C", "PLAX", "OTHER", "SC4C"][s as usize % 4],
+                s,
+                Style::Default,
+            )
+            .with_cut_anatomy()
+            .scanner
+            .harmonic
         })
         .count();
     assert!((36..=62).contains(&harmonic), "{harmonic} of 80");
@@ -796,7 +803,10 @@ fn the_spine_lies_behind_the_heart_in_every_cut_that_reaches_it() {
             }
         }
     }
-    assert!(reached >= 5, "only {reached} of 20 cuts reach the spine within 24 cm");
+    assert!(
+        reached >= 5,
+        "only {reached} of 20 cuts reach the spine within 24 cm"
+    );
 }
 
 #[test]
@@ -841,4 +851,45 @@ fn an_akinetic_apex_keeps_its_size_through_systole_while_a_normal_one_shrinks() 
     let (n, a) = (shrink(&normal), shrink(&akinetic));
     assert!(n < 0.75, "a normal apex keeps {n} of its diastolic area");
     assert!(a > 0.95, "an akinetic apex keeps {a} of its diastolic area");
+}
+
+#[test]
+fn the_subcostal_four_chamber_plane_lies_near_the_apical_one_and_cuts_the_lv_along() {
+    // Both show the four chambers: the subcostal plane is the four-chamber plane seen from
+    // below, turned about its beam as far toward it as the beam allows. (The plane through the
+    // beam and both valve centres lay 37-41 degrees from it and cut the LV into a round chamber.)
+    for seed in 0..6u64 {
+        let p = ClipParams::draw("SC4C", seed, Style::Default).with_cut_anatomy();
+        let chest = rest_chest(&p);
+        let (sc, a4) = (chest.standard_plane("SC4C"), chest.standard_plane("A4C"));
+        let (n, m) = (sc.normal(), a4.normal());
+        let cos = (n[0] * m[0] + n[1] * m[1] + n[2] * m[2]).abs();
+        let degrees = cos.clamp(-1.0, 1.0).acos().to_degrees();
+        assert!(degrees < 25.0, "seed {seed}: {degrees:.0} degrees apart");
+        // The LV's cut is long and narrow (second moments' axes), not a round chamber.
+        let scene = chest.cut(&sc);
+        let pts: Vec<[f32; 2]> = (0..200 * 200)
+            .map(|i| [((i % 200) as f32 - 100.0) * 0.1, (i / 200) as f32 * 0.1])
+            .filter(|&q| scene.tissue_at(q) == Tissue::Lv)
+            .collect();
+        let n = pts.len() as f32;
+        let (mx, my) = (
+            pts.iter().map(|q| q[0]).sum::<f32>() / n,
+            pts.iter().map(|q| q[1]).sum::<f32>() / n,
+        );
+        let (mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0);
+        for q in &pts {
+            let (dx, dy) = (q[0] - mx, q[1] - my);
+            (sxx, syy, sxy) = (sxx + dx * dx / n, syy + dy * dy / n, sxy + dx * dy / n);
+        }
+        let (mean, diff) = (
+            (sxx + syy) / 2.0,
+            (((sxx - syy) / 2.0f32).powi(2) + sxy * sxy).sqrt(),
+        );
+        let elongation = ((mean + diff) / (mean - diff)).sqrt();
+        assert!(
+            elongation > 1.45,
+            "seed {seed}: the LV's cut is {elongation:.2} times as long as wide"
+        );
+    }
 }
