@@ -123,12 +123,29 @@ impl Renderer {
         let fit_width = 0.49 * fan_share * content[2] as f32 / (sc.depth_cm * sc.half_angle.sin());
         let px_per_cm = fit_depth.min(fit_width) * zoom;
         let apex = [apex[0], apex[1] - face_top * px_per_cm];
-        let placement = Placement {
+        let mut placement = Placement {
             apex,
             px_per_cm,
             rotation: rot,
             mirrored: params.mirrored,
         };
+        if let Some((magnify, [r, th])) = region_zoom(&params) {
+            // The scanner's zoom: a region of the fan magnified to fill the screen, the fan's
+            // apex and edges off it (a third of one teaching atlas's stills of standard views
+            // are zoomed on an atrium, a valve or a wall).
+            placement.px_per_cm *= magnify;
+            let depth = sc.near_cm + r * (sc.depth_cm - sc.near_cm);
+            let at = placement.to_canvas(depth, th * sc.half_angle);
+            let centre = [
+                content[0] as f32 + 0.5 * content[2] as f32,
+                content[1] as f32 + 0.5 * image_h as f32,
+            ];
+            placement.apex = [
+                placement.apex[0] + centre[0] - at[0],
+                placement.apex[1] + centre[1] - at[1],
+            ];
+        }
+        let px_per_cm = placement.px_per_cm;
         let grid = PolarGrid::for_display(
             px_per_cm * sc.depth_cm,
             sc.half_angle,
@@ -731,6 +748,31 @@ fn cut_plane(patient: &crate::anatomy::Patient, cut: &crate::Cut) -> crate::ches
     rest.standard_plane(&cut.from_view).jittered(&cut.jitter)
 }
 
+/// Whether a clip's screen is zoomed on a region of its fan (phantom v2, one screen in eight,
+/// not Doppler or M-mode traces): the magnification, and the region's centre as shares of the
+/// depth shown (below a curved or linear probe's face) and of the half-angle. From its own
+/// stream.
+fn region_zoom(params: &ClipParams) -> Option<(f32, [f32; 2])> {
+    let traces = matches!(
+        params.other,
+        Some(OtherKind::SpectralDoppler | OtherKind::MMode)
+    );
+    if params.cut.is_none() || traces {
+        return None;
+    }
+    zoom_draw(params.seed)
+}
+
+fn zoom_draw(seed: u64) -> Option<(f32, [f32; 2])> {
+    let mut z = Rng::new(seed ^ 0x200B_F0CA);
+    z.chance(0.125).then(|| {
+        (
+            z.range(1.5, 2.6),
+            [z.range(0.35, 0.75), z.range(-0.45, 0.45)],
+        )
+    })
+}
+
 /// How much the picture is smoothed, as a Gaussian sigma in display pixels, for `t` in 0..1.
 /// Real pictures come down two chains. Half are recorded clips (web videos, GIFs, H.264 at a
 /// low bit rate), smoothed by a share of the picture's size: 1.2-4 pixels per 320, which the
@@ -788,6 +830,42 @@ fn gaussian_blur_rgb(img: &mut [u8], w: usize, h: usize, sigma: f32) {
 mod tests {
     use super::{smoothing_px, Renderer};
     use crate::{ClipParams, Style};
+
+    #[test]
+    fn one_screen_in_eight_is_zoomed_on_a_region_that_fills_it() {
+        let (mut zoomed, mut shares, mut apex_off) = (0, vec![], 0);
+        for seed in 0..160u64 {
+            let p = ClipParams::draw(["A4C", "PLAX"][seed as usize % 2], seed, Style::Default)
+                .with_cut_anatomy()
+                .with_max_side(96);
+            let r = Renderer::new(p);
+            // Share of the picture inside the fan.
+            let share = r.taps.len() as f32 / (r.content[2] * r.content[3]) as f32;
+            let apex = r.placement().apex;
+            if super::region_zoom(&r.params).is_some() {
+                zoomed += 1;
+                shares.push(share);
+                // The fan's apex off the screen, above it or beside it.
+                let on_screen = apex[0] >= r.content[0] as f32
+                    && apex[0] <= (r.content[0] + r.content[2]) as f32
+                    && apex[1] >= r.content[1] as f32;
+                apex_off += usize::from(!on_screen);
+            } else {
+                assert!(share < 0.75, "seed {seed}: an unzoomed fan fills {share}");
+            }
+        }
+        assert!(zoomed >= 8, "{zoomed} of 160 zoomed");
+        assert!(
+            apex_off * 3 >= zoomed * 2,
+            "apex off the screen on {apex_off} of {zoomed}"
+        );
+        let mean = shares.iter().sum::<f32>() / zoomed as f32;
+        assert!(mean > 0.75, "zoomed screens' fan shares {shares:?}");
+        let rate = (0..2000u64)
+            .filter(|&seed| super::zoom_draw(seed).is_some())
+            .count();
+        assert!((180..=320).contains(&rate), "{rate} of 2000 zoomed");
+    }
 
     #[test]
     fn vessel_walls_range_from_dimmer_to_brighter_than_myocardium_in_v2_only() {
