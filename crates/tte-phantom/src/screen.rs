@@ -145,7 +145,8 @@ impl Renderer {
                 placement.apex[1] + centre[1] - at[1],
             ];
         }
-        let px_per_cm = placement.px_per_cm;
+        // The echo is formed at the unzoomed screen's resolution and magnified for display, as
+        // a scanner's read zoom does (and as fast: a zoomed screen shows only part of the fan).
         let grid = PolarGrid::for_display(
             px_per_cm * sc.depth_cm,
             sc.half_angle,
