@@ -906,20 +906,6 @@ impl Chest {
             sac.extend(walls.iter().map(|w| grown(w, p.effusion, Tissue::Effusion)));
         }
         out.splice(0..0, sac);
-        // Fat and connective tissue pack the heart's base between its atria and great vessels,
-        // under everything else: without it a short-axis cut at the aortic valve showed each
-        // chamber and vessel as a ring floating in lung-black, where a real one shows them
-        // packed together in grey tissue.
-        out.insert(
-            0,
-            Solid {
-                tissue: Tissue::Mediastinum,
-                c: mul(add(add(la_c, ra_c), add(aortic, pulmonary)), 0.25),
-                axes: [e1, e2, e3],
-                r: [4.2 * s, 3.6 * s, 3.2 * s],
-                clip: None,
-            },
-        );
 
         // --- Below the diaphragm: the liver (IVC and hepatic veins run through it) ---------
         // Its dome sits under the diaphragm just below the RA's floor, where the IVC enters; the
