@@ -131,8 +131,8 @@ impl Renderer {
         };
         if let Some((magnify, [r, th])) = region_zoom(&params) {
             // The scanner's zoom: a region of the fan magnified to fill the screen, the fan's
-            // apex and edges off it (a third of one teaching atlas's stills of standard views
-            // are zoomed on an atrium, a valve or a wall).
+            // apex and edges off it (teaching atlases zoom on the valves: 3 of the 32
+            // standard-view stills of the real set's tte47 are such zooms).
             placement.px_per_cm *= magnify;
             let depth = sc.near_cm + r * (sc.depth_cm - sc.near_cm);
             let at = placement.to_canvas(depth, th * sc.half_angle);
