@@ -996,6 +996,21 @@ mod tests {
         );
     }
 
+    /// Mean grey of a polar frame from `a` to `b` cm deep, over the scan lines within 0.1 rad of
+    /// the sector's middle.
+    fn middle_mean(img: &[f32], sc: &Scanner, grid: PolarGrid, a: f32, b: f32) -> f32 {
+        let dth = 2.0 * sc.half_angle / grid.lines as f32;
+        let lines: Vec<usize> = (0..grid.lines)
+            .filter(|&j| (-sc.half_angle + (j as f32 + 0.5) * dth).abs() < 0.1)
+            .collect();
+        let row = |cm: f32| (cm / sc.depth_cm * grid.samples as f32) as usize;
+        let rows = row(a)..row(b);
+        let n = rows.len() * lines.len();
+        rows.flat_map(|i| lines.iter().map(move |&j| img[i * grid.lines + j]))
+            .sum::<f32>()
+            / n as f32
+    }
+
     #[test]
     fn bone_shows_a_bright_surface_and_a_shadow_behind_it() {
         use crate::anatomy::{Geom, Shape};
@@ -1014,18 +1029,7 @@ mod tests {
             },
         );
         let (plain, spine) = (frame_of(&sc, grid, vec![]), frame_of(&sc, grid, vec![bone]));
-        let dth = 2.0 * sc.half_angle / grid.lines as f32;
-        let centre: Vec<usize> = (0..grid.lines)
-            .filter(|&j| (-sc.half_angle + (j as f32 + 0.5) * dth).abs() < 0.1)
-            .collect();
-        let row = |cm: f32| (cm / sc.depth_cm * grid.samples as f32) as usize;
-        let mean = |img: &[f32], a: f32, b: f32| {
-            let rows = row(a)..row(b);
-            let n = rows.len() * centre.len();
-            rows.flat_map(|i| centre.iter().map(move |&j| img[i * grid.lines + j]))
-                .sum::<f32>()
-                / n as f32
-        };
+        let mean = |img: &[f32], a: f32, b: f32| middle_mean(img, &sc, grid, a, b);
         // The near surface is at 5.5 cm on the middle line: brighter than the tissue before it.
         let (front, surface) = (mean(&spine, 4.0, 5.0), mean(&spine, 5.4, 5.8));
         assert!(
@@ -1051,25 +1055,14 @@ mod tests {
             plain_tissue_frame(&clear, grid),
             plain_tissue_frame(&gassy, grid),
         );
-        // Mean grey over rows `rows` of the lines within 0.1 rad of the centre.
-        let dth = 2.0 * clear.half_angle / grid.lines as f32;
-        let lines: Vec<usize> = (0..grid.lines)
-            .filter(|&j| (-clear.half_angle + (j as f32 + 0.5) * dth).abs() < 0.1)
-            .collect();
-        let mean = |img: &[f32], rows: std::ops::Range<usize>| {
-            let n = rows.len() * lines.len();
-            rows.flat_map(|i| lines.iter().map(move |&j| img[i * grid.lines + j]))
-                .sum::<f32>()
-                / n as f32
-        };
-        let row = |cm: f32| (cm / clear.depth_cm * grid.samples as f32) as usize;
-        let (surface_c, surface_g) = (mean(&c, row(3.9)..row(4.1)), mean(&g, row(3.9)..row(4.1)));
+        let mean = |img: &[f32], a: f32, b: f32| middle_mean(img, &clear, grid, a, b);
+        let (surface_c, surface_g) = (mean(&c, 3.9, 4.1), mean(&g, 3.9, 4.1));
         assert!(
             surface_g > surface_c + 0.2,
             "surface {surface_g} against {surface_c}"
         );
         // Between the ring-down echoes (at 8 and 12 cm) the shadow is dark.
-        let (behind_c, behind_g) = (mean(&c, row(9.0)..row(11.0)), mean(&g, row(9.0)..row(11.0)));
+        let (behind_c, behind_g) = (mean(&c, 9.0, 11.0), mean(&g, 9.0, 11.0));
         assert!(
             behind_g < behind_c - 0.2,
             "behind {behind_g} against {behind_c}"

@@ -5,15 +5,20 @@ use tte_phantom::anatomy::{Motion, Tissue};
 use tte_phantom::chest::{label_for, Body, Chest, LABEL_WITHIN, OTHER_BEYOND, STANDARD_VIEWS};
 use tte_phantom::{ClipParams, OtherKind, Renderer, Style};
 
-fn rest_chest(p: &ClipParams) -> Chest {
-    let body = p.cut.as_ref().map(|c| c.body).unwrap_or(Body {
+/// A normal heart: no turn, normal RV, contraction and walls.
+fn normal_body() -> Body {
+    Body {
         turn: 0.0,
         rv: 1.0,
         contractility: 1.0,
         pericardium_cm: 0.25,
         lv_wall_cm: 0.8,
         akinetic_apex: 0.0,
-    });
+    }
+}
+
+fn rest_chest(p: &ClipParams) -> Chest {
+    let body = p.cut.as_ref().map(|c| c.body).unwrap_or_else(normal_body);
     Chest::build(&p.patient, &body, &Motion::at(0.0, 0.0))
 }
 
@@ -832,14 +837,7 @@ fn an_akinetic_apex_keeps_its_size_through_systole_while_a_normal_one_shrinks() 
         }
         (n, first, last)
     };
-    let normal = Body {
-        turn: 0.0,
-        rv: 1.0,
-        contractility: 1.0,
-        pericardium_cm: 0.25,
-        lv_wall_cm: 0.8,
-        akinetic_apex: 0.0,
-    };
+    let normal = normal_body();
     let akinetic = Body {
         akinetic_apex: 0.45,
         ..normal
