@@ -891,3 +891,24 @@ fn the_subcostal_four_chamber_plane_lies_near_the_apical_one_and_cuts_the_lv_alo
         );
     }
 }
+
+#[test]
+fn a_quarter_of_v2_hearts_lie_beside_all_but_black_lung() {
+    // Half the screens draw aerated lung at 1-10 % of soft tissue's echo, the rest 10-80 %
+    // (it was 3-80 %, log-uniform: never under 3 %).
+    let lungs: Vec<f32> = (0..100u64)
+        .map(|s| {
+            ClipParams::draw("A4C", s, Style::Default)
+                .with_cut_anatomy()
+                .surroundings
+                .lung
+        })
+        .collect();
+    let black = lungs.iter().filter(|&&l| l < 0.03).count();
+    let bright = lungs.iter().filter(|&&l| l > 0.3).count();
+    assert!(
+        (12..=38).contains(&black),
+        "{black} of 100 under 3 %: {lungs:?}"
+    );
+    assert!(bright >= 10, "{bright} of 100 over 30 %");
+}
