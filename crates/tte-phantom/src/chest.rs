@@ -77,6 +77,12 @@ fn atrial_dome(tissue: Tissue, annulus: V3, middle: V3, r: [f32; 3], axes: [V3; 
     }
 }
 
+/// Where a subcostal four-chamber probe presses in under the xiphoid, from where the IVC joins
+/// the RA: in front of and below it.
+fn subcostal_window(ivc_junction: V3) -> V3 {
+    add(ivc_junction, [-0.5, 6.5, -6.5])
+}
+
 /// An ellipsoid: centre, three orthonormal axes and the semi-axis along each.
 #[derive(Clone, Debug)]
 pub struct Solid {
@@ -933,7 +939,7 @@ impl Chest {
         // four-chamber plane's turn about the beam, not only the old plane's middle.
         let (crux, xiphoid) = (
             mul(add(mitral, tricuspid), 0.5),
-            add(ivc_junction, [-0.5, 6.5, -6.5]),
+            subcostal_window(ivc_junction),
         );
         let lobes = [
             lobes[0],
@@ -1097,7 +1103,7 @@ impl Chest {
                 // allows: the plane through the beam and both valve centres lay 37-41 degrees
                 // from it and cut the LV across, a round chamber, where a real subcostal view
                 // lays the four chambers out lengthwise across the screen.
-                let probe = add(l.ivc_junction, [-0.5, 6.5, -6.5]);
+                let probe = subcostal_window(l.ivc_junction);
                 let target = crux;
                 let v = sub(target, probe);
                 let n4 = a4c.normal();
