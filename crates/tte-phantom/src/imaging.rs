@@ -996,6 +996,12 @@ mod tests {
         );
     }
 
+    /// The grid the shadow tests form their frames on.
+    const SHADOW_GRID: PolarGrid = PolarGrid {
+        samples: 200,
+        lines: 120,
+    };
+
     /// Mean grey of a polar frame from `a` to `b` cm deep, over the scan lines within 0.1 rad of
     /// the sector's middle.
     fn middle_mean(img: &[f32], sc: &Scanner, grid: PolarGrid, a: f32, b: f32) -> f32 {
@@ -1014,10 +1020,7 @@ mod tests {
     #[test]
     fn bone_shows_a_bright_surface_and_a_shadow_behind_it() {
         use crate::anatomy::{Geom, Shape};
-        let grid = PolarGrid {
-            samples: 200,
-            lines: 120,
-        };
+        let grid = SHADOW_GRID;
         let sc = test_scanner();
         let bone = Shape::new(
             Tissue::Bone,
@@ -1042,10 +1045,7 @@ mod tests {
 
     #[test]
     fn gas_shows_a_bright_surface_and_a_shadow_behind_it() {
-        let grid = PolarGrid {
-            samples: 200,
-            lines: 120,
-        };
+        let grid = SHADOW_GRID;
         let clear = test_scanner();
         let gassy = Scanner {
             gas: Some([0.0, 0.15, 4.0]),
