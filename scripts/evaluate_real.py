@@ -22,6 +22,10 @@ into DIR-mirrored beside DIR, outside any repository) and the two probability ro
 start; each moving clip of 2 s or more is also cut to start in its middle and one second before
 its end (ffmpeg, into DIR-window-mid and DIR-window-end beside DIR), and the rows of the windows a
 clip has are averaged. Stills and shorter clips keep their one row.
+
+--ensemble-with OTHER.ttev measures an ensemble: every file is also classified by OTHER (a second
+model file, for example another training lineage) and the two models' probability rows are
+averaged; "uncertain" keeps MODEL's threshold.
 """
 import csv
 import json
@@ -37,10 +41,10 @@ def option(name):
 
 
 mirror, windows = "--mirror" in sys.argv, "--windows" in sys.argv
-json_out, against = option("--json"), option("--against")
+json_out, against, partner = option("--json"), option("--against"), option("--ensemble-with")
 args = []
 for i, a in enumerate(sys.argv[1:], 1):
-    if a in ("--mirror", "--windows", "--json", "--against") or sys.argv[i - 1] in ("--json", "--against"):
+    if a in ("--mirror", "--windows", "--json", "--against", "--ensemble-with") or sys.argv[i - 1] in ("--json", "--against", "--ensemble-with"):
         continue
     args.append(a)
 tteview, folder = args[0], Path(args[1])
@@ -114,19 +118,21 @@ def header_of(path):
     return json.loads(b[20:20 + n])
 
 
-def classify(folder):
-    cmd = [tteview, "classify", str(folder), "--format", "json"] + (["--model", model] if model else [])
+def classify(folder, by=None):
+    by = by or model
+    cmd = [tteview, "classify", str(folder), "--format", "json"] + (["--model", by] if by else [])
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return {Path(r["file"]).name: r for r in map(json.loads, out.splitlines())}
 
 
-def average_with(variants, every_file):
-    """Each row's probabilities averaged with those of the same file in `variants` (folders);
+def average_with(variants, every_file, by=None):
+    """Each row's probabilities averaged with those of the same file in `variants` (folders,
+    each classified by the model `by`, MODEL when None);
     returns the files that had to be scored without one (it was missing or could not be read),
     counting only files every variant should hold when `every_file`."""
     here = Path(__file__).resolve().parent.parent
     unsure_below = header_of(model or here / "models" / "lite.ttev").get("unsure_below", 0.6)
-    others = [classify(v) for v in variants]
+    others = [classify(v, by) for v in variants]
     alone = []
     for r in rows:
         name = Path(r["file"]).name
@@ -148,6 +154,8 @@ if mirror:
     unmirrored = average_with([mirrored_copy(folder)], every_file=True)
 if windows:
     average_with(windowed_copies(folder), every_file=False)
+if partner:
+    average_with([folder], every_file=True, by=partner)
 
 
 def right(truth, answer):
@@ -218,7 +226,7 @@ def wilson(k, n, z=1.96):
     return (max(0.0, c - h), min(1.0, c + h))
 
 
-report = {"model": model or "models/lite.ttev", "files": len(rows), "mirror_tta": mirror, "window_tta": windows,
+report = {"model": model or "models/lite.ttev", "files": len(rows), "mirror_tta": mirror, "window_tta": windows, "ensemble_with": partner,
           "errors": [], "by_kind": {}}
 if mirror:
     report["unmirrored"] = unmirrored
