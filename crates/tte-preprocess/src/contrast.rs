@@ -47,7 +47,7 @@ pub fn local_contrast(
 }
 
 /// A box blur of `radius` along rows, then along columns (edges: the mean of what is inside).
-fn box_blur(img: &mut [f32], tmp: &mut [f32], h: usize, w: usize, radius: usize) {
+pub(crate) fn box_blur(img: &mut [f32], tmp: &mut [f32], h: usize, w: usize, radius: usize) {
     for y in 0..h {
         blur_line(&img[y * w..][..w], &mut tmp[y * w..][..w], radius);
     }

@@ -12,6 +12,7 @@ pub mod levels;
 pub mod resize;
 pub mod sample;
 pub mod sector;
+pub mod tissue;
 
 use serde::{Deserialize, Serialize};
 use tte_frames::{Clip, Frame, Rect};
@@ -42,6 +43,11 @@ pub struct ClipSpec {
     /// phantom and real screens differ less.
     #[serde(default)]
     pub local_contrast_px: usize,
+    /// After levelling, show the network a tissue map instead of grey: the picture smoothed over
+    /// this many pixels and cut softly at the clip's own tissue/blood threshold
+    /// ([`tissue::tissue_map`]; 0 = off).
+    #[serde(default)]
+    pub tissue_map_px: usize,
 }
 
 impl Default for ClipSpec {
@@ -56,6 +62,7 @@ impl Default for ClipSpec {
             auto_levels: false,
             blank_colour: false,
             local_contrast_px: 0,
+            tissue_map_px: 0,
         }
     }
 }
@@ -177,13 +184,14 @@ pub fn prepare_frames(
 }
 
 /// The last steps every prepared clip takes (training's augmented ones too): grey levels levelled,
-/// then local contrast, as the spec asks.
+/// then local contrast or the tissue map, as the spec asks.
 pub fn represent(data: &mut [f32], spec: &ClipSpec) {
     if spec.auto_levels {
         levels::auto_levels(data, spec.channels, spec.mean, spec.std);
     }
     let shape = [spec.channels, spec.frames, spec.size, spec.size];
     contrast::local_contrast(data, shape, spec.mean, spec.std, spec.local_contrast_px);
+    tissue::tissue_map(data, shape, spec.mean, spec.std, spec.tissue_map_px);
 }
 
 /// The part of a nearly black declared fan worth cropping to: what the motion search `found`

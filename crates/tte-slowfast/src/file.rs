@@ -50,6 +50,10 @@ pub struct ModelMeta {
     /// as every model before it existed).
     #[serde(default)]
     pub local_contrast_px: usize,
+    /// The tissue map's smoothing radius after levelling (`tte_preprocess::tissue`; 0 = off, as
+    /// every model before it existed).
+    #[serde(default)]
+    pub tissue_map_px: usize,
     /// How far batch norm moves from its training statistics towards each clip's own at
     /// inference (0 = plain inference, 1 = the clip's alone; [`crate::SlowFast::forward_adapted`]).
     /// A real screen differs from the phantom in level and contrast at every layer; adapting
@@ -105,6 +109,7 @@ impl ModelMeta {
             auto_levels: self.auto_levels,
             blank_colour: self.blank_colour,
             local_contrast_px: self.local_contrast_px,
+            tissue_map_px: self.tissue_map_px,
         }
     }
 
@@ -122,6 +127,7 @@ impl ModelMeta {
             auto_levels: false,
             blank_colour: false,
             local_contrast_px: 0,
+            tissue_map_px: 0,
             bn_adapt: 0.0,
             anatomy: drawn_name(),
             temperature: 1.0,
@@ -426,6 +432,7 @@ mod tests {
         m.meta.bn_adapt = 0.5;
         m.meta.anatomy = "cut".into();
         m.meta.local_contrast_px = 6;
+        m.meta.tissue_map_px = 2;
         let back = TrainedModel::from_bytes(&m.to_bytes().unwrap(), &device).unwrap();
         assert!(back.meta.auto_levels && back.meta.blank_colour);
         assert_eq!(
@@ -433,6 +440,7 @@ mod tests {
             (0.5, "cut")
         );
         assert_eq!(back.meta.local_contrast_px, 6);
+        assert_eq!(back.meta.clip_spec().tissue_map_px, 2);
         // A header written before the fields existed: the clip was neither levelled nor blanked,
         // batch norm not adapted, and the network learned v1's drawn phantom.
         let mut header: serde_json::Value = serde_json::to_value(&m.meta).unwrap();
@@ -441,6 +449,7 @@ mod tests {
             "auto_levels",
             "blank_colour",
             "local_contrast_px",
+            "tissue_map_px",
             "bn_adapt",
             "anatomy",
         ] {
@@ -448,6 +457,7 @@ mod tests {
         }
         let old: ModelMeta = serde_json::from_value(header).unwrap();
         assert!(!old.auto_levels && !old.blank_colour && old.local_contrast_px == 0);
+        assert_eq!(old.tissue_map_px, 0);
         assert_eq!((old.bn_adapt, old.anatomy.as_str()), (0.0, "drawn"));
     }
 

@@ -1,12 +1,22 @@
-//! Shows what the network is given for one file: `--example crop -- FILE OUT.png [MODEL]`
+//! Shows what the network is given for one file:
+//! `--example crop -- FILE OUT.png [MODEL] [--tissue-map PX]`
 //! (the sector the preprocessing chose, and the middle frame of the clip tensor, prepared as the
 //! model asks: clip length, size, colour blanking, grey-level levelling; by default the shipped
-//! `models/lite.ttev`).
+//! `models/lite.ttev`; `--tissue-map PX` shows the tissue map of that radius instead, to see a
+//! representation before training a model on it).
 fn main() -> anyhow::Result<()> {
-    let a: Vec<String> = std::env::args().collect();
+    let mut a: Vec<String> = std::env::args().collect();
+    let tissue_map = match a.iter().position(|x| x == "--tissue-map") {
+        Some(i) if i + 1 < a.len() => {
+            let px = a[i + 1].parse::<usize>()?;
+            a.drain(i..i + 2);
+            Some(px)
+        }
+        _ => None,
+    };
     if !(3..=4).contains(&a.len()) {
         anyhow::bail!(
-            "usage: cargo run --release -p tte-train --example crop -- FILE OUT.png [MODEL]"
+            "usage: cargo run --release -p tte-train --example crop -- FILE OUT.png [MODEL] [--tissue-map PX]"
         );
     }
     let bytes = std::fs::read(&a[1]).map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?;
@@ -23,7 +33,10 @@ fn main() -> anyhow::Result<()> {
     };
     let model = tte_slowfast::TrainedModel::load(&model_path, &burn::tensor::Device::flex())
         .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
-    let spec = model.meta.clip_spec();
+    let mut spec = model.meta.clip_spec();
+    if let Some(px) = tissue_map {
+        spec.tissue_map_px = px;
+    }
     let p = tte_pipeline::decode_and_prepare(bytes, &spec, &tte_media::Limits::default())
         .map_err(|e| anyhow::anyhow!("{}: {e}", a[1]))?
         .prepared;

@@ -54,6 +54,10 @@ pub struct TrainConfig {
     /// Show the network local contrast over this many pixels after levelling
     /// (`tte_preprocess::ClipSpec::local_contrast_px`; 0 = off); recorded in the model file.
     pub local_contrast_px: usize,
+    /// Show the network a tissue map (grey smoothed over this many pixels, cut softly at the
+    /// clip's tissue/blood threshold) after levelling (`tte_preprocess::ClipSpec::tissue_map_px`;
+    /// 0 = off); recorded in the model file.
+    pub tissue_map_px: usize,
     /// Feed the network one grey channel (luminance) instead of RGB: colour says nothing about
     /// the view, and the stems cost a third. A colour `init_from` model is made grey by summing
     /// its stems' weights over the colour channels ([`tte_slowfast::SlowFast::into_grey`]).
@@ -137,6 +141,7 @@ impl Default for TrainConfig {
             auto_levels: false,
             blank_colour: false,
             local_contrast_px: 0,
+            tissue_map_px: 0,
             grey: false,
             crop_size: 0,
         }

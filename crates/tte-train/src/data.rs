@@ -259,6 +259,7 @@ pub fn make_example(
     // would be before the network.
     let mut as_shown = spec.clone();
     as_shown.local_contrast_px = 0;
+    as_shown.tissue_map_px = 0;
     let mut data = prepare_in_order(&frames, &regions, &as_shown)?;
     augment::on_clip(
         &mut data,
@@ -435,16 +436,10 @@ mod tests {
         assert_ne!(motion, declared);
     }
 
-    #[test]
-    fn training_shows_local_contrast_as_classification_prepares_it() {
-        let spec = ClipSpec {
-            frames: 4,
-            size: 32,
-            channels: 1,
-            auto_levels: true,
-            local_contrast_px: 4,
-            ..Default::default()
-        };
+    /// Training's examples of a PLAX clip (augmentation off) against the same frames prepared
+    /// by the inference path, for a `spec` whose representation is not the levelled picture
+    /// alone (`levelled`: the same spec without it).
+    fn training_shows_it_as_classification_prepares_it(spec: ClipSpec, levelled: ClipSpec) {
         let item = phantom("PLAX", 3, Anatomy::Cut);
         let plain = no_augmentation();
         let got = make_example(&item, 0, &spec, &plain, 9).unwrap().data;
@@ -463,15 +458,7 @@ mod tests {
             .fold(0f32, f32::max);
         assert!(worst < 0.05, "training and inference differ by {worst}");
         // And it is not the levelled picture alone.
-        let levelled = prepare_in_order(
-            &frames,
-            &[],
-            &ClipSpec {
-                local_contrast_px: 0,
-                ..spec.clone()
-            },
-        )
-        .unwrap();
+        let levelled = prepare_in_order(&frames, &[], &levelled).unwrap();
         let moved = got
             .iter()
             .zip(&levelled)
@@ -479,8 +466,36 @@ mod tests {
             .fold(0f32, f32::max);
         assert!(
             moved > 0.5,
-            "local contrast changed the clip by only {moved}"
+            "the representation changed the clip by only {moved}"
         );
+    }
+
+    fn levelled_grey() -> ClipSpec {
+        ClipSpec {
+            frames: 4,
+            size: 32,
+            channels: 1,
+            auto_levels: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn training_shows_local_contrast_as_classification_prepares_it() {
+        let spec = ClipSpec {
+            local_contrast_px: 4,
+            ..levelled_grey()
+        };
+        training_shows_it_as_classification_prepares_it(spec, levelled_grey());
+    }
+
+    #[test]
+    fn training_shows_the_tissue_map_as_classification_prepares_it() {
+        let spec = ClipSpec {
+            tissue_map_px: 1,
+            ..levelled_grey()
+        };
+        training_shows_it_as_classification_prepares_it(spec, levelled_grey());
     }
 
     #[test]

@@ -242,6 +242,7 @@ pub fn model_meta(cfg: &TrainConfig) -> anyhow::Result<ModelMeta> {
     meta.auto_levels = cfg.auto_levels;
     meta.blank_colour = cfg.blank_colour;
     meta.local_contrast_px = cfg.local_contrast_px;
+    meta.tissue_map_px = cfg.tissue_map_px;
     if let crate::config::DataConfig::Phantom { anatomy, .. } = &cfg.data {
         meta.anatomy = anatomy.to_string();
     }
