@@ -20,8 +20,12 @@ version=$(git rev-parse HEAD:crates/tte-phantom/src HEAD:crates/tte-export/src |
 anatomy=$(python3 -c 'import json; b = open("models/lite.ttev", "rb").read(); n = int.from_bytes(b[12:20], "little"); print(json.loads(b[20:20 + n]).get("anatomy", "drawn"))')
 data="$CARGO_TARGET_DIR/eval-data-$version-$anatomy"
 [ -f "$data/default/manifest.csv" ] || "$bin" phantom --out "$data/default" --per-view 8 --seed 777 --formats mp4,avi,dcm --max-seconds 2.5 --max-side 480 --anatomy "$anatomy"
+# The phantom's whole range of screen sizes and lengths (up to full size and 5 s; the sets above
+# are capped to keep three formats quick), one format.
+[ -f "$data/full/manifest.csv" ] || "$bin" phantom --out "$data/full" --per-view 4 --seed 779 --formats mp4 --anatomy "$anatomy"
 [ -f "$data/shifted/manifest.csv" ] || "$bin" phantom --out "$data/shifted" --per-view 8 --seed 778 --formats mp4,avi,dcm --style shifted --max-seconds 2.5 --max-side 720 --anatomy "$anatomy"
 "$bin" eval --data "$data/default/manifest.csv" --out models/eval/default --title "lite on unseen phantom seeds (default style)"
+"$bin" eval --data "$data/full/manifest.csv" --out models/eval/full --title "lite on unseen phantom seeds over the phantom's whole range of sizes and lengths"
 "$bin" eval --data "$data/shifted/manifest.csv" --out models/eval/shifted --title "lite on the style-shifted phantom set"
 python3 scripts/shifted_factors.py "$data/shifted/manifest.csv" "shipped=models/eval/shifted/predictions.csv" > models/eval/shifted/factors.md
 for m in longtail-balanced longtail-shuffle; do

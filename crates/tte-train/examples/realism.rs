@@ -8,13 +8,16 @@
 //! both, how well each alone tells them apart (AUC), and the cross-validated AUC of a logistic
 //! regression on all of them (0.5: indistinguishable; 1.0: always told apart).
 //!
-//! `cargo run --release -p tte-train --example realism -- REAL_DIR [drawn|cut] [PHANTOM_CLIPS] [SHEET.png] [--stills]`
+//! `cargo run --release -p tte-train --example realism -- REAL_DIR [drawn|cut] [PHANTOM_CLIPS] [SHEET.png] [--stills] [--tissue-map PX]`
 //! (REAL_DIR's labels.csv, if any, picks its `clip` rows. With `--stills` it compares its
 //! `still` rows of standard views (screen captures; its OTHER stills are mostly Doppler and
 //! M-mode traces) with one phantom frame of each standard view, written as PNG at the phantom's
 //! full range of screen sizes; frame change is then 0 on both sides.)
 //! SHEET.png gets the middle frame of the network's input for real clips (top rows) beside
 //! phantom ones (bottom rows): keep it beside the real files, out of the repository.
+//! `--tissue-map PX` measures both as the tissue map of that radius (`tte_preprocess::tissue`)
+//! instead of the shipped model's input: how far a representation closes the gap, before
+//! training on it.
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -44,7 +47,15 @@ const NAMES: [&str; 19] = [
 
 fn main() -> Result<()> {
     let stills = std::env::args().any(|x| x == "--stills");
-    let a: Vec<String> = std::env::args().filter(|x| x != "--stills").collect();
+    let mut a: Vec<String> = std::env::args().filter(|x| x != "--stills").collect();
+    let tissue_map = match a.iter().position(|x| x == "--tissue-map") {
+        Some(i) if i + 1 < a.len() => {
+            let px: usize = a[i + 1].parse()?;
+            a.drain(i..i + 2);
+            Some(px)
+        }
+        _ => None,
+    };
     let real_dir = PathBuf::from(
         a.get(1)
             .context("usage: realism REAL_DIR [drawn|cut] [N] [SHEET.png] [--stills]")?,
@@ -60,7 +71,10 @@ fn main() -> Result<()> {
         &burn::tensor::Device::flex(),
     )
     .map_err(|e| anyhow::anyhow!("models/lite.ttev: {e}"))?;
-    let spec = model.meta.clip_spec();
+    let mut spec = model.meta.clip_spec();
+    if let Some(px) = tissue_map {
+        spec.tissue_map_px = px;
+    }
     let limits = tte_media::Limits::default();
     let sheet_path = a.get(4).map(PathBuf::from);
     let tiles = std::cell::RefCell::new((Vec::new(), Vec::new()));
