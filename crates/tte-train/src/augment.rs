@@ -89,6 +89,12 @@ pub struct AugmentConfig {
     /// picture with no motion is not one of them. A choice of what is rendered, so it applies even
     /// with `enabled: false`.
     pub still_p: f32,
+    /// Probability of a random convolution (Xu et al. 2021, "RandConv"): every frame of the clip
+    /// filtered by one random 3x3, 5x5 or 7x7 kernel of Gaussian weights, rescaled to the frame's
+    /// own mean and spread and mixed with it in a random share. It scrambles local texture
+    /// (speckle grain, wall sheen, smoothing) and keeps the layout of chambers and walls, which
+    /// is what phantom and real screens share.
+    pub random_conv_p: f32,
 }
 
 impl Default for AugmentConfig {
@@ -127,6 +133,7 @@ impl Default for AugmentConfig {
             overlay_hue_p: 0.0,
             doppler_p: 0.0,
             still_p: 0.0,
+            random_conv_p: 0.0,
         }
     }
 }
@@ -374,6 +381,11 @@ pub fn on_clip(
             .iter_mut()
             .for_each(|v| *v = (1.0 + speckle * d.normal()).max(0.0));
     }
+    let random_conv = (cfg.random_conv_p > 0.0 && d.chance(cfg.random_conv_p)).then(|| {
+        let k = [3, 5, 7][(d.unit() * 3.0) as usize % 3];
+        let kernel: Vec<f32> = (0..k * k).map(|_| d.normal()).collect();
+        (k, kernel, d.unit())
+    });
     let mut buf = vec![0f32; plane];
     let lit = (haze.is_some() || wide_floor.is_some())
         .then(|| lit_pixels(data, [c, t], plane, mean, std));
@@ -409,6 +421,9 @@ pub fn on_clip(
                     (x * tint[ch.min(2)] * speckle_field[i] + noise * d.normal()).clamp(0.0, 1.0);
                 *v = (x - m) / s;
             }
+            if let Some((k, kernel, mix)) = &random_conv {
+                random_convolution(p, &mut buf, [w, h], (*k, kernel), *mix, (m, s));
+            }
         }
         if reverse {
             for ti in 0..t / 2 {
@@ -418,6 +433,72 @@ pub fn on_clip(
                 }
             }
         }
+    }
+}
+
+/// Grey level (0-1) below which a pixel counts as black for [`random_convolution`].
+const BLACK: f32 = 0.06;
+
+/// Filters the normalised frame `p` by the `k` x `k` `kernel` (edges clamped), rescales the
+/// result to the mean and standard deviation of the frame's lit pixels on the 0-1 grey scale,
+/// and mixes it in a share `mix` with the frame's lit pixels. `norm` is the (mean, std) the
+/// frame was normalised with.
+fn random_convolution(
+    p: &mut [f32],
+    buf: &mut [f32],
+    [w, h]: [usize; 2],
+    (k, kernel): (usize, &[f32]),
+    mix: f32,
+    (m, s): (f32, f32),
+) {
+    let grey = |v: f32| (v * s + m).clamp(0.0, 1.0);
+    let r = (k / 2) as isize;
+    for y in 0..h as isize {
+        for x in 0..w as isize {
+            let mut acc = 0.0;
+            for dy in -r..=r {
+                let yy = (y + dy).clamp(0, h as isize - 1) as usize;
+                for dx in -r..=r {
+                    let xx = (x + dx).clamp(0, w as isize - 1) as usize;
+                    acc +=
+                        kernel[((dy + r) as usize) * k + (dx + r) as usize] * grey(p[yy * w + xx]);
+                }
+            }
+            buf[y as usize * w + x as usize] = acc;
+        }
+    }
+    let moments = |vals: &mut dyn Iterator<Item = f32>| {
+        let (mut n, mut sum, mut sq) = (0.0f64, 0.0f64, 0.0f64);
+        for v in vals {
+            n += 1.0;
+            sum += v as f64;
+            sq += (v as f64) * (v as f64);
+        }
+        let mean = sum / n.max(1.0);
+        (
+            mean as f32,
+            ((sq / n.max(1.0) - mean * mean).max(0.0)).sqrt() as f32,
+        )
+    };
+    let lit = |v: &&f32| grey(**v) >= BLACK;
+    let (mean_x, sd_x) = moments(&mut p.iter().filter(lit).map(|&v| grey(v)));
+    let (mean_y, sd_y) = moments(
+        &mut p
+            .iter()
+            .zip(buf.iter())
+            .filter(|(v, _)| lit(v))
+            .map(|(_, &y)| y),
+    );
+    let gain = if sd_y > 1e-6 { sd_x / sd_y } else { 0.0 };
+    for (v, &y) in p.iter_mut().zip(buf.iter()) {
+        // Black stays black: the screen round the fan and the blood pools are black on every
+        // scanner, and their outline is the view; only the texture of what echoes is scrambled.
+        if grey(*v) < BLACK {
+            continue;
+        }
+        let filtered = (y - mean_y) * gain + mean_x;
+        let x = (mix * filtered + (1.0 - mix) * grey(*v)).clamp(0.0, 1.0);
+        *v = (x - m) / s;
     }
 }
 
@@ -813,6 +894,65 @@ mod tests {
         assert!(peak > 10, "bar at {peak}: {row:?}");
         for y in 1..s {
             assert_eq!(&data[y * s..][..s], &row[..], "row {y}");
+        }
+    }
+
+    #[test]
+    fn random_convolution_keeps_a_frames_grey_level_and_changes_its_texture() {
+        // A bright ring (a wall) on black with fine speckle, as grey 0-1 normalised by 0.5/0.25.
+        let (w, h, m, s) = (48usize, 40usize, 0.5f32, 0.25f32);
+        let mut d = Draw::new(7);
+        let frame: Vec<f32> = (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f32 - 24.0, (i / w) as f32 - 20.0);
+                let ring = ((x * x + y * y).sqrt() - 12.0).abs() < 3.0;
+                let g = if ring {
+                    0.6 + 0.3 * d.unit()
+                } else {
+                    0.1 * d.unit()
+                };
+                (g - m) / s
+            })
+            .collect();
+        let grey = |f: &[f32]| {
+            f.iter()
+                .map(|v| (v * s + m).clamp(0.0, 1.0))
+                .collect::<Vec<_>>()
+        };
+        let mean = |f: &[f32]| f.iter().sum::<f32>() / f.len() as f32;
+        for seed in 0..6 {
+            let mut d = Draw::new(seed);
+            let kernel: Vec<f32> = (0..25).map(|_| d.normal()).collect();
+            let (mut p, mut buf) = (frame.clone(), vec![0f32; w * h]);
+            random_convolution(&mut p, &mut buf, [w, h], (5, &kernel), 1.0, (m, s));
+            let (a, b) = (grey(&frame), grey(&p));
+            // Rescaled to the frame's mean and spread before clipping to 0-1: unscaled, a
+            // kernel's weights (summing to anything from -5 to 5) would shift it by far more.
+            assert!(
+                (mean(&a) - mean(&b)).abs() < 0.1,
+                "mean {} -> {}",
+                mean(&a),
+                mean(&b)
+            );
+            let changed = a
+                .iter()
+                .zip(&b)
+                .filter(|(x, y)| (*x - *y).abs() > 0.05)
+                .count();
+            assert!(
+                changed > w * h / 10,
+                "seed {seed}: only {changed} pixels changed"
+            );
+            // The black screen and blood stay black.
+            assert!(a
+                .iter()
+                .zip(&b)
+                .filter(|(x, _)| **x < BLACK)
+                .all(|(x, y)| x == y));
+            // Mixed in a share of 0, the frame is as it was.
+            let mut q = frame.clone();
+            random_convolution(&mut q, &mut buf, [w, h], (5, &kernel), 0.0, (m, s));
+            assert!(q.iter().zip(&frame).all(|(x, y)| (x - y).abs() < 1e-5));
         }
     }
 
