@@ -452,6 +452,8 @@ fn random_convolution(
     (m, s): (f32, f32),
 ) {
     let grey = |v: f32| (v * s + m).clamp(0.0, 1.0);
+    // The frame's grey levels once, not once per kernel tap.
+    let g: Vec<f32> = p.iter().map(|&v| grey(v)).collect();
     let r = (k / 2) as isize;
     for y in 0..h as isize {
         for x in 0..w as isize {
@@ -460,8 +462,7 @@ fn random_convolution(
                 let yy = (y + dy).clamp(0, h as isize - 1) as usize;
                 for dx in -r..=r {
                     let xx = (x + dx).clamp(0, w as isize - 1) as usize;
-                    acc +=
-                        kernel[((dy + r) as usize) * k + (dx + r) as usize] * grey(p[yy * w + xx]);
+                    acc += kernel[((dy + r) as usize) * k + (dx + r) as usize] * g[yy * w + xx];
                 }
             }
             buf[y as usize * w + x as usize] = acc;
