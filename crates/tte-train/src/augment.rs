@@ -95,6 +95,13 @@ pub struct AugmentConfig {
     /// (speckle grain, wall sheen, smoothing) and keeps the layout of chambers and walls, which
     /// is what phantom and real screens share.
     pub random_conv_p: f32,
+    /// Probability of an elastic warp: one smooth random displacement field for the whole clip
+    /// (random shifts at the corners of a 4 x 4 grid of cells, blended smoothly between them),
+    /// so the phantom's geometric chambers and walls bend into the irregular outlines of real
+    /// hearts while motion and layout stay.
+    pub elastic_p: f32,
+    /// The elastic warp's displacement, standard deviation as a share of the frame's side.
+    pub elastic: f32,
 }
 
 impl Default for AugmentConfig {
@@ -134,6 +141,8 @@ impl Default for AugmentConfig {
             doppler_p: 0.0,
             still_p: 0.0,
             random_conv_p: 0.0,
+            elastic_p: 0.0,
+            elastic: 0.04,
         }
     }
 }
@@ -386,6 +395,8 @@ pub fn on_clip(
         let kernel: Vec<f32> = (0..k * k).map(|_| d.normal()).collect();
         (k, kernel, d.unit())
     });
+    let elastic = (cfg.elastic_p > 0.0 && d.chance(cfg.elastic_p))
+        .then(|| displacement_field([w, h], cfg.elastic, d));
     let mut buf = vec![0f32; plane];
     let lit = (haze.is_some() || wide_floor.is_some())
         .then(|| lit_pixels(data, [c, t], plane, mean, std));
@@ -406,6 +417,9 @@ pub fn on_clip(
                 }
             }
             warp(p, &mut buf, w, h, angle, scale, sx, sy, pad);
+            if let Some(field) = &elastic {
+                displace(p, &mut buf, [w, h], field, pad);
+            }
             if lowres > 1 {
                 lower_resolution(p, &mut buf, w, h, lowres);
             }
@@ -500,6 +514,62 @@ fn random_convolution(
         let filtered = (y - mean_y) * gain + mean_x;
         let x = (mix * filtered + (1.0 - mix) * grey(*v)).clamp(0.0, 1.0);
         *v = (x - m) / s;
+    }
+}
+
+/// Cells across the elastic warp's control grid: a bend every quarter of the frame, about the
+/// size of a chamber, so walls and chambers change shape rather than the speckle wobbling.
+const ELASTIC_CELLS: usize = 4;
+
+/// A smooth random displacement per pixel (`[dx, dy]` in pixels): normal shifts of `amount`
+/// times the frame's width (across) and height (down) at the control grid's corners (cut at two deviations), blended with
+/// smoothstep weights so the field has no kinks at the cell edges. Up to an `amount` of 0.04 a
+/// pixel never overtakes its neighbour (steepest slope 1.5 x 4 x 0.04 x 4 cells < 1): the image
+/// bends, never folds.
+fn displacement_field([w, h]: [usize; 2], amount: f32, d: &mut Draw) -> Vec<[f32; 2]> {
+    let n = ELASTIC_CELLS + 1;
+    let knots: Vec<[f32; 2]> = (0..n * n)
+        .map(|_| [w, h].map(|len| amount * len as f32 * d.normal().clamp(-2.0, 2.0)))
+        .collect();
+    let smooth = |t: f32| t * t * (3.0 - 2.0 * t);
+    let locate = |x: usize, len: usize| {
+        let u = (x as f32 + 0.5) / len as f32 * ELASTIC_CELLS as f32;
+        let i = (u as usize).min(ELASTIC_CELLS - 1);
+        (i, smooth(u - i as f32))
+    };
+    let mut field = Vec::with_capacity(w * h);
+    for y in 0..h {
+        let (j, b) = locate(y, h);
+        for x in 0..w {
+            let (i, a) = locate(x, w);
+            let k = |di: usize, dj: usize| knots[(j + dj) * n + i + di];
+            field.push([0, 1].map(|c| {
+                (1.0 - b) * ((1.0 - a) * k(0, 0)[c] + a * k(1, 0)[c])
+                    + b * ((1.0 - a) * k(0, 1)[c] + a * k(1, 1)[c])
+            }));
+        }
+    }
+    field
+}
+
+/// Moves every pixel of `p` by `field` (each output pixel reads the input at its own place plus
+/// the displacement), sampled bilinearly; outside the frame is padding.
+fn displace(p: &mut [f32], buf: &mut [f32], [w, h]: [usize; 2], field: &[[f32; 2]], pad: f32) {
+    buf.copy_from_slice(p);
+    for y in 0..h {
+        for x in 0..w {
+            let [dx, dy] = field[y * w + x];
+            let (u, v) = (x as f32 + dx, y as f32 + dy);
+            p[y * w + x] = if u < 0.0 || v < 0.0 || u > (w - 1) as f32 || v > (h - 1) as f32 {
+                pad
+            } else {
+                let (x0, y0) = (u as usize, v as usize);
+                let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+                let (a, b) = (u - x0 as f32, v - y0 as f32);
+                (1.0 - b) * ((1.0 - a) * buf[y0 * w + x0] + a * buf[y0 * w + x1])
+                    + b * ((1.0 - a) * buf[y1 * w + x0] + a * buf[y1 * w + x1])
+            };
+        }
     }
 }
 
@@ -955,6 +1025,58 @@ mod tests {
             random_convolution(&mut q, &mut buf, [w, h], (5, &kernel), 0.0, (m, s));
             assert!(q.iter().zip(&frame).all(|(x, y)| (x - y).abs() < 1e-5));
         }
+    }
+
+    #[test]
+    fn elastic_warp_bends_shapes_smoothly_and_keeps_flat_areas() {
+        let (w, h) = (64usize, 48usize);
+        for seed in 0..5 {
+            let field = displacement_field([w, h], 0.04, &mut Draw::new(seed));
+            let side = w.max(h) as f32;
+            let largest = field
+                .iter()
+                .map(|f| f[0].abs().max(f[1].abs()))
+                .fold(0.0, f32::max);
+            // Some pixel moves by a pixel or more, none by more than a fifth of the frame.
+            assert!(
+                largest > 1.0 && largest < 0.2 * side,
+                "seed {seed}: {largest}"
+            );
+            // Smooth: neighbours move by less than the pixel between them (nothing folds).
+            for y in 1..h {
+                for x in 1..w {
+                    let (a, l, u) = (
+                        field[y * w + x],
+                        field[y * w + x - 1],
+                        field[(y - 1) * w + x],
+                    );
+                    assert!((a[0] - l[0]).abs() < 1.0 && (a[1] - u[1]).abs() < 1.0);
+                }
+            }
+            let mut buf = vec![0f32; w * h];
+            // A flat frame stays flat where it reads inside the frame.
+            let mut flat = vec![0.3f32; w * h];
+            displace(&mut flat, &mut buf, [w, h], &field, 0.3);
+            assert!(flat.iter().all(|v| (v - 0.3).abs() < 1e-5));
+            // A straight bright column comes out bent: its brightest pixel moves between rows.
+            let mut bar: Vec<f32> = (0..w * h)
+                .map(|i| if i % w == 32 { 1.0 } else { 0.0 })
+                .collect();
+            displace(&mut bar, &mut buf, [w, h], &field, 0.0);
+            let peak = |y: usize| {
+                (0..w)
+                    .max_by(|&a, &b| bar[y * w + a].total_cmp(&bar[y * w + b]))
+                    .unwrap() as isize
+            };
+            let cols: Vec<isize> = (0..h).map(peak).collect();
+            let spread = cols.iter().max().unwrap() - cols.iter().min().unwrap();
+            assert!(
+                spread >= 1,
+                "seed {seed}: the column stayed straight {cols:?}"
+            );
+        }
+        // Off by default, and then it draws nothing: older configs keep their random stream.
+        assert_eq!(AugmentConfig::default().elastic_p, 0.0);
     }
 
     #[test]
