@@ -560,17 +560,21 @@ fn displace(p: &mut [f32], buf: &mut [f32], [w, h]: [usize; 2], field: &[[f32; 2
         for x in 0..w {
             let [dx, dy] = field[y * w + x];
             let (u, v) = (x as f32 + dx, y as f32 + dy);
-            p[y * w + x] = if u < 0.0 || v < 0.0 || u > (w - 1) as f32 || v > (h - 1) as f32 {
-                pad
-            } else {
-                let (x0, y0) = (u as usize, v as usize);
-                let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-                let (a, b) = (u - x0 as f32, v - y0 as f32);
-                (1.0 - b) * ((1.0 - a) * buf[y0 * w + x0] + a * buf[y0 * w + x1])
-                    + b * ((1.0 - a) * buf[y1 * w + x0] + a * buf[y1 * w + x1])
-            };
+            p[y * w + x] = sample_bilinear(buf, [w, h], u, v, pad);
         }
     }
+}
+
+/// `buf` (`w` x `h`) read at the fractional place `(u, v)`, blended bilinearly; `pad` outside.
+fn sample_bilinear(buf: &[f32], [w, h]: [usize; 2], u: f32, v: f32, pad: f32) -> f32 {
+    if u < 0.0 || v < 0.0 || u > (w - 1) as f32 || v > (h - 1) as f32 {
+        return pad;
+    }
+    let (x0, y0) = (u as usize, v as usize);
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    let (a, b) = (u - x0 as f32, v - y0 as f32);
+    (1.0 - b) * ((1.0 - a) * buf[y0 * w + x0] + a * buf[y0 * w + x1])
+        + b * ((1.0 - a) * buf[y1 * w + x0] + a * buf[y1 * w + x1])
 }
 
 /// Rotation about the centre, zoom (`[x, y]`) and shift, sampled bilinearly; outside is padding.
@@ -596,15 +600,7 @@ fn warp(
                 (y as f32 + 0.5 - cy - sy) / zoom[1],
             );
             let (u, v) = (c * dx + s * dy + cx - 0.5, -s * dx + c * dy + cy - 0.5);
-            p[y * w + x] = if u < 0.0 || v < 0.0 || u > (w - 1) as f32 || v > (h - 1) as f32 {
-                pad
-            } else {
-                let (x0, y0) = (u as usize, v as usize);
-                let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-                let (a, b) = (u - x0 as f32, v - y0 as f32);
-                (1.0 - b) * ((1.0 - a) * buf[y0 * w + x0] + a * buf[y0 * w + x1])
-                    + b * ((1.0 - a) * buf[y1 * w + x0] + a * buf[y1 * w + x1])
-            };
+            p[y * w + x] = sample_bilinear(buf, [w, h], u, v, pad);
         }
     }
 }
