@@ -132,8 +132,6 @@ impl Scatterers {
 
     /// Makes myocardium patchy: a smooth random field (value noise on a lattice of `cell_cm`,
     /// log-amplitude `sigma`), fixed in tissue coordinates so the patches move with the wall.
-    /// A lattice, not a sum of blobs: the field is read once per scatterer, hundreds of
-    /// thousands of times per clip.
     pub fn with_wall_texture(
         mut self,
         rng: &mut Rng,
@@ -141,21 +139,37 @@ impl Scatterers {
         cell_cm: f32,
         sigma: f32,
     ) -> Self {
-        let extent = scanner.depth_cm * 1.1;
-        let n = (2.0 * extent / cell_cm).ceil() as usize + 2;
-        let lattice: Vec<f32> = (0..n * n).map(|_| sigma * rng.normal()).collect();
-        let at = |i: usize, j: usize| lattice[j.min(n - 1) * n + i.min(n - 1)];
-        let smooth = |t: f32| t * t * (3.0 - 2.0 * t);
+        let field = ValueNoise::new(rng, scanner, cell_cm, sigma);
         for (p, w) in self.pos.iter().zip(&mut self.wall_texture) {
-            let (fx, fy) = (
-                ((p[0] + extent) / cell_cm).max(0.0),
-                ((p[1] + extent) / cell_cm).max(0.0),
-            );
-            let (i, j) = (fx as usize, fy as usize);
-            let (tx, ty) = (smooth(fx.fract()), smooth(fy.fract()));
-            let top = at(i, j) + (at(i + 1, j) - at(i, j)) * tx;
-            let bottom = at(i, j + 1) + (at(i + 1, j + 1) - at(i, j + 1)) * tx;
-            *w = (top + (bottom - top) * ty).exp().clamp(0.2, 3.0);
+            *w = field.at(*p).exp().clamp(0.2, 3.0);
+        }
+        self
+    }
+
+    /// Makes the tissue around the heart heterogeneous over millimetres (fat septa, fascia,
+    /// partly aerated lung), on top of [`Scatterers::with_surroundings`]' centimetre patches:
+    /// real surroundings are a mottled texture, not an even grey fog at one level.
+    pub fn with_surroundings_texture(
+        mut self,
+        rng: &mut Rng,
+        scanner: &Scanner,
+        cell_cm: f32,
+        sigma: f32,
+    ) -> Self {
+        let field = ValueNoise::new(rng, scanner, cell_cm, sigma);
+        for (p, s) in self.pos.iter().zip(&mut self.surroundings) {
+            *s *= field.at(*p).exp().clamp(0.05, 4.0);
+        }
+        self
+    }
+
+    /// Gives each scatterer a log-normal strength (log-sd `sigma`), mean power kept: tissue
+    /// holds a few strong reflectors among many weak ones, so real speckle is grainy (bright
+    /// dots on grey) where purely Gaussian scattering is an even sand.
+    pub fn with_grain(mut self, rng: &mut Rng, sigma: f32) -> Self {
+        let keep_power = (-sigma * sigma).exp();
+        for a in &mut self.amp {
+            *a *= (sigma * rng.normal()).exp() * keep_power;
         }
         self
     }
@@ -200,6 +214,45 @@ impl Scatterers {
             *s = level * field.exp().clamp(0.1, 1.6);
         }
         self
+    }
+}
+
+/// A smooth random field over the sector: value noise on a square lattice of `cell` cm with
+/// normal values of sd `sigma`, interpolated with a smoothstep. A lattice, not a sum of blobs:
+/// the field is read once per scatterer, hundreds of thousands of times per clip.
+struct ValueNoise {
+    lattice: Vec<f32>,
+    n: usize,
+    extent: f32,
+    cell: f32,
+}
+
+impl ValueNoise {
+    fn new(rng: &mut Rng, scanner: &Scanner, cell: f32, sigma: f32) -> Self {
+        let extent = scanner.depth_cm * 1.1;
+        let n = (2.0 * extent / cell).ceil() as usize + 2;
+        let lattice = (0..n * n).map(|_| sigma * rng.normal()).collect();
+        Self {
+            lattice,
+            n,
+            extent,
+            cell,
+        }
+    }
+
+    fn at(&self, p: V2) -> f32 {
+        let n = self.n;
+        let at = |i: usize, j: usize| self.lattice[j.min(n - 1) * n + i.min(n - 1)];
+        let smooth = |t: f32| t * t * (3.0 - 2.0 * t);
+        let (fx, fy) = (
+            ((p[0] + self.extent) / self.cell).max(0.0),
+            ((p[1] + self.extent) / self.cell).max(0.0),
+        );
+        let (i, j) = (fx as usize, fy as usize);
+        let (tx, ty) = (smooth(fx.fract()), smooth(fy.fract()));
+        let top = at(i, j) + (at(i + 1, j) - at(i, j)) * tx;
+        let bottom = at(i, j + 1) + (at(i + 1, j + 1) - at(i, j + 1)) * tx;
+        top + (bottom - top) * ty
     }
 }
 
@@ -903,6 +956,67 @@ mod tests {
         assert!(close > 0, "no close pairs checked");
     }
 
+    #[test]
+    fn grain_keeps_the_mean_power_and_leaves_most_tissue_below_its_brightest_dots() {
+        let sc = test_scanner();
+        let grid = PolarGrid {
+            samples: 160,
+            lines: 110,
+        };
+        let plain = Scatterers::seed(&mut Rng::new(9), &sc, grid);
+        let power = |s: &Scatterers| s.amp.iter().map(|a| a * a).sum::<f32>() / s.amp.len() as f32;
+        let p0 = power(&plain);
+        // A log-normal factor of log-sd s raises the mean power by exp(2 s^2); exp(-s^2) on the
+        // amplitude undoes it. (At s = 0.8 the sample mean of 40 000 powers is good to 10 %.)
+        let moderate = Scatterers::seed(&mut Rng::new(9), &sc, grid).with_grain(&mut Rng::new(3), 0.8);
+        let p1 = power(&moderate);
+        assert!((p1 / p0 - 1.0).abs() < 0.2, "mean power {p0} -> {p1}");
+        let grainy = Scatterers::seed(&mut Rng::new(9), &sc, grid).with_grain(&mut Rng::new(3), 1.5);
+        // The picture is levelled on its 99th percentile: strong scatterers set it, so the
+        // typical grey of the same tissue falls.
+        let median = |img: &[f32]| {
+            let mut v: Vec<f32> = img.iter().copied().filter(|g| *g > 0.0).collect();
+            let k = v.len() / 2;
+            *v.select_nth_unstable_by(k, f32::total_cmp).1
+        };
+        let (m0, m1) = (
+            median(&frame_with(&sc, grid, vec![], plain)),
+            median(&frame_with(&sc, grid, vec![], grainy)),
+        );
+        assert!(m1 < m0 - 0.04, "median grey {m0} plain, {m1} grainy");
+    }
+
+    #[test]
+    fn surroundings_texture_varies_over_millimetres_and_v1_stays_even() {
+        let sc = test_scanner();
+        let grid = PolarGrid {
+            samples: 120,
+            lines: 90,
+        };
+        let plain = Scatterers::seed(&mut Rng::new(5), &sc, grid);
+        assert!(plain.surroundings.iter().all(|&w| w == 1.0), "v1 surroundings stay even");
+        let s = plain.with_surroundings_texture(&mut Rng::new(6), &sc, 0.4, 0.8);
+        let logs: Vec<f32> = s.surroundings.iter().map(|w| w.ln()).collect();
+        let (mut near, mut apart) = ((0.0f32, 0), (0.0f32, 0));
+        for i in (0..s.pos.len()).step_by(53) {
+            for j in (i + 1)..(i + 2000).min(s.pos.len()) {
+                let (dx, dy) = (s.pos[i][0] - s.pos[j][0], s.pos[i][1] - s.pos[j][1]);
+                let d = (dx * dx + dy * dy).sqrt();
+                let diff = (logs[i] - logs[j]).abs();
+                if d < 0.03 {
+                    near = (near.0 + diff, near.1 + 1);
+                } else if (0.8..1.5).contains(&d) {
+                    apart = (apart.0 + diff, apart.1 + 1);
+                }
+            }
+        }
+        assert!(near.1 > 20 && apart.1 > 20, "pairs {near:?} {apart:?}");
+        let (near, apart) = (near.0 / near.1 as f32, apart.0 / apart.1 as f32);
+        // Even within a third of a millimetre, not across a centimetre.
+        assert!(near < 0.1, "log difference {near} within 0.3 mm");
+        assert!(apart > 0.35, "log difference {apart} a centimetre apart");
+    }
+
     /// Forms one frame of plain tissue (no shapes) with `sc`.
     fn plain_tissue_frame(sc: &Scanner, grid: PolarGrid) -> Vec<f32> {
         frame_of(sc, grid, vec![])
@@ -910,13 +1024,22 @@ mod tests {
 
     /// Forms one frame of `shapes` in plain tissue with `sc`.
     fn frame_of(sc: &Scanner, grid: PolarGrid, shapes: Vec<crate::anatomy::Shape>) -> Vec<f32> {
+        frame_with(sc, grid, shapes, Scatterers::seed(&mut Rng::new(9), sc, grid))
+    }
+
+    /// Forms one frame of `shapes` in tissue made of `scatterers`.
+    fn frame_with(
+        sc: &Scanner,
+        grid: PolarGrid,
+        shapes: Vec<crate::anatomy::Shape>,
+        scatterers: Scatterers,
+    ) -> Vec<f32> {
         let scene = Scene {
             shapes,
             background: Tissue::Background,
             centre: [0.0, 8.0],
             radius: 3.0,
         };
-        let scatterers = Scatterers::seed(&mut Rng::new(9), sc, grid);
         let falloff = vec![0.0; scatterers.pos.len()];
         let deform = Deformation {
             centre: scene.centre,

@@ -184,13 +184,18 @@ impl Renderer {
             let log_range = |a: &mut Rng, lo: f32, hi: f32| (a.range(lo.ln(), hi.ln())).exp();
             smooth_px = smoothing_px(a.unit(), px_per_cm, params.width.max(params.height));
             tissue_jitter = [
-                log_range(&mut a, 0.25, 1.8),
-                // Pericardium and valves: up to 1.5x, not 2x, so the rim round a heart does not
-                // outshine its walls as it did on most clips (real rims glare only square-on).
-                log_range(&mut a, 0.3, 1.5),
+                // Myocardium 0.12-1.5x, not 0.25-1.8x, and reflectors up to 2x, not 1.5x: on real
+                // screens the valves and the rims square to the beam set the top of the grey
+                // scale and muscle sits well below it (the realism report's stills: phantom ones
+                // held twice the real share of grey 0.3-0.7, and less of 0.05-0.15).
+                log_range(&mut a, 0.12, 1.5),
+                // Pericardium and valves: up to 2x, their specular fall-off keeps the rim round
+                // a heart from glaring except where the beam meets it square-on.
+                log_range(&mut a, 0.4, 2.0),
                 log_range(&mut a, 0.4, 2.5),
-                // Tissue around the heart from dim to as bright as myocardium.
-                log_range(&mut a, 0.5, 3.0),
+                // Tissue around the heart from dim to as bright as myocardium (0.5-3.0 lit
+                // more of the fan than real screens show).
+                log_range(&mut a, 0.3, 2.0),
                 // Blood is 35-50 dB below myocardium on most screens, black at the gain a
                 // sonographer sets (at 30-40 dB, the phantom's cavities were a speckled grey,
                 // median 68 of 255, where real ones are near black); haze from clutter and high
@@ -217,6 +222,16 @@ impl Renderer {
             // never gone (0.85 had lateral walls darker than the rims around them).
             wall_look.anisotropy = w.range(0.2, 0.6);
             scatterers = scatterers.with_wall_texture(&mut w, sc, cell, sigma);
+            // Real screens' tissue is grainy and mottled (the realism report's stills: phantom
+            // ones held twice the real share of mid-grey, an even sand of speckle, and less
+            // fine detail): strong scatterers among weak ones, and surroundings varying over
+            // millimetres. Each from its own stream.
+            let mut g = Rng::new(params.seed ^ 0x6A_A1_4E);
+            let grain = g.range(0.3, 1.6);
+            scatterers = scatterers.with_grain(&mut g, grain);
+            let mut t = Rng::new(params.seed ^ 0x5077_7E47);
+            let (cell, sigma) = (t.range(0.25, 1.0), t.range(0.3, 1.0));
+            scatterers = scatterers.with_surroundings_texture(&mut t, sc, cell, sigma);
         }
         let cut_plane = params.cut.as_ref().map(|c| cut_plane(&params.patient, c));
         // A real screen's text is a line of 1-2 % of its height; at the small sizes training
