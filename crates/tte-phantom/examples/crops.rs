@@ -1,32 +1,51 @@
 //! How well the preprocessing's fan search finds the fan on phantom screens, whose true layout the
-//! phantom knows: IoU of the crop with the fan, and how many crops reach out of it (a tenth or more
-//! of the crop outside the fan's box: text, bars, traces), grouped by screen size, gain and dynamic
-//! range. A crop smaller than the fan, around a heart whose surroundings are black, is expected; one
-//! reaching out to the text is not. `CROPS_VERBOSE=1` lists the crops with IoU under 0.5 or reaching
-//! out; `CROPS_PNG=DIR` also draws each of them there (a middle frame, the crop in red, the fan's box
-//! in green). `cargo run --release -p tte-phantom --example crops [clips-per-view] [default|shifted]`
+//! phantom knows: IoU of the crop with the fan, the share of the fan's box the crop keeps, and how
+//! many crops reach out of it (a tenth or more of the crop outside the fan's box: text, bars,
+//! traces), grouped by view, screen size, gain and dynamic range. A crop smaller than the fan,
+//! around a heart whose surroundings are black, is expected; one reaching out to the text is not.
+//! `CROPS_VERBOSE=1` lists the crops with IoU under 0.5 or reaching out; `CROPS_PNG=DIR` also
+//! draws each of them there (a middle frame, the crop in red, the fan's box in green).
+//! `CROPS_ANATOMY=cut` surveys phantom v2's cut views (default: v1's drawn ones),
+//! `CROPS_STILLS=1` one frame shown for the whole clip, as training's stills and screen captures
+//! are, and `CROPS_MAX_SIDE=N` screens at most N pixels wide (default 720; training renders 256).
+//! `cargo run --release -p tte-phantom --example crops [clips-per-view] [default|shifted]`
 mod common;
 
 use std::collections::BTreeMap;
-use tte_phantom::{classes, ClipParams, Renderer};
+use tte_phantom::{classes, Anatomy, ClipParams, Renderer};
 use tte_preprocess::{plan, prepare_frames, ClipSpec};
 
 fn main() {
     let (per_view, style) = common::per_view_and_style();
+    let anatomy: Anatomy = std::env::var("CROPS_ANATOMY")
+        .map_or(Ok(Anatomy::Drawn), |s| s.parse())
+        .unwrap_or_else(|e| panic!("CROPS_ANATOMY: {e}"));
+    let stills = std::env::var_os("CROPS_STILLS").is_some();
+    let max_side: usize = std::env::var("CROPS_MAX_SIDE").map_or(720, |s| {
+        s.parse().expect("CROPS_MAX_SIDE is a whole number of pixels")
+    });
     let spec = ClipSpec::default();
-    let mut groups: BTreeMap<String, Vec<(f64, bool)>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<(f64, f64, bool)>> = BTreeMap::new();
     for view in classes().iter().filter(|v| *v != "OTHER") {
         for i in 0..per_view {
-            let p = ClipParams::draw(view, 5_000 + i, style).with_max_side(720);
+            let p = ClipParams::draw(view, 5_000 + i, style)
+                .with_max_side(max_side)
+                .with_anatomy(anatomy);
             let r = Renderer::new(p);
             let times = r.params.frame_times();
             let picked: Vec<f64> = plan(&times, &spec).iter().map(|&i| times[i]).collect();
-            let frames = r.frames_at(&picked);
+            let frames = if stills {
+                vec![r.frames_at(&picked[picked.len() / 2..][..1]).remove(0); picked.len()]
+            } else {
+                r.frames_at(&picked)
+            };
             let crop = prepare_frames(&frames, &picked, &[], &spec, 0.0)
                 .expect("phantom frames prepare")
                 .sector;
-            let iou = crop.iou(&r.sector_rect());
-            let out = reaches_out(&crop, &r.sector_rect());
+            let fan = r.sector_rect();
+            let iou = crop.iou(&fan);
+            let kept = crop.intersection(&fan).area() as f64 / fan.area().max(1) as f64;
+            let out = reaches_out(&crop, &fan);
             let sc = &r.params.scanner;
             if (iou < 0.5 || out) && std::env::var_os("CROPS_VERBOSE").is_some() {
                 eprintln!(
@@ -42,6 +61,7 @@ fn main() {
                 }
             }
             let keys = [
+                format!("view {view}"),
                 format!("size {}x{}", r.params.width, r.params.height),
                 format!(
                     "gain {}",
@@ -62,16 +82,19 @@ fn main() {
                 "all".to_string(),
             ];
             for k in keys {
-                groups.entry(k).or_default().push((iou, out));
+                groups.entry(k).or_default().push((iou, kept, out));
             }
         }
     }
-    println!("| screens | clips | mean IoU | IoU < 0.5 | crop reaches out of the fan |\n|---|---|---|---|---|");
+    println!("| screens | clips | mean IoU | IoU < 0.5 | IoU < 0.7 | share of the fan kept | crop reaches out of the fan |\n|---|---|---|---|---|---|---|");
     for (k, v) in groups {
-        let mean = v.iter().map(|x| x.0).sum::<f64>() / v.len() as f64;
+        let n = v.len() as f64;
+        let mean = v.iter().map(|x| x.0).sum::<f64>() / n;
+        let kept = v.iter().map(|x| x.1).sum::<f64>() / n;
         let bad = v.iter().filter(|x| x.0 < 0.5).count();
-        let out = v.iter().filter(|x| x.1).count();
-        println!("| {k} | {} | {mean:.3} | {bad} | {out} |", v.len());
+        let poor = v.iter().filter(|x| x.0 < 0.7).count();
+        let out = v.iter().filter(|x| x.2).count();
+        println!("| {k} | {} | {mean:.3} | {bad} | {poor} | {kept:.2} | {out} |", v.len());
     }
 }
 
