@@ -22,7 +22,8 @@ fn main() {
         .unwrap_or_else(|e| panic!("CROPS_ANATOMY: {e}"));
     let stills = std::env::var_os("CROPS_STILLS").is_some();
     let max_side: usize = std::env::var("CROPS_MAX_SIDE").map_or(720, |s| {
-        s.parse().expect("CROPS_MAX_SIDE is a whole number of pixels")
+        s.parse()
+            .expect("CROPS_MAX_SIDE is a whole number of pixels")
     });
     let spec = ClipSpec::default();
     let mut groups: BTreeMap<String, Vec<(f64, f64, bool)>> = BTreeMap::new();
@@ -94,7 +95,10 @@ fn main() {
         let bad = v.iter().filter(|x| x.0 < 0.5).count();
         let poor = v.iter().filter(|x| x.0 < 0.7).count();
         let out = v.iter().filter(|x| x.2).count();
-        println!("| {k} | {} | {mean:.3} | {bad} | {poor} | {kept:.2} | {out} |", v.len());
+        println!(
+            "| {k} | {} | {mean:.3} | {bad} | {poor} | {kept:.2} | {out} |",
+            v.len()
+        );
     }
 }
 

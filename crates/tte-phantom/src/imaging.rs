@@ -968,10 +968,12 @@ mod tests {
         let p0 = power(&plain);
         // A log-normal factor of log-sd s raises the mean power by exp(2 s^2); exp(-s^2) on the
         // amplitude undoes it. (At s = 0.8 the sample mean of 40 000 powers is good to 10 %.)
-        let moderate = Scatterers::seed(&mut Rng::new(9), &sc, grid).with_grain(&mut Rng::new(3), 0.8);
+        let moderate =
+            Scatterers::seed(&mut Rng::new(9), &sc, grid).with_grain(&mut Rng::new(3), 0.8);
         let p1 = power(&moderate);
         assert!((p1 / p0 - 1.0).abs() < 0.2, "mean power {p0} -> {p1}");
-        let grainy = Scatterers::seed(&mut Rng::new(9), &sc, grid).with_grain(&mut Rng::new(3), 1.5);
+        let grainy =
+            Scatterers::seed(&mut Rng::new(9), &sc, grid).with_grain(&mut Rng::new(3), 1.5);
         // The picture is levelled on its 99th percentile: strong scatterers set it, so the
         // typical grey of the same tissue falls.
         let median = |img: &[f32]| {
@@ -994,7 +996,10 @@ mod tests {
             lines: 90,
         };
         let plain = Scatterers::seed(&mut Rng::new(5), &sc, grid);
-        assert!(plain.surroundings.iter().all(|&w| w == 1.0), "v1 surroundings stay even");
+        assert!(
+            plain.surroundings.iter().all(|&w| w == 1.0),
+            "v1 surroundings stay even"
+        );
         let s = plain.with_surroundings_texture(&mut Rng::new(6), &sc, 0.4, 0.8);
         let logs: Vec<f32> = s.surroundings.iter().map(|w| w.ln()).collect();
         let (mut near, mut apart) = ((0.0f32, 0), (0.0f32, 0));
@@ -1024,7 +1029,12 @@ mod tests {
 
     /// Forms one frame of `shapes` in plain tissue with `sc`.
     fn frame_of(sc: &Scanner, grid: PolarGrid, shapes: Vec<crate::anatomy::Shape>) -> Vec<f32> {
-        frame_with(sc, grid, shapes, Scatterers::seed(&mut Rng::new(9), sc, grid))
+        frame_with(
+            sc,
+            grid,
+            shapes,
+            Scatterers::seed(&mut Rng::new(9), sc, grid),
+        )
     }
 
     /// Forms one frame of `shapes` in tissue made of `scatterers`.
