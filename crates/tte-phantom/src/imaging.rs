@@ -924,14 +924,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn wall_texture_is_smooth_over_millimetres_and_patchy_over_centimetres() {
+    /// The test scanner and its scatterers before any texture: what the texture tests start from.
+    fn plain_scatterers() -> (Scanner, Scatterers) {
         let sc = test_scanner();
         let grid = PolarGrid {
             samples: 120,
             lines: 90,
         };
         let plain = Scatterers::seed(&mut Rng::new(5), &sc, grid);
+        (sc, plain)
+    }
+
+    #[test]
+    fn wall_texture_is_smooth_over_millimetres_and_patchy_over_centimetres() {
+        let (sc, plain) = plain_scatterers();
         assert!(
             plain.wall_texture.iter().all(|&w| w == 1.0),
             "v1 walls stay even"
@@ -990,12 +996,7 @@ mod tests {
 
     #[test]
     fn surroundings_texture_varies_over_millimetres_and_v1_stays_even() {
-        let sc = test_scanner();
-        let grid = PolarGrid {
-            samples: 120,
-            lines: 90,
-        };
-        let plain = Scatterers::seed(&mut Rng::new(5), &sc, grid);
+        let (sc, plain) = plain_scatterers();
         assert!(
             plain.surroundings.iter().all(|&w| w == 1.0),
             "v1 surroundings stay even"
