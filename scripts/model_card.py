@@ -136,7 +136,7 @@ if choices:
     w("### Choices measured on the real set\n")
     w("Each row is one model file scored by the command above on the same 80 files; the shipped row is the reference. Reports in `models/eval/real-dev/`.\n")
     w("The log score is the mean natural log of the probability given to the right view over all 80 files (0 at best; reports written before it was measured show a dash): it separates two models sooner than 80 files' accuracy, where one file is 0.0125. `--against` compares two reports file by file.\n")
-    w("How far apart two runs of one recipe land, seed alone differing (v2-stage8 and its seed control below: 41 and 41 files right, 6 gained and 6 lost, log score 0.027 apart; stage 6's control and its twin: 44 and 42, 3 gained and 5 lost, 0.017 apart). Rows that differ from their control by no more than that are within training noise, whatever their intervals over files say.\n")
+    w("How far apart two runs of one recipe land, seed alone differing (v2-stage8 and its seed control below: 41 and 41 files right, 6 gained and 6 lost, log score 0.027 apart; stage 6's control and its twin: 44 and 42, 3 gained and 5 lost, 0.017 apart). Rows that differ from their control by no more than that are within training noise, whatever their intervals over files say. The shipped file was picked as the best of several such runs, so a run continued from it scores lower even on its own recipe (stage 6 trained on below: 7 files and 0.13 of log score lost): judge a change against its own control.\n")
     w("| choice | clips accuracy | clips ECE | stills accuracy | stills ECE | log score | shipped? |")
     w("|---|---|---|---|---|---|---|")
     for c in choices:
