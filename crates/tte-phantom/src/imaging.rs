@@ -139,10 +139,7 @@ impl Scatterers {
         cell_cm: f32,
         sigma: f32,
     ) -> Self {
-        let field = ValueNoise::new(rng, scanner, cell_cm, sigma);
-        for (p, w) in self.pos.iter().zip(&mut self.wall_texture) {
-            *w = field.at(*p).exp().clamp(0.2, 3.0);
-        }
+        self.wall_texture = self.smooth_gains(rng, scanner, cell_cm, sigma, (0.2, 3.0));
         self
     }
 
@@ -156,11 +153,28 @@ impl Scatterers {
         cell_cm: f32,
         sigma: f32,
     ) -> Self {
-        let field = ValueNoise::new(rng, scanner, cell_cm, sigma);
-        for (p, s) in self.pos.iter().zip(&mut self.surroundings) {
-            *s *= field.at(*p).exp().clamp(0.05, 4.0);
+        let gains = self.smooth_gains(rng, scanner, cell_cm, sigma, (0.05, 4.0));
+        for (s, g) in self.surroundings.iter_mut().zip(gains) {
+            *s *= g;
         }
         self
+    }
+
+    /// Each scatterer's gain from a smooth random field (value noise on a lattice of `cell_cm`,
+    /// log-amplitude `sigma`) at its tissue position, clamped to `lo..=hi`.
+    fn smooth_gains(
+        &self,
+        rng: &mut Rng,
+        scanner: &Scanner,
+        cell_cm: f32,
+        sigma: f32,
+        (lo, hi): (f32, f32),
+    ) -> Vec<f32> {
+        let field = ValueNoise::new(rng, scanner, cell_cm, sigma);
+        self.pos
+            .iter()
+            .map(|p| field.at(*p).exp().clamp(lo, hi))
+            .collect()
     }
 
     /// Gives each scatterer a log-normal strength (log-sd `sigma`), mean power kept: tissue
