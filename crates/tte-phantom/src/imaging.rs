@@ -949,6 +949,20 @@ mod tests {
         (sc, plain)
     }
 
+    /// Pairs of scatterers (i, j, distance in cm): every `step`-th one with the `span` after it.
+    fn scatterer_pairs(
+        s: &Scatterers,
+        step: usize,
+        span: usize,
+    ) -> impl Iterator<Item = (usize, usize, f32)> + '_ {
+        (0..s.pos.len()).step_by(step).flat_map(move |i| {
+            ((i + 1)..(i + span).min(s.pos.len())).map(move |j| {
+                let (dx, dy) = (s.pos[i][0] - s.pos[j][0], s.pos[i][1] - s.pos[j][1]);
+                (i, j, (dx * dx + dy * dy).sqrt())
+            })
+        })
+    }
+
     #[test]
     fn wall_texture_is_smooth_over_millimetres_and_patchy_over_centimetres() {
         let (sc, plain) = plain_scatterers();
@@ -964,13 +978,10 @@ mod tests {
         assert!(sd > 0.2 && sd < 0.6, "log-brightness spread {sd}");
         // Scatterers within half a millimetre of each other see nearly the same brightness.
         let mut close = 0;
-        for i in (0..s.pos.len()).step_by(97) {
-            for j in (i + 1)..(i + 400).min(s.pos.len()) {
-                let (dx, dy) = (s.pos[i][0] - s.pos[j][0], s.pos[i][1] - s.pos[j][1]);
-                if dx * dx + dy * dy < 0.05 * 0.05 {
-                    close += 1;
-                    assert!((logs[i] - logs[j]).abs() < 0.15, "{i} {j}");
-                }
+        for (i, j, d) in scatterer_pairs(&s, 97, 400) {
+            if d < 0.05 {
+                close += 1;
+                assert!((logs[i] - logs[j]).abs() < 0.15, "{i} {j}");
             }
         }
         assert!(close > 0, "no close pairs checked");
@@ -1018,16 +1029,12 @@ mod tests {
         let s = plain.with_surroundings_texture(&mut Rng::new(6), &sc, 0.4, 0.8);
         let logs: Vec<f32> = s.surroundings.iter().map(|w| w.ln()).collect();
         let (mut near, mut apart) = ((0.0f32, 0), (0.0f32, 0));
-        for i in (0..s.pos.len()).step_by(53) {
-            for j in (i + 1)..(i + 2000).min(s.pos.len()) {
-                let (dx, dy) = (s.pos[i][0] - s.pos[j][0], s.pos[i][1] - s.pos[j][1]);
-                let d = (dx * dx + dy * dy).sqrt();
-                let diff = (logs[i] - logs[j]).abs();
-                if d < 0.03 {
-                    near = (near.0 + diff, near.1 + 1);
-                } else if (0.8..1.5).contains(&d) {
-                    apart = (apart.0 + diff, apart.1 + 1);
-                }
+        for (i, j, d) in scatterer_pairs(&s, 53, 2000) {
+            let diff = (logs[i] - logs[j]).abs();
+            if d < 0.03 {
+                near = (near.0 + diff, near.1 + 1);
+            } else if (0.8..1.5).contains(&d) {
+                apart = (apart.0 + diff, apart.1 + 1);
             }
         }
         assert!(near.1 > 20 && apart.1 > 20, "pairs {near:?} {apart:?}");
