@@ -89,30 +89,19 @@ impl Renderer {
             h.saturating_sub(lb[1] + lb[3]).max(16),
         ];
         let sc = &params.scanner;
-        let (image_h, trace) = match params.other {
-            Some(OtherKind::SpectralDoppler | OtherKind::MMode) => {
-                let top = (content[3] as f32 * 0.4) as usize;
-                (
-                    top,
-                    Some([
-                        content[0] + content[2] / 20,
-                        content[1] + top + content[3] / 20,
-                        content[2] * 9 / 10,
-                        content[3] - top - content[3] / 10,
-                    ]),
-                )
-            }
-            _ => (content[3], None),
+        let (image, trace) = match trace_layout(&params, content) {
+            Some((image, trace)) => (image, Some(trace)),
+            None => (content, None),
         };
         let [fx, fy, rot, zoom] = params.placement;
         let apex = [
-            content[0] as f32 + fx * content[2] as f32,
-            content[1] as f32 + fy * image_h as f32,
+            image[0] as f32 + fx * image[2] as f32,
+            image[1] as f32 + fy * image[3] as f32,
         ];
         // Only the depth below a curved or linear probe's face is shown (`near_cm`).
         // (A convex face's ends sit higher than its middle, at near x cos(half-angle).)
         let face_top = sc.near_cm * sc.half_angle.cos();
-        let fit_depth = image_h as f32 * (1.0 - fy) * 0.93 / (sc.depth_cm - face_top);
+        let fit_depth = image[3] as f32 * (1.0 - fy) * 0.93 / (sc.depth_cm - face_top);
         // Real screens leave side panels for text and controls: the fan spans 70-98 % of the
         // width, so a crop around it holds little of the text (v2 only; v1 keeps its layout).
         let fan_share = if params.cut.is_some() {
@@ -120,7 +109,7 @@ impl Renderer {
         } else {
             1.0
         };
-        let fit_width = 0.49 * fan_share * content[2] as f32 / (sc.depth_cm * sc.half_angle.sin());
+        let fit_width = 0.49 * fan_share * image[2] as f32 / (sc.depth_cm * sc.half_angle.sin());
         let px_per_cm = fit_depth.min(fit_width) * zoom;
         let apex = [apex[0], apex[1] - face_top * px_per_cm];
         let mut placement = Placement {
@@ -137,8 +126,8 @@ impl Renderer {
             let depth = sc.near_cm + r * (sc.depth_cm - sc.near_cm);
             let at = placement.to_canvas(depth, th * sc.half_angle);
             let centre = [
-                content[0] as f32 + 0.5 * content[2] as f32,
-                content[1] as f32 + 0.5 * image_h as f32,
+                image[0] as f32 + 0.5 * image[2] as f32,
+                image[1] as f32 + 0.5 * image[3] as f32,
             ];
             placement.apex = [
                 placement.apex[0] + centre[0] - at[0],
@@ -155,13 +144,9 @@ impl Renderer {
         let mut rng = Rng::new(params.seed.wrapping_mul(31).wrapping_add(7));
         let scatterers = Scatterers::seed(&mut rng, sc, grid);
         let beam = Beam::new(sc, grid);
-        let image_bottom = match trace {
-            Some(a) => a[1].saturating_sub(2),
-            None => content[1] + content[3],
-        };
         let mut taps = Vec::new();
-        for y in content[1]..image_bottom.min(h) {
-            for x in content[0]..(content[0] + content[2]).min(w) {
+        for y in image[1]..(image[1] + image[3]).min(h) {
+            for x in image[0]..(image[0] + image[2]).min(w) {
                 let (r, th, _) = placement.to_sector(x as f32 + 0.5, y as f32 + 0.5);
                 taps.extend(Tap::new(y * w + x, grid, sc, r, th));
             }
@@ -467,34 +452,46 @@ impl Renderer {
     /// A sweeping spectral Doppler trace: velocity envelopes filled with speckled grey.
     fn draw_spectral(&self, img: &mut [u8], [ax, ay, aw, ah]: [usize; 4], t: f64) {
         let p = &self.params;
-        let sweep = 3.0f64;
-        let baseline = ay + ah / 3;
+        let look = SpectralLook::draw(p);
+        let sweep = look.sweep_s;
+        let baseline =
+            ay + ((ah as f32 * look.baseline) as usize).clamp(1, ah.saturating_sub(2).max(1));
         let cursor = ((t % sweep) / sweep * aw as f64) as usize;
         let mut rng = Rng::new(p.seed ^ 0x5EC7);
         let tex: Vec<f32> = (0..512).map(|_| rng.unit()).collect();
+        let edge_px = (ah / 60).max(1) as f32;
         for col in 0..aw {
             if col.abs_diff(cursor) < 3 {
                 continue;
             }
-            // The time this column was written: columns behind the cursor are older.
+            // The time this column was written: columns behind the cursor are older, from before
+            // the clip began (a scanner sweeps all along; at t = 0 a real trace is full).
             let back = (cursor + aw - col) % aw;
             let tc = t - back as f64 / aw as f64 * sweep;
-            let (phase, m) = self.motion_at(tc.max(0.0));
-            let _ = phase;
-            // Mitral inflow (E and A) above the baseline, LV outflow below.
-            let up = m.av_open * 0.55;
-            let down = m.sl_open * 0.9;
+            let (phase, m) = self.motion_at(tc);
+            let (up, down) = look.velocities(phase, m);
             for row in 0..ah {
                 let y = ay + row;
-                let (v, dir) = if y < baseline {
-                    ((baseline - y) as f32 / (baseline - ay) as f32, up)
+                let (v, dir, span) = if y < baseline {
+                    (
+                        (baseline - y) as f32 / (baseline - ay) as f32,
+                        up,
+                        (baseline - ay) as f32,
+                    )
                 } else {
-                    ((y - baseline) as f32 / (ay + ah - baseline) as f32, down)
+                    let span = (ay + ah - baseline).max(1) as f32;
+                    ((y - baseline) as f32 / span, down, span)
                 };
-                if v <= dir {
-                    let speck = tex[(col * 7 + row * 13) % 512];
-                    let bright = (0.35 + 0.65 * (v / dir.max(1e-3))) * (0.5 + 0.5 * speck);
-                    let g = (bright * 235.0) as u8;
+                let speck = tex[(col * 7 + row * 13) % 512];
+                let bright = if v <= dir {
+                    let at_edge = (dir - v) * span <= edge_px;
+                    let level = if at_edge { 1.0 } else { look.fill };
+                    level * (0.35 + 0.65 * (v / dir.max(1e-3))) * (0.5 + 0.5 * speck)
+                } else {
+                    look.haze * speck
+                };
+                if bright > 0.0 {
+                    let g = (bright.min(1.0) * 235.0) as u8;
                     put(
                         img,
                         p.width,
@@ -543,7 +540,7 @@ impl Renderer {
         let step = (aw / 120).max(1);
         for col0 in (0..aw).step_by(step) {
             let back = (cursor + aw - col0) % aw;
-            let tc = (t - back as f64 / aw as f64 * sweep).max(0.0);
+            let tc = t - back as f64 / aw as f64 * sweep;
             let scene = self.scene_at(tc);
             for row in 0..ah {
                 let r = depth * row as f32 / ah as f32;
@@ -764,6 +761,152 @@ fn cut_plane(patient: &crate::anatomy::Patient, cut: &crate::Cut) -> crate::ches
     rest.standard_plane(&cut.from_view).jittered(&cut.jitter)
 }
 
+/// How a spectral Doppler trace looks. Phantom v1: mitral inflow above a baseline a third of
+/// the way down, LV outflow below, following the valves' opening, filled. Real traces vary: the
+/// baseline anywhere in the middle, peaked waves (E and A, the systolic jet) of any height on
+/// either side, tissue Doppler's bright thin envelopes over a faint fill, and background noise;
+/// phantom v2 draws them from its own stream.
+struct SpectralLook {
+    /// The baseline's share of the trace's height from its top.
+    baseline: f32,
+    /// The grey inside an envelope against its edge (1: filled).
+    fill: f32,
+    /// Noise outside the envelopes.
+    haze: f32,
+    /// Seconds the trace takes to cross the screen (50-100 mm/s on a real one).
+    sweep_s: f64,
+    /// Peak velocities of E, A and the systolic wave as shares of their side's span, and
+    /// whether inflow (E and A) is drawn below the baseline; `None` in v1.
+    waves: Option<([f32; 3], bool)>,
+}
+
+impl SpectralLook {
+    fn draw(p: &ClipParams) -> Self {
+        if p.cut.is_none() {
+            return Self {
+                baseline: 1.0 / 3.0,
+                fill: 1.0,
+                haze: 0.0,
+                sweep_s: 3.0,
+                waves: None,
+            };
+        }
+        let mut s = Rng::new(p.seed ^ 0x5EC7_5A1E);
+        Self {
+            baseline: s.range(0.25, 0.75),
+            fill: if s.chance(0.4) {
+                s.range(0.0, 0.35)
+            } else {
+                1.0
+            },
+            haze: if s.chance(0.5) {
+                s.range(0.0, 0.2)
+            } else {
+                0.0
+            },
+            sweep_s: s.range(1.5, 3.5) as f64,
+            waves: Some((
+                [s.range(0.3, 0.9), s.range(0.2, 0.8), s.range(0.3, 0.95)],
+                s.chance(0.5),
+            )),
+        }
+    }
+
+    /// The envelope's height above and below the baseline, as shares of each side's span.
+    fn velocities(&self, phase: f32, m: Motion) -> (f32, f32) {
+        let Some(([e, a, s], flipped)) = self.waves else {
+            return (m.av_open * 0.55, m.sl_open * 0.9);
+        };
+        // A wave rising fast and falling slower between two phases of the cycle.
+        let wave = |p: f32, from: f32, to: f32| {
+            let x = (p - from) / (to - from);
+            if (0.0..1.0).contains(&x) {
+                let peak = 0.35;
+                if x < peak {
+                    (x / peak).powf(0.8)
+                } else {
+                    ((1.0 - x) / (1.0 - peak)).powf(1.3)
+                }
+            } else {
+                0.0
+            }
+        };
+        let p = phase.rem_euclid(1.0);
+        let inflow = (e * wave(p, 0.4, 0.6)).max(a * wave(p, 0.82, 0.97));
+        let outflow = s * wave(p, 0.06, 0.34);
+        if flipped {
+            (outflow, inflow)
+        } else {
+            (inflow, outflow)
+        }
+    }
+}
+
+/// Where a spectral Doppler or M-mode screen puts its 2-D image and its trace, as
+/// `[x, y, width, height]` on the canvas: `None` on other screens. Phantom v1 keeps one layout
+/// (image on the upper 40 %, trace below). Real screens vary far more, and phantom v2 draws
+/// three from its own stream: the image above the trace; the trace above a small image (as
+/// point-of-care machines show it); and a thumbnail of the fan over a trace across the screen
+/// (as cart scanners and the real set's tte47 Doppler stills do), where the 2-D picture is a
+/// small part of the screen and a classifier must read the trace, not look for a heart.
+fn trace_layout(params: &ClipParams, content: [usize; 4]) -> Option<([usize; 4], [usize; 4])> {
+    if !matches!(
+        params.other,
+        Some(OtherKind::SpectralDoppler | OtherKind::MMode)
+    ) {
+        return None;
+    }
+    let [cx, cy, cw, ch] = content;
+    let share = |n: usize, f: f32| ((n as f32 * f) as usize).max(4);
+    if params.cut.is_none() {
+        let top = share(ch, 0.4);
+        let trace = [
+            cx + cw / 20,
+            cy + top + ch / 20,
+            cw * 9 / 10,
+            ch - top - ch / 10,
+        ];
+        return Some(([cx, cy, cw, top], trace));
+    }
+    let mut r = Rng::new(params.seed ^ 0x7ACE_1A40);
+    let trace_w = share(cw, r.range(0.75, 0.95));
+    let trace_x = cx + share(cw - trace_w.min(cw), r.unit()).min(cw - trace_w.min(cw));
+    let gap = share(ch, r.range(0.02, 0.08));
+    match r.unit() {
+        u if u < 0.35 => {
+            let top = share(ch, r.range(0.3, 0.5));
+            let trace_h = (ch - top).saturating_sub(gap + ch / 20).max(4);
+            Some((
+                [cx, cy, cw, top],
+                [trace_x, cy + top + gap, trace_w, trace_h],
+            ))
+        }
+        u if u < 0.6 => {
+            let trace_h = share(ch, r.range(0.3, 0.5));
+            let trace_y = cy + share(ch, r.range(0.02, 0.06));
+            let image_y = trace_y + trace_h + gap;
+            let image_w = share(cw, r.range(0.45, 1.0));
+            let image_x = cx + share(cw - image_w.min(cw), r.unit()).min(cw - image_w.min(cw));
+            let image_h = (cy + ch).saturating_sub(image_y).max(4);
+            Some((
+                [image_x, image_y, image_w, image_h],
+                [trace_x, trace_y, trace_w, trace_h],
+            ))
+        }
+        _ => {
+            let image_h = share(ch, r.range(0.16, 0.32));
+            let image_w = share(cw, r.range(0.15, 0.4));
+            let image_x = cx + share(cw - image_w.min(cw), r.unit()).min(cw - image_w.min(cw));
+            let trace_y = cy + image_h + share(ch, r.range(0.05, 0.2));
+            let trace_h = (cy + ch).saturating_sub(trace_y + ch / 20).max(4);
+            Some((
+                [image_x, cy, image_w, image_h],
+                [trace_x, trace_y, trace_w, trace_h],
+            ))
+        }
+    }
+}
+
 /// Whether a clip's screen is zoomed on a region of its fan (phantom v2, one screen in eight,
 /// not Doppler or M-mode traces): the magnification, and the region's centre as shares of the
 /// depth shown (below a curved or linear probe's face) and of the half-angle. From its own
@@ -844,8 +987,79 @@ fn gaussian_blur_rgb(img: &mut [u8], w: usize, h: usize, sigma: f32) {
 
 #[cfg(test)]
 mod tests {
-    use super::{smoothing_px, Renderer};
+    use super::{smoothing_px, trace_layout, Renderer, SpectralLook};
+    use crate::params::OtherKind;
     use crate::{ClipParams, Style};
+
+    fn spectral_screens(n: usize) -> impl Iterator<Item = ClipParams> {
+        (0u64..)
+            .map(|seed| {
+                ClipParams::draw("OTHER", seed, Style::Default)
+                    .with_cut_anatomy()
+                    .with_max_side(160)
+            })
+            .filter(|p| p.other == Some(OtherKind::SpectralDoppler))
+            .take(n)
+    }
+
+    #[test]
+    fn doppler_screens_put_the_picture_above_below_or_beside_a_trace_that_never_covers_it() {
+        let (mut above, mut below, mut thumbnail) = (0, 0, 0);
+        for p in spectral_screens(40) {
+            let content = Renderer::new(p.clone()).content;
+            let ([ix, iy, iw, ih], [tx, ty, tw, th]) = trace_layout(&p, content).unwrap();
+            let inside = |x: usize, y: usize, w: usize, h: usize| {
+                x >= content[0]
+                    && y >= content[1]
+                    && x + w <= content[0] + content[2]
+                    && y + h <= content[1] + content[3]
+            };
+            assert!(
+                inside(ix, iy, iw, ih) && inside(tx, ty, tw, th),
+                "seed {}",
+                p.seed
+            );
+            assert!(
+                iy + ih <= ty || ty + th <= iy,
+                "seed {}: picture and trace overlap",
+                p.seed
+            );
+            match () {
+                _ if ty + th <= iy => below += 1,
+                _ if iw * 2 < content[2] => thumbnail += 1,
+                _ => above += 1,
+            }
+        }
+        assert!(
+            above >= 5 && below >= 5 && thumbnail >= 5,
+            "{above} {below} {thumbnail}"
+        );
+    }
+
+    #[test]
+    fn a_doppler_trace_is_full_from_the_first_frame() {
+        // A scanner sweeps before the recording starts: a real trace is never blank behind its
+        // cursor, so the phantom's first frame shows envelopes across the whole width.
+        for p in spectral_screens(6) {
+            let r = Renderer::new(p.clone());
+            let [tx, ty, tw, th] = r.trace.unwrap();
+            let img = r.frame_rgb(0.0);
+            // The baseline itself is drawn across the whole width: look above and below it.
+            let baseline = ty + (th as f32 * SpectralLook::draw(&p).baseline) as usize;
+            let lit_columns = (tx..tx + tw)
+                .filter(|&x| {
+                    (ty..ty + th)
+                        .filter(|y| y.abs_diff(baseline) > 2)
+                        .any(|y| img[(y * p.width + x) * 3] > 60)
+                })
+                .count();
+            assert!(
+                lit_columns * 10 >= tw * 3,
+                "seed {}: {lit_columns} of {tw} trace columns lit at t = 0",
+                p.seed
+            );
+        }
+    }
 
     #[test]
     fn one_screen_in_eight_is_zoomed_on_a_region_that_fills_it() {
