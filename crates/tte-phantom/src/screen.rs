@@ -858,6 +858,11 @@ fn trace_layout(params: &ClipParams, content: [usize; 4]) -> Option<([usize; 4],
     }
     let [cx, cy, cw, ch] = content;
     let share = |n: usize, f: f32| ((n as f32 * f) as usize).max(4);
+    // Where a box `width` wide starts along the content's width, `u` of the way across.
+    let left = |width: usize, u: f32| {
+        let free = cw - width.min(cw);
+        cx + share(free, u).min(free)
+    };
     if params.cut.is_none() {
         let top = share(ch, 0.4);
         let trace = [
@@ -870,7 +875,7 @@ fn trace_layout(params: &ClipParams, content: [usize; 4]) -> Option<([usize; 4],
     }
     let mut r = Rng::new(params.seed ^ 0x7ACE_1A40);
     let trace_w = share(cw, r.range(0.75, 0.95));
-    let trace_x = cx + share(cw - trace_w.min(cw), r.unit()).min(cw - trace_w.min(cw));
+    let trace_x = left(trace_w, r.unit());
     let gap = share(ch, r.range(0.02, 0.08));
     match r.unit() {
         u if u < 0.35 => {
@@ -886,7 +891,7 @@ fn trace_layout(params: &ClipParams, content: [usize; 4]) -> Option<([usize; 4],
             let trace_y = cy + share(ch, r.range(0.02, 0.06));
             let image_y = trace_y + trace_h + gap;
             let image_w = share(cw, r.range(0.45, 1.0));
-            let image_x = cx + share(cw - image_w.min(cw), r.unit()).min(cw - image_w.min(cw));
+            let image_x = left(image_w, r.unit());
             let image_h = (cy + ch).saturating_sub(image_y).max(4);
             Some((
                 [image_x, image_y, image_w, image_h],
@@ -896,7 +901,7 @@ fn trace_layout(params: &ClipParams, content: [usize; 4]) -> Option<([usize; 4],
         _ => {
             let image_h = share(ch, r.range(0.16, 0.32));
             let image_w = share(cw, r.range(0.15, 0.4));
-            let image_x = cx + share(cw - image_w.min(cw), r.unit()).min(cw - image_w.min(cw));
+            let image_x = left(image_w, r.unit());
             let trace_y = cy + image_h + share(ch, r.range(0.05, 0.2));
             let trace_h = (cy + ch).saturating_sub(trace_y + ch / 20).max(4);
             Some((
